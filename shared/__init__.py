@@ -1,0 +1,1 @@
+"""Haven's cross-cutting platform package: event store, crypto, messaging, service shell."""

@@ -1,0 +1,236 @@
+"""Crypto-shredding: personal data sealed per data subject.
+
+Each data subject (a caller, a client, a referred person) gets a random 256-bit
+key, stored wrapped (AES-GCM) under HAVEN_MASTER_KEY in a key table of its own.
+Personal-data fields are sealed with the subject's key before they reach any
+event store or message. Shredding deletes the wrapped key: every copy of the
+ciphertext -- in events, snapshots, messages, backups -- becomes unreadable,
+while hashes and statistics stay intact.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+SEAL_PREFIX = "pd1:"
+ERASED = "[erased]"  # what a shredded field reads as: explicit, never an exception
+_KEY_CACHE_SECONDS = 5.0  # bounds how long another process may still read a shredded subject
+
+
+class SubjectErased(Exception):
+    """New personal data was offered for a subject whose key is shredded."""
+
+
+class KeyStore(Protocol):
+    def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
+        """(wrapped key, shredded) or None when the subject has no key yet."""
+
+    def insert(self, subject_id: str, wrapped: bytes) -> None: ...
+
+    def shred(self, subject_id: str) -> None: ...
+
+
+class PostgresKeyStore:
+    def __init__(self, conninfo: str, schema: str):
+        self._schema = schema
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+                                    kwargs={"autocommit": True})
+        with self._pool.connection() as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            conn.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.subject_keys ("
+                " subject_id text PRIMARY KEY, wrapped_key bytea,"
+                " created_at timestamptz NOT NULL DEFAULT now(), shredded_at timestamptz)"
+            ).format(sql.Identifier(schema)))
+
+    def _table(self) -> sql.Composed:
+        return sql.SQL("{}.subject_keys").format(sql.Identifier(self._schema))
+
+    def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT wrapped_key, shredded_at FROM {} WHERE subject_id = %s")
+                .format(self._table()), (subject_id,)).fetchone()
+        if row is None:
+            return None
+        return (bytes(row[0]) if row[0] is not None else None, row[1] is not None)
+
+    def insert(self, subject_id: str, wrapped: bytes) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(sql.SQL(
+                "INSERT INTO {} (subject_id, wrapped_key) VALUES (%s, %s)"
+                " ON CONFLICT (subject_id) DO NOTHING").format(self._table()),
+                (subject_id, wrapped))
+
+    def shred(self, subject_id: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(sql.SQL(
+                "INSERT INTO {t} (subject_id, wrapped_key, shredded_at) VALUES (%s, NULL, now())"
+                " ON CONFLICT (subject_id) DO UPDATE SET wrapped_key = NULL,"
+                " shredded_at = coalesce({t}.shredded_at, now())").format(t=self._table()),
+                (subject_id,))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class SQLiteKeyStore:
+    def __init__(self, path: Path):
+        self._path = str(path)
+        self._lock = threading.Lock()
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS subject_keys (subject_id TEXT PRIMARY KEY,"
+                " wrapped_key BLOB, created_at TEXT NOT NULL, shredded_at TEXT)")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._path, timeout=30, isolation_level=None)
+
+    def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT wrapped_key, shredded_at FROM subject_keys"
+                               " WHERE subject_id = ?", (subject_id,)).fetchone()
+        return None if row is None else (row[0], row[1] is not None)
+
+    def insert(self, subject_id: str, wrapped: bytes) -> None:
+        with self._lock, self._connect() as conn:
+            conn.execute("INSERT OR IGNORE INTO subject_keys (subject_id, wrapped_key, created_at)"
+                         " VALUES (?, ?, ?)", (subject_id, wrapped, _now()))
+
+    def shred(self, subject_id: str) -> None:
+        with self._lock, self._connect() as conn:
+            conn.execute(
+                "INSERT INTO subject_keys (subject_id, wrapped_key, created_at, shredded_at)"
+                " VALUES (?, NULL, ?, ?) ON CONFLICT(subject_id) DO UPDATE SET"
+                " wrapped_key = NULL, shredded_at = coalesce(shredded_at, excluded.shredded_at)",
+                (subject_id, _now(), _now()))
+            # Drop the freed pages too, so the key bytes do not linger in the file.
+            conn.execute("VACUUM")
+
+    def close(self) -> None:
+        pass
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class KeyVault:
+    """Seals and unseals personal data with per-subject keys."""
+
+    def __init__(self, store: KeyStore, master_key: bytes):
+        self._store = store
+        self._master = AESGCM(master_key)
+        self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- keys --------------------------------------------------------------
+    def _wrap(self, subject_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._master.encrypt(nonce, key, subject_id.encode())
+
+    def _unwrap(self, subject_id: str, wrapped: bytes) -> bytes:
+        return self._master.decrypt(wrapped[:12], wrapped[12:], subject_id.encode())
+
+    def _key(self, subject_id: str, *, create: bool) -> bytes | None:
+        """The subject's key; None once shredded (or, without create, never made)."""
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._cache.get(subject_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        found = self._store.load(subject_id)
+        if found is None:
+            if not create:
+                return None
+            self._store.insert(subject_id, self._wrap(subject_id, AESGCM.generate_key(256)))
+            found = self._store.load(subject_id)
+            assert found is not None
+        wrapped, shredded = found
+        key = None if shredded or wrapped is None else self._unwrap(subject_id, wrapped)
+        with self._cache_lock:
+            self._cache[subject_id] = (now + _KEY_CACHE_SECONDS, key)
+        return key
+
+    def shred(self, subject_id: str | uuid.UUID) -> None:
+        subject = str(subject_id)
+        self._store.shred(subject)
+        with self._cache_lock:
+            self._cache[subject] = (time.monotonic() + _KEY_CACHE_SECONDS, None)
+
+    def is_shredded(self, subject_id: str | uuid.UUID) -> bool:
+        found = self._store.load(str(subject_id))
+        return bool(found and found[1])
+
+    # -- values ------------------------------------------------------------
+    def seal(self, subject_id: str | uuid.UUID, value: Any) -> str | None:
+        """Any JSON value -> an opaque string that names its subject and nothing else."""
+        if value is None:
+            return None
+        if is_sealed(value) or value == ERASED:
+            return value  # already sealed (e.g. relayed from another service)
+        subject = str(subject_id)
+        key = self._key(subject, create=True)
+        if key is None:
+            raise SubjectErased(f"subject {subject} has been erased")
+        nonce = os.urandom(12)
+        plaintext = json.dumps(value, separators=(",", ":"), default=str).encode()
+        ct = AESGCM(key).encrypt(nonce, plaintext, subject.encode())
+        return SEAL_PREFIX + subject + ":" + base64.b64encode(nonce + ct).decode()
+
+    def unseal(self, sealed: Any) -> Any:
+        """The original value, or ERASED once its subject's key is shredded."""
+        if not is_sealed(sealed):
+            return sealed
+        subject, blob = sealed[len(SEAL_PREFIX):].split(":", 1)
+        key = self._key(subject, create=False)
+        if key is None:
+            return ERASED
+        raw = base64.b64decode(blob)
+        try:
+            plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], subject.encode())
+        except InvalidTag:
+            return ERASED
+        return json.loads(plaintext)
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
+
+
+def sealed_subject(value: str) -> str:
+    return value[len(SEAL_PREFIX):].split(":", 1)[0]
+
+
+# -- blind index -------------------------------------------------------------
+def normalise_name(name: str) -> str:
+    """'  Ána  MARIA-Popescu ' -> 'ana maria popescu': case, accents and spacing do not matter."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    letters = letters.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("ß", "ss")
+    words = re.findall(r"[^\W\d_]+", letters.casefold())
+    return " ".join(words)
+
+
+def blind_index(key: bytes, name: str, birth_year: int | None) -> str:
+    """HMAC of the normalised name and birth year: findable, never readable."""
+    message = f"{normalise_name(name)}|{birth_year or ''}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

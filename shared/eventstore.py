@@ -1,0 +1,353 @@
+"""Haven's event store: eventsourcing Applications with audit metadata,
+per-subject encryption of personal data, hash chains and idempotent tracking.
+
+One base class, `HavenApplication`, is all a service needs:
+
+    class Intake(HavenApplication):
+        name = "intake"
+
+It stores in PostgreSQL (schema = service name) or, in embedded mode, in
+SQLite under HAVEN_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent, Tracking, Transcoder
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import sql
+
+from shared import chain
+from shared.audit import CommandContext, acting_as, current_context
+from shared.config import Settings, settings
+from shared.crypto import KeyVault, PostgresKeyStore, SQLiteKeyStore
+from shared.messaging import IntegrationEvent
+
+AUDIT_KEY = "_audit"
+
+
+# -- personal data declarations ---------------------------------------------
+@lru_cache(maxsize=None)
+def personal_data_of(event_cls: type) -> dict[str, str]:
+    """{field: subject attribute} declared by the aggregate that owns the event class.
+
+    Aggregates declare `PERSONAL_DATA = {"summary": "id", "person": "person_subject_id"}`:
+    each personal field and the attribute naming its data subject ("id" = the aggregate).
+    """
+    owner: Any = sys.modules[event_cls.__module__]
+    for part in event_cls.__qualname__.split(".")[:-1]:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return {}
+    return dict(getattr(owner, "PERSONAL_DATA", {}) or {})
+
+
+def _subject(state: dict[str, Any], attribute: str, originator_id: Any) -> Any:
+    if attribute == "id":
+        return originator_id
+    return state.get(attribute) or state.get("_" + attribute)
+
+
+# -- mapper ---------------------------------------------------------------
+class HavenMapper(Mapper[UUID]):
+    """Seals personal data and stamps audit metadata on the way in; the reverse on the way out."""
+
+    service: str = ""
+    vault: KeyVault | None = None
+    unseal_on_read: bool = True
+
+    def _seal(self, state: dict[str, Any], fields: dict[str, str], originator_id: Any) -> None:
+        assert self.vault is not None
+        for name, subject_attr in fields.items():
+            for key in (name, "_" + name):
+                if state.get(key) is not None:
+                    subject = _subject(state, subject_attr, originator_id)
+                    state[key] = self.vault.seal(subject, state[key])
+
+    def _unseal(self, state: dict[str, Any], fields: dict[str, str]) -> None:
+        if not self.unseal_on_read or self.vault is None:
+            return
+        for name in fields:
+            for key in (name, "_" + name):
+                if key in state:
+                    state[key] = self.vault.unseal(state[key])
+
+    def _fields(self, event_cls: type, state: dict[str, Any]) -> dict[str, str]:
+        if issubclass(event_cls, Snapshot):
+            return personal_data_of_aggregate(state.get("topic", ""))
+        return personal_data_of(event_cls)
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        ctx = current_context()  # refuses a command without an authenticated actor
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        fields = self._fields(type(domain_event), event_state)
+        if fields:
+            if issubclass(type(domain_event), Snapshot):
+                event_state["state"] = dict(event_state["state"])
+                self._seal(event_state["state"], fields, originator_id)
+            else:
+                self._seal(event_state, fields, originator_id)
+        event_state[AUDIT_KEY] = ctx.metadata(self.service)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(event_state),
+        )
+
+    def decode_state(self, stored: StoredEvent) -> dict[str, Any]:
+        """The stored state as a dict, personal data still sealed, audit included."""
+        return self.transcoder.decode(stored.state)
+
+    def audit_of(self, stored: StoredEvent) -> dict[str, Any]:
+        return dict(self.decode_state(stored).get(AUDIT_KEY) or {})
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        event_state = self.transcoder.decode(stored_event.state)
+        event_state.pop(AUDIT_KEY, None)
+        fields = self._fields(cls, event_state)
+        if fields:
+            if issubclass(cls, Snapshot):
+                self._unseal(event_state["state"], fields)
+            else:
+                self._unseal(event_state, fields)
+        event_state["originator_id"] = stored_event.originator_id
+        event_state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return domain_event
+
+
+@lru_cache(maxsize=None)
+def personal_data_of_aggregate(topic: str) -> dict[str, str]:
+    if not topic:
+        return {}
+    return dict(getattr(resolve_topic(topic), "PERSONAL_DATA", {}) or {})
+
+
+# -- recorders with hash chains -------------------------------------------
+def chain_rows(
+    prev_log: bytes,
+    prev_streams: dict[str, bytes],
+    stored_events: Sequence[StoredEvent],
+    notification_ids: Sequence[int],
+) -> list[tuple[int, str, int, bytes, bytes]]:
+    rows = []
+    for stored, nid in zip(stored_events, notification_ids, strict=True):
+        oid = _oid(stored.originator_id)
+        s_hash = chain.stream_hash(prev_streams.get(oid, chain.GENESIS), stored.originator_id,
+                                   stored.originator_version, stored.topic, stored.state)
+        prev_streams[oid] = s_hash
+        prev_log = chain.log_hash(prev_log, nid, s_hash)
+        rows.append((nid, oid, stored.originator_version, s_hash, prev_log))
+    return rows
+
+
+def _oid(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
+
+
+class ChainedPostgresRecorder(PostgresProcessRecorder):
+    """Writes each event's stream and log hashes in the same transaction, under the
+    recorder's exclusive table lock, so the log chain follows commit order."""
+
+    @property
+    def chain_table(self) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.datastore.schema),
+                                       sql.Identifier(self.events_table_name + "_chain"))
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (notification_id bigint PRIMARY KEY,"
+                " originator_id text NOT NULL, originator_version bigint NOT NULL,"
+                " stream_hash bytea NOT NULL, log_hash bytea NOT NULL)").format(self.chain_table))
+            curs.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (originator_id,"
+                                 " originator_version)").format(
+                sql.Identifier(self.events_table_name + "_chain_stream_idx"), self.chain_table))
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        curs.execute(sql.SQL("SELECT log_hash FROM {} ORDER BY notification_id DESC LIMIT 1")
+                     .format(self.chain_table))
+        row = curs.fetchone()
+        prev_log = bytes(row["log_hash"]) if row else chain.GENESIS
+        oids = sorted({_oid(s.originator_id) for s in stored_events})
+        curs.execute(sql.SQL(
+            "SELECT DISTINCT ON (originator_id) originator_id, stream_hash FROM {}"
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC")
+            .format(self.chain_table), (oids,))
+        prev_streams = {r["originator_id"]: bytes(r["stream_hash"]) for r in curs.fetchall()}
+        rows = chain_rows(prev_log, prev_streams, stored_events, ids)
+        curs.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)")
+                         .format(self.chain_table), rows)
+        return ids
+
+
+class ChainedSQLiteRecorder(SQLiteProcessRecorder):
+    @property
+    def chain_table(self) -> str:
+        return self.events_table_name + "_chain"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS {self.chain_table} (notification_id INTEGER"
+                " PRIMARY KEY, originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
+                " stream_hash BLOB NOT NULL, log_hash BLOB NOT NULL)",
+                f"CREATE INDEX IF NOT EXISTS {self.chain_table}_stream_idx ON {self.chain_table}"
+                " (originator_id, originator_version)"]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None
+        c.execute(f"SELECT log_hash FROM {self.chain_table} ORDER BY notification_id DESC LIMIT 1")
+        row = c.fetchone()
+        prev_log = bytes(row[0]) if row else chain.GENESIS
+        prev_streams: dict[str, bytes] = {}
+        for oid in {_oid(s.originator_id) for s in stored_events}:
+            c.execute(f"SELECT stream_hash FROM {self.chain_table} WHERE originator_id = ?"
+                      " ORDER BY originator_version DESC LIMIT 1", (oid,))
+            found = c.fetchone()
+            if found:
+                prev_streams[oid] = bytes(found[0])
+        rows = chain_rows(prev_log, prev_streams, stored_events, ids)
+        c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?, ?, ?)", rows)
+        return ids
+
+
+# -- application -------------------------------------------------------------
+_vaults: dict[tuple[str, str], KeyVault] = {}
+
+
+def key_vault(cfg: Settings) -> KeyVault:
+    """One vault per store per process: the subject keys are shared by every service,
+    so that shredding a subject once makes it unreadable everywhere."""
+    where = cfg.postgres_url + "|" + cfg.schema("keys") if cfg.store == "postgres" \
+        else str(cfg.sqlite_path("keys"))
+    found = _vaults.get((cfg.store, where))
+    if found is None:
+        if cfg.store == "postgres":
+            store: Any = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"))
+        else:
+            store = SQLiteKeyStore(cfg.sqlite_path("keys"))
+        found = _vaults[(cfg.store, where)] = KeyVault(store, cfg.master_key)
+    return found
+
+
+def _conninfo(cfg: Settings) -> str:
+    p = cfg.postgres_params()
+    return (f"dbname={p['dbname']} host={p['host']} port={p['port']} user={p['user']}"
+            + (f" password={p['password']}" if p["password"] else ""))
+
+
+def store_env(service: str, cfg: Settings) -> dict[str, str]:
+    """eventsourcing's environment for one service's store."""
+    if cfg.store == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(cfg.sqlite_path(service)),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "PROCESS_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
+        }
+    p = cfg.postgres_params()
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": p["dbname"], "POSTGRES_HOST": p["host"],
+        "POSTGRES_PORT": p["port"], "POSTGRES_USER": p["user"],
+        "POSTGRES_PASSWORD": p["password"], "POSTGRES_SCHEMA": cfg.schema(service),
+        "POSTGRES_POOL_SIZE": "4", "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "PROCESS_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
+    }
+
+
+def ensure_schema(cfg: Settings, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_conninfo(cfg), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+class HavenApplication(Application[UUID]):
+    """Base of every service's application: audited, sealed, chained, idempotent."""
+
+    name: ClassVar[str] = ""
+    env: ClassVar[dict[str, str]] = {"COMPRESSOR_TOPIC": ""}
+
+    def __init__(self, cfg: Settings | None = None, env: dict[str, str] | None = None):
+        self.settings = cfg or settings()
+        if self.settings.store == "postgres":
+            ensure_schema(self.settings, self.settings.schema(self.name))
+        self.vault = key_vault(self.settings)
+        super().__init__({**store_env(self.name, self.settings), **(env or {})})
+
+    def construct_recorder(self) -> Any:
+        return self.factory.process_recorder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = HavenMapper(transcoder=self.construct_transcoder())
+        mapper.service = self.name
+        mapper.vault = self.vault
+        return mapper
+
+    def construct_transcoder(self) -> Transcoder:
+        return super().construct_transcoder()
+
+    def save(self, *objs: Any, ctx: CommandContext | None = None,  # type: ignore[override]
+             tracking: Tracking | None = None, **kwargs: Any) -> Any:
+        """Store the aggregates' new events atomically, stamped with who, when and why.
+
+        `tracking` records (source service, notification id) of the message being
+        handled in the same transaction: a redelivered message cannot act twice.
+        """
+        if ctx is None:
+            ctx = current_context()
+        with acting_as(ctx):
+            processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+            processing_event.collect_events(*objs, **kwargs)
+            recordings = self._record(processing_event)
+            self._take_snapshots(processing_event)
+            self._notify(recordings)
+        return recordings
+
+    def take_snapshot(self, *args: Any, **kwargs: Any) -> None:
+        # Snapshots are written by the system on behalf of the command that triggered them.
+        super().take_snapshot(*args, **kwargs)
+
+    def to_integration_event(self, domain_event: Any) -> IntegrationEvent | None:
+        """The integration event this domain event publishes, or None if it stays inside.
+
+        Services override this in application.py using their versioned schemas.
+        `domain_event` arrives with personal data still sealed (the relay never unseals).
+        """
+        return None
+
+    def has_handled(self, source: str, notification_id: int) -> bool:
+        return bool(self.recorder.has_tracking_id(source, notification_id))  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        super().close()

@@ -1,0 +1,42 @@
+"""A small aggregate for the platform's own tests: personal data, snapshots and an upcast."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.eventstore import HavenApplication
+
+
+class Dossier(Aggregate):
+    PERSONAL_DATA = {"full_name": "id", "notes": "id"}
+
+    @event("Registered")
+    def __init__(self, full_name: str, birth_year: int):
+        self.full_name = full_name
+        self.birth_year = birth_year
+        self.notes: list[str] = []
+
+    @event("NoteAdded")
+    def add_note(self, notes: str) -> None:
+        self.notes.append(notes)
+
+    class Flagged(Aggregate.Event):
+        """Version 2 added `priority`; version-1 records get the old implicit 'routine'."""
+
+        class_version = 2
+        priority: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["priority"] = "routine"
+
+        def apply(self, aggregate: Dossier) -> None:
+            aggregate.priority = self.priority
+
+    def flag(self, priority: str) -> None:
+        self.trigger_event(self.Flagged, priority=priority)
+
+
+class Dossiers(HavenApplication):
+    name = "dossiers"
+    snapshotting_intervals = {Dossier: 5}  # noqa: RUF012
