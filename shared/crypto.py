@@ -87,6 +87,8 @@ class PostgresKeyStore:
                 " ON CONFLICT (subject_id) DO UPDATE SET wrapped_key = NULL,"
                 " shredded_at = coalesce({t}.shredded_at, now())").format(t=self._table()),
                 (subject_id,))
+            # Reclaim the dead row version that still holds the wrapped key bytes.
+            conn.execute(sql.SQL("VACUUM {}").format(self._table()))
 
     def close(self) -> None:
         self._pool.close()
@@ -221,12 +223,16 @@ def sealed_subject(value: str) -> str:
 
 
 # -- blind index -------------------------------------------------------------
+# Letters that NFKD does not decompose into a base letter plus accents.
+_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ı": "i", "æ": "ae", "œ": "oe",
+                       "þ": "th", "ħ": "h", "ŧ": "t"})
+
+
 def normalise_name(name: str) -> str:
     """'  Ána  MARIA-Popescu ' -> 'ana maria popescu': case, accents and spacing do not matter."""
     decomposed = unicodedata.normalize("NFKD", name)
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    letters = letters.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("ß", "ss")
-    words = re.findall(r"[^\W\d_]+", letters.casefold())
+    words = re.findall(r"[^\W\d_]+", letters.casefold().translate(_FOLD))
     return " ".join(words)
 
 

@@ -57,6 +57,12 @@ def _subject(state: dict[str, Any], attribute: str, originator_id: Any) -> Any:
     return state.get(attribute) or state.get("_" + attribute)
 
 
+def _each(value: Any, seal: Any) -> Any:
+    """Lists are sealed element by element, so an erased list still has its length and
+    stays a list: aggregates that append to it keep working after erasure."""
+    return [seal(v) for v in value] if isinstance(value, list) else seal(value)
+
+
 # -- mapper ---------------------------------------------------------------
 class HavenMapper(Mapper[UUID]):
     """Seals personal data and stamps audit metadata on the way in; the reverse on the way out."""
@@ -71,7 +77,7 @@ class HavenMapper(Mapper[UUID]):
             for key in (name, "_" + name):
                 if state.get(key) is not None:
                     subject = _subject(state, subject_attr, originator_id)
-                    state[key] = self.vault.seal(subject, state[key])
+                    state[key] = _each(state[key], lambda v, s=subject: self.vault.seal(s, v))
 
     def _unseal(self, state: dict[str, Any], fields: dict[str, str]) -> None:
         if not self.unseal_on_read or self.vault is None:
@@ -79,7 +85,7 @@ class HavenMapper(Mapper[UUID]):
         for name in fields:
             for key in (name, "_" + name):
                 if key in state:
-                    state[key] = self.vault.unseal(state[key])
+                    state[key] = _each(state[key], self.vault.unseal)
 
     def _fields(self, event_cls: type, state: dict[str, Any]) -> dict[str, str]:
         if issubclass(event_cls, Snapshot):
@@ -271,6 +277,9 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(cfg.sqlite_path(service)),
             "SQLITE_LOCK_TIMEOUT": "30",
+            # One tracking row per handled message: messages arrive out of order
+            # (retries, parallel workers), so "the highest id seen" is not enough.
+            "SINGLE_ROW_TRACKING": "f",
             "PROCESS_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
         }
     p = cfg.postgres_params()
@@ -281,6 +290,7 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": p["password"], "POSTGRES_SCHEMA": cfg.schema(service),
         "POSTGRES_POOL_SIZE": "4", "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        "SINGLE_ROW_TRACKING": "f",
         "PROCESS_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
     }
 
@@ -347,7 +357,10 @@ class HavenApplication(Application[UUID]):
         return None
 
     def has_handled(self, source: str, notification_id: int) -> bool:
-        return bool(self.recorder.has_tracking_id(source, notification_id))  # type: ignore[attr-defined]
+        """Whether exactly this message was handled (not merely a later one)."""
+        from shared.consumers import has_handled
+
+        return has_handled(self, Tracking(source, notification_id))
 
     def close(self) -> None:
         super().close()

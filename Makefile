@@ -1,0 +1,43 @@
+# Haven: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.DEFAULT_GOAL := help
+.PHONY: help dev test lint typecheck unit bench services clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## Create or update .venv
+
+dev: $(STAMP) ## Run the whole platform embedded (SQLite, in-memory broker) on :8080
+	$(BIN)/haven dev
+
+services: $(STAMP) ## Check (or start) the PostgreSQL and RabbitMQ the tests use
+	@PYTHON=$(BIN)/python scripts/ensure_services.sh
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check shared services tests bench
+
+typecheck: $(STAMP) ## mypy
+	$(BIN)/mypy
+
+unit: $(STAMP) services ## The test suite only
+	$(BIN)/pytest
+
+test: lint typecheck unit ## Lint, type-check and run every test against real PostgreSQL and RabbitMQ
+
+bench: $(STAMP) services ## Measure raw baselines and the platform side by side -> bench/results.json
+	$(BIN)/python -m bench.run
+
+clean: ## Remove the venv and embedded data
+	rm -rf $(VENV) var

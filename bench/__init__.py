@@ -1,0 +1,1 @@
+"""Benchmarks: raw library baselines (raw.py) and the platform measured against them."""

@@ -1,0 +1,1 @@
+"""Haven's services: one package per bounded context (intake, casework, shelter, legal, ...)."""

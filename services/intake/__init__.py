@@ -1,0 +1,1 @@
+"""intake: the 24/7 helpline and every first contact."""

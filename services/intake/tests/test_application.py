@@ -1,0 +1,174 @@
+"""Intake's commands and queries on a real PostgreSQL store."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from services.intake.application import domain_rules
+from services.intake.tests.conftest import OPERATOR, PERSON, SUPERVISOR, T0, contact
+from shared.crypto import ERASED, blind_index, sealed_subject
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.eventstore import _conninfo
+
+SECRETS = ("passport", "Popescu", "712 345", "old mill")
+
+
+def dump_schema(cfg, schema: str) -> str:
+    """Every row of every table in the schema, as text: what a database dump would show."""
+    with psycopg.connect(_conninfo(cfg)) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        assert {"contact_log", "callbacks", "shifts"} <= set(tables)
+        return "\n".join(str(row) for table in tables for row in conn.execute(
+            sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema),
+                                                  sql.Identifier(table))))
+
+
+def referred(app, **overrides):
+    contact_id = app.log_contact(OPERATOR, **contact())
+    app.screen_contact(OPERATOR, contact_id, ["retained_documents"], "presumed_victim")
+    values = {"person": PERSON, "birth_year": 1999, "gender": "Female", "citizenship": "RO",
+              "languages": ["ro"], "exploitation_types": ["ForcedLabour"], "urgency": None,
+              **overrides}
+    return contact_id, app.refer_to_casework(OPERATOR, contact_id, **values)
+
+
+def integration_events(app):
+    mapper = copy.copy(app.mapper)
+    mapper.unseal_on_read = False  # as the outbox relay reads
+    return [app.to_integration_event(mapper.to_domain_event(n))
+            for n in app.recorder.select_notifications(0, 1000)]
+
+
+def test_a_logged_contact_reads_back_whole_with_the_operator_from_the_token(app):
+    contact_id = app.log_contact(OPERATOR, **contact())
+    found = app.get_contact(contact_id)
+    assert found["summary"] == contact()["summary"]
+    assert found["callback_contact"] == "+40 712 345 678"
+    assert found["operator_id"] == "op-1" and found["status"] == "open"
+    audit = app.mapper.audit_of(app.recorder.select_events(contact_id)[0])
+    assert (audit["actor_id"], audit["service"]) == ("op-1", app.name)
+
+
+def test_personal_data_is_sealed_in_every_table_of_the_service_schema(app, runner, cfg):
+    contact_id, _ = referred(app)
+    app.close_contact(OPERATOR, contact_id, "referred_to_casework")
+    app.record_missed_call(OPERATOR, "phone", callback_contact="+40 712 345 678")
+    runner.catch_up()
+    everything = dump_schema(cfg, cfg.schema(app.name))
+    assert "retained_documents" in everything  # codes stay readable: the scan does see rows
+    for secret in SECRETS:
+        assert secret not in everything
+
+
+def test_a_referral_gives_the_person_a_subject_of_their_own_and_a_blind_index(app, cfg):
+    contact_id, subject_id = referred(app)
+    assert subject_id != str(contact_id)
+    logged, _, stored = (app.mapper.decode_state(s)
+                         for s in app.recorder.select_events(contact_id))
+    assert sealed_subject(stored["person"]) == subject_id
+    assert sealed_subject(logged["summary"]) == str(contact_id)
+    # Accents, case and spacing do not matter: casework finds "Ana POPESCU" born 1999.
+    assert stored["blind_index"] == blind_index(cfg.blind_index_key, "ana  POPESCU", 1999)
+
+
+def test_shredding_the_person_erases_them_but_not_the_call(app):
+    contact_id, subject_id = referred(app)
+    app.vault.shred(subject_id)
+    found = app.get_contact(contact_id)
+    assert found["referral"]["person"] == ERASED
+    assert found["summary"] == contact()["summary"]
+    assert found["referral"]["birth_year"] == 1999  # statistics survive erasure
+
+
+def test_rules_come_back_as_rule_violated_and_bad_values_as_invalid_input(app):
+    contact_id = app.log_contact(OPERATOR, **contact())
+    with pytest.raises(RuleViolated):
+        app.refer_to_casework(OPERATOR, contact_id, person=PERSON, gender="Female",
+                              citizenship=None, languages=[], exploitation_types=[],
+                              urgency=None)
+    app.close_contact(OPERATOR, contact_id, "no_action")
+    with pytest.raises(RuleViolated):
+        app.close_contact(OPERATOR, contact_id, "no_action")
+    with pytest.raises(InvalidInput) as refused:
+        app.log_contact(OPERATOR, **contact(ended_at=T0 - timedelta(hours=1)))
+    assert "ended_at" in refused.value.errors
+
+
+def test_unknown_or_foreign_ids_are_not_found(app):
+    shift_id = app.start_shift(OPERATOR)
+    for missing in (uuid.uuid4(), shift_id):
+        with pytest.raises(NotFound):
+            app.get_contact(missing)
+    missed = app.record_missed_call(OPERATOR, "phone")
+    with pytest.raises(NotFound):
+        app.complete_callback(OPERATOR, missed, uuid.uuid4())
+
+
+def test_two_operators_saving_one_contact_at_once_get_a_conflict(app):
+    contact_id = app.log_contact(OPERATOR, **contact())
+    first = app.repository.get(contact_id)
+    app.close_contact(OPERATOR, contact_id, "no_action")
+    first.close("information_given", T0 + timedelta(minutes=5))
+    with pytest.raises(Conflict), domain_rules():
+        app.save(first, ctx=OPERATOR)
+
+
+def test_only_a_supervisor_starts_or_ends_a_shift_for_someone_else(app):
+    with pytest.raises(Forbidden):
+        app.start_shift(OPERATOR, operator_id="op-2")
+    shift_id = app.start_shift(SUPERVISOR, operator_id="op-2")
+    with pytest.raises(Forbidden):
+        app.end_shift(OPERATOR, shift_id)
+    app.end_shift(SUPERVISOR, shift_id)
+
+
+def test_callback_numbers_are_read_back_for_the_desk(app):
+    missed = app.record_missed_call(OPERATOR, "sms", callback_contact="+40 712 345 678")
+    assert app.callback_contacts([str(missed)]) == {str(missed): "+40 712 345 678"}
+
+
+def test_integration_events_carry_codes_and_a_sealed_person_never_the_conversation(app):
+    contact_id, subject_id = referred(app, urgency="emergency")
+    app.link_to_case(SUPERVISOR, contact_id, "case-9", "KC-2026-0042")
+    app.close_contact(OPERATOR, contact_id, "referred_to_casework")
+    missed = app.record_missed_call(OPERATOR, "phone", callback_contact="+40 712 345 678")
+    app.complete_callback(OPERATOR, missed, contact_id)
+    shift = app.start_shift(OPERATOR)
+    app.end_shift(OPERATOR, shift)
+    events = integration_events(app)
+    assert [(e.type, e.version) for e in events] == [
+        ("ContactLogged", 1), ("ContactScreened", 1), ("ReferredToCasework", 1),
+        ("ContactLinkedToCase", 1), ("ContactClosed", 1), ("CallMissed", 1),
+        ("CallbackDone", 1), ("ShiftStarted", 1), ("ShiftEnded", 1)]
+    on_the_wire = json.dumps([e.data for e in events])
+    for secret in (*SECRETS, '"summary"', '"callback_contact"'):
+        assert secret not in on_the_wire
+    assert on_the_wire.count("pd1:") == 1  # the person; not even sealed conversations travel
+    referral = events[2].data
+    assert referral["person"].startswith(f"pd1:{subject_id}:")
+    assert referral["person_subject_id"] == subject_id
+    assert referral["contact_id"] == str(contact_id)
+    assert (referral["birth_year"], referral["gender"], referral["citizenship"]) == \
+        (1999, "Female", "RO")
+    assert (referral["urgency"], referral["exploitation_types"]) == ("emergency", ["ForcedLabour"])
+    assert referral["blind_index"] and referral["languages"] == ["ro"]
+    assert events[5].data["has_callback_contact"] is True
+    assert events[8].data == {"shift_id": str(shift), "operator_id": "op-1",
+                              "ended_at": events[8].data["ended_at"]}
+
+
+def test_an_unsealed_person_is_never_published(app):
+    contact_id, _ = referred(app)
+    unsealed = app.mapper.to_domain_event(app.recorder.select_events(contact_id)[-1])
+    assert unsealed.person["family_name"] == "Popescu"  # the app's own mapper unseals
+    with pytest.raises(ValueError):
+        app.to_integration_event(unsealed)

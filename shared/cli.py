@@ -1,0 +1,80 @@
+"""`haven`: the one command line for operators and developers.
+
+Imports are deferred into each command, so that `prepare_service_process`
+runs before psycopg or nameko are imported by a command that runs services.
+"""
+
+from __future__ import annotations
+
+import click
+
+from shared.process import prepare_service_process
+
+
+@click.group(help="Haven case platform.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Run one service (or the gateway) as a nameko process.")
+@click.argument("service")
+def run(service: str) -> None:
+    prepare_service_process()
+    from shared.runner import run_service
+
+    run_service(service)
+
+
+@main.command(help="Run a service's outbox relay: its notification log -> <service>.events.")
+@click.argument("service")
+def relay(service: str) -> None:
+    prepare_service_process()
+    from shared.outbox import run_relay
+
+    run_relay(service)
+
+
+@main.command(help="Run the whole platform in one process (SQLite, in-memory broker).")
+@click.option("--data-dir", envvar="HAVEN_DATA_DIR", default="var", show_default=True)
+@click.option("--port", envvar="HAVEN_HTTP_PORT", default=8080, show_default=True)
+@click.option("--no-demo", is_flag=True, help="Do not load demo data on first start.")
+def dev(data_dir: str, port: int, no_demo: bool) -> None:
+    prepare_service_process()
+    from shared.embedded import run_embedded
+
+    run_embedded(data_dir=data_dir, port=port, demo=not no_demo)
+
+
+@main.command(help="Check a service's hash chains; exit 1 on any break, 2 if there is no store.")
+@click.argument("service")
+@click.option("--anchor", metavar="NID:HEX",
+              help="A log head recorded earlier (outside the database) that the log must reach.")
+def verify(service: str, anchor: str | None) -> None:
+    from shared.config import settings
+    from shared.verify import verify as verify_store
+
+    head = None
+    if anchor:
+        nid, _, digest = anchor.partition(":")
+        head = (int(nid), bytes.fromhex(digest))
+    try:
+        report = verify_store(service, settings(), anchor=head)
+    except LookupError as exc:
+        click.echo(f"no store for {service}: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(report.summary())
+    for found in report.breaks:
+        click.echo(f"BREAK {found.kind} stream={found.stream} position={found.position}"
+                   f" notification={found.notification_id}: {found.detail}")
+    if report.head:
+        click.echo(f"head {report.head[0]}:{report.head[1].hex()}  (keep it to pass as --anchor)")
+    raise SystemExit(0 if report.ok else 1)
+
+
+def _add_token_commands() -> None:
+    from shared.auth import token_cli
+
+    main.add_command(token_cli, "token")
+
+
+_add_token_commands()

@@ -1,0 +1,236 @@
+"""Consuming other services' integration events: exactly one effect, never a blocked queue.
+
+Two halves, used together in a service:
+
+    class CaseworkService:
+        app = Application()                                  # the service's HavenApplication
+
+        @event_handler("intake", "ReferredToCasework")       # delivery: retry, dead-letter
+        def on_referred(self, body):
+            IdempotentConsumer(self.app).handle(body, self.app.open_case_from_referral)
+
+    # application.py -- the policy saves its events together with the tracking row
+    def open_case_from_referral(self, envelope: Envelope, tracking: Tracking) -> None:
+        case = Case(...)
+        self.save(case, ctx=policy_context(envelope, self.name, "open_case"), tracking=tracking)
+
+Tracking is exact, per (source, notification id). eventsourcing's default single-row
+tracking keeps only the highest id per source, which silently skips any message that
+arrives after a later one -- and nameko gives every (event type, handler) its own queue,
+runs workers concurrently and retries at the back of the queue, so messages do arrive out
+of order. Consuming applications therefore need `SINGLE_ROW_TRACKING=f`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import eventlet
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from kombu import Queue
+from kombu.common import maybe_declare
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.events import SERVICE_POOL, EventHandler
+from psycopg import sql
+
+from shared.audit import CommandContext
+from shared.eventstore import HavenApplication
+from shared.messaging import Envelope
+from shared.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DEAD_LETTERS
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-haven-attempts"
+ERROR_HEADER = "x-haven-error"
+_ERROR_MAX = 500  # characters of "ExceptionType: message" kept on a dead letter
+
+Handler = Callable[[Envelope, Tracking], object]
+
+
+class TrackingNotExact(RuntimeError):
+    """The consuming application keeps only the highest tracked id per source."""
+
+
+# -- idempotent effect ---------------------------------------------------------
+def has_handled(app: HavenApplication, tracking: Tracking) -> bool:
+    """Whether exactly this (source, notification id) was recorded -- not "any later one",
+    which is what eventsourcing's `has_tracking_id` answers."""
+    recorder: Any = app.recorder
+    if isinstance(recorder, PostgresTrackingRecorder):
+        query: Any = sql.SQL("SELECT 1 FROM {} WHERE application_name = %s"
+                             " AND notification_id = %s").format(
+            sql.Identifier(recorder.datastore.schema, recorder.tracking_table_name))
+    elif isinstance(recorder, SQLiteTrackingRecorder):
+        query = "SELECT 1 FROM tracking WHERE application_name = ? AND notification_id = ?"
+    else:
+        raise TypeError(f"no tracking table in {type(recorder).__name__}")
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(query, (tracking.application_name, tracking.notification_id))
+        return curs.fetchone() is not None
+
+
+def require_exact_tracking(app: HavenApplication) -> None:
+    if getattr(app.recorder.datastore, "single_row_tracking", True):  # type: ignore[attr-defined]
+        raise TrackingNotExact(
+            f"{app.name}: consuming events needs SINGLE_ROW_TRACKING=f in its store env"
+            " (shared.eventstore.store_env); single-row tracking drops out-of-order messages")
+
+
+def policy_context(envelope: Envelope, service: str, command: str) -> CommandContext:
+    """Who acts when a policy reacts to an event: the service itself, on the same
+    correlation as the original command, caused by that one notification."""
+    return CommandContext(actor_id=f"service:{service}", actor_role="system", command=command,
+                          correlation_id=envelope.correlation_id or str(uuid.uuid4()),
+                          causation_id=f"{envelope.source}:{envelope.notification_id}")
+
+
+class IdempotentConsumer:
+    """Runs a policy once per (source, notification id), however often the message comes.
+
+    The handler must save with `tracking=` the Tracking it is given, so the tracking row
+    and the effect commit together. A handler that decides nothing needs doing saves
+    nothing; the consumer then records the tracking row alone. `tracking_name` defaults to
+    the source service; give each handler its own name if one service handles the same
+    event in two handlers that save to the same application.
+    """
+
+    def __init__(self, app: HavenApplication, tracking_name: str | None = None):
+        require_exact_tracking(app)
+        self.app = app
+        self.tracking_name = tracking_name
+
+    def handle(self, body: Mapping[str, Any] | Envelope, handler: Handler) -> bool:
+        """True if the handler ran to completion now; False for a duplicate."""
+        envelope = body if isinstance(body, Envelope) else parse_envelope(body)
+        tracking = Tracking(self.tracking_name or envelope.source, envelope.notification_id)
+        labels = (self.app.name, envelope.source, envelope.type)
+        if has_handled(self.app, tracking):
+            CONSUMER_MESSAGES.labels(*labels, "duplicate").inc()
+            return False
+        try:
+            handler(envelope, tracking)
+            if not has_handled(self.app, tracking):
+                self.app.recorder.insert_tracking(tracking)  # type: ignore[attr-defined]
+        except IntegrityError:
+            # Either a concurrent delivery of the same message won the race (skip), or an
+            # aggregate was changed concurrently (re-raise: the retry reloads it).
+            if not has_handled(self.app, tracking):
+                raise
+            CONSUMER_MESSAGES.labels(*labels, "duplicate").inc()
+            return False
+        CONSUMER_MESSAGES.labels(*labels, "handled").inc()
+        CONSUMER_LAG.labels(*labels).set(_age_seconds(envelope.occurred_at))
+        return True
+
+
+def parse_envelope(body: Mapping[str, Any]) -> Envelope:
+    envelope = Envelope.from_dict(dict(body))
+    if not envelope.source or not isinstance(envelope.notification_id, int) or not envelope.type:
+        raise ValueError("message is not a Haven envelope (source, notification_id, type)")
+    if not isinstance(envelope.data, dict):
+        raise ValueError("envelope data must be an object")
+    return envelope
+
+
+def _age_seconds(occurred_at: str | None) -> float:
+    try:
+        occurred = datetime.fromisoformat(occurred_at or "")
+    except ValueError:
+        return 0.0
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - occurred).total_seconds())
+
+
+# -- delivery: retry at the back of the queue, then dead-letter --------------------
+class HavenEventHandler(EventHandler):
+    """nameko's event handler (durable SERVICE_POOL queue), minus its failure modes.
+
+    On a worker error nameko either acks (the event is lost) or requeues at the head (a
+    poison message loops there forever, ahead of everything behind it). Instead, the
+    message is republished to the back of its own queue with `x-haven-attempts` + 1 and
+    the original acked; after `max_attempts` failures it goes to the durable queue
+    `<queue>.dead` with `x-haven-error`. Republish-then-ack can duplicate a message if we
+    die in between; IdempotentConsumer absorbs that. Nothing is ever dropped.
+    """
+
+    def __init__(self, source_service: str, event_type: str, max_attempts: int = 5,
+                 retry_delay: float = 0.2, **kwargs: Any):
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()  # builds self.queue: evt-<source>-<type>--<service>.<method>
+        config = self.container.config
+        # No exchange: the default exchange routes by queue name, so a retry reaches only
+        # this handler's queue, not every subscriber of the source's topic exchange.
+        self.dead_letter_queue = Queue(f"{self.queue.name}.dead", durable=True,
+                                       auto_delete=False)
+        with get_connection(config[AMQP_URI_CONFIG_KEY], config.get(AMQP_SSL_CONFIG_KEY),
+                            config.get(LOGIN_METHOD_CONFIG_KEY)) as conn:
+            maybe_declare(self.dead_letter_queue, conn.channel())
+        self._republisher = Publisher(config[AMQP_URI_CONFIG_KEY], use_confirms=True,
+                                      ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                      login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+    def handle_message_processed(self, message: Any, result: Any = None,
+                                 exc_info: Any = None) -> None:
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        headers = dict(message.headers or {})
+        attempts = _int(headers.get(ATTEMPTS_HEADER)) + 1
+        headers[ATTEMPTS_HEADER] = attempts
+        labels = (self.container.service_name, self.source_service, self.event_type)
+        CONSUMER_MESSAGES.labels(*labels, "failed").inc()
+        try:
+            if attempts >= self.max_attempts:
+                headers[ERROR_HEADER] = _describe(exc_info[1])
+                self._republish(message, self.dead_letter_queue.name, headers)
+                DEAD_LETTERS.labels(*labels).inc()
+                log.error("%s: dead-lettered a %s message after %d attempts (%s)",
+                          self.queue.name, self.event_type, attempts, type(exc_info[1]).__name__)
+            else:
+                # A short, growing pause gives a transient fault (database restart) a chance;
+                # it holds one worker, not the queue.
+                eventlet.sleep(min(self.retry_delay * 2 ** (attempts - 1), 5.0))
+                self._republish(message, self.queue.name, headers)
+        except Exception:
+            # Cannot republish (broker trouble): hand the message back rather than lose it.
+            log.warning("%s: could not republish a failed message; requeued", self.queue.name,
+                        exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _republish(self, message: Any, queue_name: str, headers: dict[str, Any]) -> None:
+        self._republisher.publish(
+            message.body, exchange="", routing_key=queue_name, headers=headers,
+            content_type=message.content_type, content_encoding=message.content_encoding,
+            declare=[self.dead_letter_queue])
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _describe(exc: BaseException) -> str:
+    """Exception type and message, no traceback: what an operator needs on a dead letter."""
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_MAX]
+
+
+event_handler = HavenEventHandler.decorator

@@ -1,0 +1,372 @@
+"""The transactional outbox relay: a service's notification log -> its `<service>.events` exchange.
+
+Integration events leave a service only here, never from the request path: a crash
+between "save" and "publish" would otherwise lose the event. The relay reads the
+notifications after its durably recorded position, publishes a batch with publisher
+confirms, and only then records the new position. A crash in between republishes the
+batch, which idempotent consumers (shared.consumers) absorb: at-least-once delivery,
+exactly-once effect.
+
+Personal data stays sealed: the relay decodes events with its own mapper whose
+`unseal_on_read` is off, so what `to_integration_event` sees -- and what reaches the
+broker -- is ciphertext ("pd1:..."), never plaintext.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, cast
+from uuid import UUID
+
+import kombu
+import pika
+import psycopg
+from eventsourcing.persistence import Notification
+from psycopg import sql
+
+from shared.eventstore import HavenApplication, HavenMapper, _conninfo
+from shared.messaging import Envelope
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+Message = tuple[str, bytes]  # (routing key = event type, JSON body)
+CONTENT_TYPE = "application/json"
+PERSISTENT = 2
+
+
+# -- publishers ----------------------------------------------------------------
+class Publisher(Protocol):
+    def publish(self, exchange: str, messages: Sequence[Message]) -> None:
+        """Publish every message; return only once the broker has confirmed them all."""
+
+    def close(self) -> None: ...
+
+
+class PikaPublisher:
+    """RabbitMQ through pika with publisher confirms (BlockingChannel.confirm_delivery):
+    basic_publish returns once the broker has taken responsibility for the message,
+    and raises if it nacks."""
+
+    def __init__(self, amqp_uri: str, connection_name: str = "haven-relay"):
+        self._params = pika.URLParameters(amqp_uri)
+        self._params.blocked_connection_timeout = 30  # a blocked broker must not hang us forever
+        self._params.client_properties = {"connection_name": connection_name}  # for ops' eyes
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: Any = None
+        self._declared: set[str] = set()
+
+    def _open(self) -> Any:
+        if self._connection is None or not self._connection.is_open:
+            self._connection = pika.BlockingConnection(self._params)
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+            self._declared.clear()
+        return self._channel
+
+    def publish(self, exchange: str, messages: Sequence[Message]) -> None:
+        try:
+            channel = self._open()
+            if exchange not in self._declared:
+                # The same declaration as nameko.events.get_event_exchange: a mismatch
+                # would make RabbitMQ refuse one side with PRECONDITION_FAILED.
+                channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+                self._declared.add(exchange)
+            props = pika.BasicProperties(content_type=CONTENT_TYPE, content_encoding="utf-8",
+                                         delivery_mode=PERSISTENT)
+            for routing_key, body in messages:
+                channel.basic_publish(exchange, routing_key, body, properties=props)
+        except Exception:
+            self.close()  # next attempt starts from a fresh connection
+            raise
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and connection.is_open:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+class KombuPublisher:
+    """Any kombu transport; embedded mode uses `memory://`, which pika cannot reach.
+    The body is already JSON, so kombu sends it as is with its content type."""
+
+    def __init__(self, amqp_uri: str):
+        self._connection = kombu.Connection(amqp_uri)
+
+    def publish(self, exchange: str, messages: Sequence[Message]) -> None:
+        # The declaration nameko.events.get_event_exchange makes for "<service>.events".
+        target = kombu.Exchange(exchange, type="topic", durable=True, delivery_mode=PERSISTENT)
+        producer = self._connection.Producer()
+        for routing_key, body in messages:
+            producer.publish(body, exchange=target, routing_key=routing_key, declare=[target],
+                             content_type=CONTENT_TYPE, content_encoding="utf-8",
+                             delivery_mode=PERSISTENT, retry=True)
+
+    def close(self) -> None:
+        self._connection.release()
+
+
+def make_publisher(amqp_uri: str, connection_name: str = "haven-relay") -> Publisher:
+    if amqp_uri.startswith(("amqp://", "amqps://", "pyamqp://")):
+        return PikaPublisher(amqp_uri.replace("pyamqp://", "amqp://", 1), connection_name)
+    return KombuPublisher(amqp_uri)
+
+
+# -- the relay's position, in the service's own store ----------------------------
+class _PostgresPosition:
+    """One row per relay, locked FOR UPDATE SKIP LOCKED for a whole batch: a second relay
+    of the same service (rolling update, extra replica) skips the round instead of
+    publishing the same notifications again. The lock dies with the connection."""
+
+    def __init__(self, app: HavenApplication, name: str):
+        self._conninfo = _conninfo(app.settings)
+        self._table = sql.Identifier(app.settings.schema(app.name), "outbox_position")
+        self._name = name
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            # Bounded waits: a stuck statement fails the batch (and is retried) instead of
+            # hanging the relay; the batch lock itself is never waited for (SKIP LOCKED).
+            conn = psycopg.connect(self._conninfo,
+                                   options="-c lock_timeout=10s -c statement_timeout=30s")
+            conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY,"
+                                 " position bigint NOT NULL,"
+                                 " updated_at timestamptz NOT NULL DEFAULT now())")
+                         .format(self._table))
+            conn.execute(sql.SQL("INSERT INTO {} (name, position) VALUES (%s, 0)"
+                                 " ON CONFLICT (name) DO NOTHING").format(self._table),
+                         (self._name,))
+            conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def peek(self) -> int:
+        conn = self._connection()
+        row = conn.execute(sql.SQL("SELECT position FROM {} WHERE name = %s")
+                           .format(self._table), (self._name,)).fetchone()
+        conn.rollback()
+        return int(row[0]) if row else 0
+
+    def begin(self) -> int | None:
+        row = self._connection().execute(
+            sql.SQL("SELECT position FROM {} WHERE name = %s FOR UPDATE SKIP LOCKED")
+            .format(self._table), (self._name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def commit(self, position: int) -> None:
+        conn = self._connection()
+        conn.execute(sql.SQL("UPDATE {} SET position = %s, updated_at = now() WHERE name = %s")
+                     .format(self._table), (position, self._name))
+        conn.commit()
+
+    def rollback(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.rollback()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+
+class _SQLitePosition:
+    """Embedded mode: one process, one relay per service, so no lock is needed -- and none
+    is taken, because holding a write lock on the service's file while publishing would
+    stall the service's own writers."""
+
+    def __init__(self, app: HavenApplication, name: str):
+        self._path = str(app.settings.sqlite_path(app.name))
+        self._name = name
+        with self._connect() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS outbox_position (name TEXT PRIMARY KEY,"
+                         " position INTEGER NOT NULL, updated_at TEXT NOT NULL)")
+            conn.execute("INSERT OR IGNORE INTO outbox_position VALUES (?, 0, datetime('now'))",
+                         (name,))
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._path, timeout=30, isolation_level=None)
+
+    def peek(self) -> int:
+        with contextlib.closing(self._connect()) as conn:
+            row = conn.execute("SELECT position FROM outbox_position WHERE name = ?",
+                               (self._name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def begin(self) -> int | None:
+        return self.peek()
+
+    def commit(self, position: int) -> None:
+        with contextlib.closing(self._connect()) as conn:
+            conn.execute("UPDATE outbox_position SET position = ?, updated_at = datetime('now')"
+                         " WHERE name = ?", (position, self._name))
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# -- the relay -----------------------------------------------------------------
+class Relay:
+    """Publishes one application's integration events, in notification order."""
+
+    def __init__(self, app: HavenApplication, amqp_uri: str, batch_size: int = 100,
+                 publisher: Publisher | None = None):
+        self.app = app
+        self.service = app.name
+        self.exchange = f"{app.name}.events"
+        self.batch_size = batch_size
+        self._publisher = publisher or make_publisher(amqp_uri, f"haven-relay {app.name}")
+        self._store: _PostgresPosition | _SQLitePosition = (
+            _PostgresPosition(app, self.exchange) if app.settings.store == "postgres"
+            else _SQLitePosition(app, self.exchange))
+        # Our own mapper, so the application's own reads keep unsealing.
+        self._mapper = cast(HavenMapper, app.construct_mapper())
+        self._mapper.unseal_on_read = False
+        self._position: int | None = None
+        self.drained = False  # the last batch reached the end of the log
+
+    def position(self) -> int:
+        """The last notification id durably recorded as published."""
+        self._position = self._store.peek()
+        return self._position
+
+    def backlog(self) -> int:
+        """Notifications not yet relayed; also exported as OUTBOX_BACKLOG."""
+        position = self._position if self._position is not None else self.position()
+        backlog = max(0, (self.app.recorder.max_notification_id() or 0) - position)
+        OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        return backlog
+
+    def run_once(self) -> int:
+        """Relay one batch; returns how many messages were published."""
+        position = self._store.begin()
+        if position is None:  # another relay of this service holds the batch lock
+            self._store.rollback()
+            self.drained = True
+            return 0
+        try:
+            notifications = self.app.recorder.select_notifications(
+                position, self.batch_size, inclusive_of_start=False)
+            messages = [m for n in notifications if (m := self._message(n)) is not None]
+            if messages:
+                self._publisher.publish(self.exchange, messages)
+            if notifications:
+                self._commit_position(notifications[-1].id)
+                position = notifications[-1].id
+            else:
+                self._store.rollback()
+        except BaseException:
+            self._store.rollback()
+            raise
+        self._position = position
+        self.drained = len(notifications) < self.batch_size
+        for event_type, _body in messages:
+            OUTBOX_PUBLISHED.labels(self.service, event_type).inc()
+        self.backlog()
+        if messages:
+            log.info("%s relay: published %d, position %d", self.service, len(messages), position)
+        return len(messages)
+
+    def _commit_position(self, position: int) -> None:
+        # Only after every message of the batch is confirmed: a crash before this line
+        # republishes the batch (consumers deduplicate), a crash after it loses nothing.
+        self._store.commit(position)
+
+    def _message(self, notification: Notification) -> Message | None:
+        domain_event = self._mapper.to_domain_event(notification)
+        integration = self.app.to_integration_event(domain_event)
+        if integration is None:
+            return None
+        audit = self._mapper.audit_of(notification)
+        occurred = getattr(domain_event, "timestamp", None)
+        envelope = Envelope(
+            source=self.service, notification_id=notification.id, type=integration.type,
+            version=integration.version,
+            occurred_at=occurred.isoformat() if isinstance(occurred, datetime)
+            else str(audit.get("recorded_at")),
+            correlation_id=audit.get("correlation_id"), causation_id=audit.get("causation_id"),
+            data=integration.data)
+        body = json.dumps(envelope.to_dict(), default=_json_default, separators=(",", ":"))
+        return integration.type, body.encode()
+
+    def run_forever(self, poll_interval: float = 0.5,
+                    stop_event: threading.Event | None = None) -> None:
+        """Relay until `stop_event` is set; broker or database loss -> bounded back-off."""
+        stop = stop_event or threading.Event()
+        delay = _INITIAL_DELAY
+        with contextlib.suppress(Exception):
+            self.backlog()
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.warning("%s relay: batch failed, retrying in %.1fs", self.service, delay,
+                            exc_info=True)
+                self._reset()
+                stop.wait(delay)
+                delay = min(delay * 2, _MAX_DELAY)
+                continue
+            delay = _INITIAL_DELAY
+            if self.drained:
+                stop.wait(poll_interval)
+
+    def _reset(self) -> None:
+        self._publisher.close()
+        self._store.close()
+        self._position = None
+
+    def close(self) -> None:
+        self._publisher.close()
+        self._store.close()
+
+
+_INITIAL_DELAY, _MAX_DELAY = 0.5, 30.0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    raise TypeError(f"integration event payload holds a {type(value).__name__}")
+
+
+def run_relay(service_name: str, poll_interval: float = 0.5) -> None:
+    """`haven relay SERVICE`: relay one service's outbox until SIGTERM or SIGINT."""
+    from shared.config import settings
+    from shared.observability import metrics_port, readiness, serve_observability
+    from shared.registry import application_class
+
+    logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cfg = settings()
+    app = application_class(service_name)(cfg)
+    relay = Relay(app, cfg.amqp_uri)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    # OUTBOX_BACKLOG lives in this process: serve /metrics here (HAVEN_METRICS_PORT).
+    stop_observability = serve_observability(metrics_port(), readiness(cfg, service_name))
+    log.info("%s relay: started", service_name)
+    try:
+        relay.run_forever(poll_interval, stop)
+    finally:
+        relay.close()
+        app.close()
+        stop_observability()
+        log.info("%s relay: stopped", service_name)

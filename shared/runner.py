@@ -1,0 +1,63 @@
+"""Run nameko services in this process (production: one service per process)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any
+
+import eventlet
+from nameko.runners import ServiceRunner
+
+from shared.config import Settings, settings
+from shared.registry import service_class
+
+log = logging.getLogger("haven.runner")
+
+
+def nameko_config(cfg: Settings, **extra: Any) -> dict[str, Any]:
+    return {
+        "AMQP_URI": cfg.amqp_uri,
+        "SERIALIZER": "json",
+        "WEB_SERVER_ADDRESS": f"0.0.0.0:{cfg.http_port}",
+        "max_workers": 10,
+        "parent_calls_tracked": 10,
+        **extra,
+    }
+
+
+def run_service(name: str) -> None:
+    """Run one service until SIGTERM/SIGINT; stop gracefully, letting workers finish."""
+    logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cfg = settings()
+    runner = ServiceRunner(nameko_config(cfg))
+    runner.add_service(service_class(name))
+    stop_observability = _observability(name)
+    runner.start()
+    log.info("service %s started", name)
+
+    stopping = eventlet.event.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        if not stopping.ready():
+            stopping.send(True)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner_thread = eventlet.spawn(runner.wait)
+    stopping.wait()
+    log.info("service %s stopping", name)
+    runner.stop()
+    runner_thread.wait()
+    stop_observability()
+
+
+def _observability(name: str) -> Any:
+    port = int(os.environ.get("HAVEN_METRICS_PORT", "9100"))
+    if not port:
+        return lambda: None
+    from shared.observability import serve_observability
+
+    return serve_observability(port, ready_check=lambda: True)

@@ -1,0 +1,298 @@
+"""The shell every nameko service wears: who is calling, may they, is the input valid,
+and one error contract on the way out.
+
+    class IntakeService:
+        name = "intake"
+        app = ApplicationProvider(Intake)
+        metrics = Metrics()
+
+        @rpc
+        @entrypoint(roles=("helpline_operator",), schema=LogContactSchema)
+        def log_contact(self, ctx, data):
+            return self.app.log_contact(ctx, **data)
+
+Callers send `method(payload)` with the token in nameko's context data under
+"authorization"; "correlation_id" and "causation_id" are optional.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresDatastore
+from marshmallow import RAISE, Schema, ValidationError
+from nameko.extensions import DependencyProvider
+from psycopg import sql
+
+from shared.audit import CommandContext, acting_as
+from shared.auth import ROLES, Principal, TokenRefused, authenticate, bearer
+from shared.config import Settings, settings
+from shared.errors import Conflict, Forbidden, HavenError, InvalidInput, NotFound
+from shared.eventstore import HavenApplication
+from shared.metrics import AUTH_REFUSALS
+from shared.observability import Metrics
+
+__all__ = ["MAX_REASON", "ApplicationProvider", "EntrypointSpec", "Metrics", "Refusal",
+           "RefusalLog", "entrypoint", "haven_error"]
+
+_log = logging.getLogger("haven.shell")
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What the shell knows about the RPC a worker is running."""
+
+    service: str
+    method: str
+    context_data: Mapping[str, Any]
+    settings: Settings
+    refusals: RefusalLog
+
+
+# Each nameko worker runs in its own greenlet, and a greenlet starts with an empty
+# contextvars context: concurrent calls never see each other's call.
+_current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+    "haven_current_call", default=None)
+
+
+class ApplicationProvider(DependencyProvider):
+    """One HavenApplication per container, injected as is; it also owns the refusal log."""
+
+    def __init__(self, app_cls: type[HavenApplication]) -> None:
+        self.app_cls = app_cls
+        self.app: HavenApplication | None = None
+
+    def setup(self) -> None:
+        self.settings = settings()
+        self.app = self.app_cls(self.settings)
+        self.refusals = RefusalLog.of(self.app)
+
+    def stop(self) -> None:
+        self._close()
+
+    def kill(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+    def get_dependency(self, worker_ctx: Any) -> HavenApplication | None:
+        return self.app
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        _current_call.set(_Call(self.container.service_name, worker_ctx.entrypoint.method_name,
+                                worker_ctx.data, self.settings, self.refusals))
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        _current_call.set(None)
+
+
+@dataclass(frozen=True)
+class EntrypointSpec:
+    """Kept on the wrapped method, for tools that describe the API (e.g. the gateway)."""
+
+    roles: tuple[str, ...]
+    schema: type[Schema] | None
+    command: str
+
+
+def entrypoint(roles: tuple[str, ...], schema: type[Schema] | None = None,
+               command: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Authenticate, authorise, validate, then call `method(self, ctx, data)`.
+
+    Goes under nameko's `@rpc`; the wire signature becomes `method(payload=None)`.
+    """
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"entrypoint needs known roles, got {sorted(roles)}")
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        spec = EntrypointSpec(tuple(roles), schema, command or method.__name__)
+
+        def handle(self: Any, payload: Any = None) -> Any:
+            call = _current_call.get()
+            if call is None:
+                _log.error("%s.%s uses @entrypoint but its service declares no "
+                           "ApplicationProvider", type(self).__name__, method.__name__)
+                raise HavenError()
+            correlation_id = _text(call.context_data, "correlation_id") or str(uuid.uuid4())
+            try:
+                principal, role = _authorise(call, spec.roles)
+                reason, data = _validated(payload, spec.schema)
+                ctx = CommandContext(actor_id=principal.user_id, actor_role=role,
+                                     command=spec.command, correlation_id=correlation_id,
+                                     causation_id=_text(call.context_data, "causation_id"),
+                                     reason=reason)
+                with acting_as(ctx):
+                    return method(self, ctx, data)
+            except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
+                # `from None`: the original's text may hold personal data; callers and
+                # nameko's own error log get only the mapped error.
+                raise haven_error(exc, call, correlation_id) from None
+
+        # Not functools.wraps: its __wrapped__ would make inspect report (self, ctx, data)
+        # instead of the wire signature.
+        handle.__name__, handle.__qualname__ = method.__name__, method.__qualname__
+        handle.__doc__, handle.__module__ = method.__doc__, method.__module__
+        handle.haven_entrypoint = spec  # type: ignore[attr-defined]
+        return handle
+
+    return decorate
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return str(value) if value else None
+
+
+# -- who may call ------------------------------------------------------------------
+def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
+    """The caller and the first of their roles that `allowed` accepts."""
+    try:
+        principal = authenticate(bearer(call.context_data.get("authorization")),
+                                 call.settings.token_secret)
+    except TokenRefused as refused:
+        _refuse(call, refused.reason, refused.user_id)
+        raise refused.as_error() from None
+    role = next((r for r in principal.roles if r in allowed), None)
+    if role is None:
+        _refuse(call, "forbidden", principal.user_id)
+        raise Forbidden()
+    return principal, role
+
+
+def _refuse(call: _Call, reason: str, user_id: str | None) -> None:
+    AUTH_REFUSALS.labels(call.service, call.method, reason).inc()
+    _log.warning(json.dumps({"event": "rpc_refused", "service": call.service,
+                             "method": call.method, "reason": reason, "user_id": user_id},
+                            sort_keys=True))
+    try:
+        call.refusals.record(call.service, call.method, reason, user_id)
+    except Exception as exc:  # noqa: BLE001 - the caller is refused either way
+        _log.error("could not record a refusal for %s.%s: %s", call.service, call.method,
+                   type(exc).__name__)
+
+
+# -- is the input valid ------------------------------------------------------------
+class _NoInput(Schema):
+    """For methods without a schema: any field is an unknown field."""
+
+
+def _validated(payload: Any, schema: type[Schema] | None) -> tuple[str | None, Any]:
+    """(reason, loaded data); raises InvalidInput naming every bad field."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InvalidInput(errors={"_schema": ["The payload must be a JSON object."]})
+    data = dict(payload)
+    reason = data.pop("reason", None)
+    errors: dict[str, Any] = {}
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        errors["reason"] = [f"Must be a string of at most {MAX_REASON} characters."]
+    loaded: Any = None
+    try:
+        loaded = (schema or _NoInput)().load(data, unknown=RAISE)
+    except ValidationError as exc:
+        messages = exc.messages
+        errors.update(messages if isinstance(messages, dict) else {"_schema": messages})
+    if errors:
+        raise InvalidInput(errors=errors)
+    return (reason.strip() or None) if isinstance(reason, str) else None, loaded
+
+
+# -- one error contract ------------------------------------------------------------
+def haven_error(exc: Exception, call: _Call, correlation_id: str) -> HavenError:
+    """The HavenError a caller sees for whatever a command raised."""
+    if isinstance(exc, HavenError):
+        return exc
+    if isinstance(exc, AggregateNotFoundError):
+        return NotFound()
+    if isinstance(exc, IntegrityError):
+        # On the RPC path the only constraint a command can break is the
+        # (aggregate, version) key: another worker saved the same version first.
+        return Conflict()
+    # Type and place only: the message may quote personal data.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+    _log.error(json.dumps({"event": "rpc_failed", "service": call.service,
+                           "method": call.method, "error_type": type(exc).__name__,
+                           "at": where, "correlation_id": correlation_id}, sort_keys=True))
+    return HavenError()
+
+
+# -- the refusal log ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Refusal:
+    service: str
+    method: str
+    reason: str  # missing / expired / invalid / forbidden
+    user_id: str | None
+    at: datetime
+
+
+class RefusalLog:
+    """`auth_refusals` in the service's own store, for security staff to review.
+
+    Written through the application's own datastore (its pool, its schema or file),
+    outside any event transaction: a refused call stores nothing else.
+    """
+
+    def __init__(self, datastore: Any):
+        self._datastore = datastore
+        self._postgres = isinstance(datastore, PostgresDatastore)
+        if self._postgres:
+            self._table: Any = sql.SQL("{}.auth_refusals").format(
+                sql.Identifier(datastore.schema))
+            self._mark = "%s"
+        else:
+            self._table, self._mark = sql.SQL("auth_refusals"), "?"
+        self._create_table()
+
+    @classmethod
+    def of(cls, app: HavenApplication) -> RefusalLog:
+        return cls(app.recorder.datastore)  # type: ignore[attr-defined]
+
+    def _sql(self, template: str) -> Any:
+        statement = sql.SQL(template.replace("?", self._mark)).format(table=self._table)
+        # sqlite3 takes plain strings; the table name is a fixed identifier there.
+        return statement if self._postgres else statement.as_string(None)
+
+    def _create_table(self) -> None:
+        key = "id bigserial PRIMARY KEY" if self._postgres else "id INTEGER PRIMARY KEY"
+        at = "timestamptz" if self._postgres else "TEXT"
+        with self._datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql(
+                f"CREATE TABLE IF NOT EXISTS {{table}} ({key}, service text NOT NULL,"
+                f" method text NOT NULL, reason text NOT NULL, user_id text, at {at} NOT NULL)"))
+
+    def record(self, service: str, method: str, reason: str, user_id: str | None) -> None:
+        now = datetime.now(UTC)
+        with self._datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql("INSERT INTO {table} (service, method, reason, user_id, at)"
+                                   " VALUES (?, ?, ?, ?, ?)"),
+                         (service, method, reason, user_id,
+                          now if self._postgres else now.isoformat()))
+
+    def recent(self, limit: int = 100) -> list[Refusal]:
+        """The latest refusals, newest first."""
+        with self._datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql("SELECT service, method, reason, user_id, at FROM {table}"
+                                   " ORDER BY id DESC LIMIT ?"), (limit,))
+            rows = curs.fetchall()
+        return [Refusal(r["service"], r["method"], r["reason"], r["user_id"],
+                        r["at"] if self._postgres else datetime.fromisoformat(r["at"]))
+                for r in rows]

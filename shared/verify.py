@@ -1,0 +1,319 @@
+"""Tamper verification: recompute a service's hash chains from the stored bytes.
+
+    report = verify("casework", cfg)        # or verify(app) for a live HavenApplication
+    if not report.ok:
+        print(report.first_break)
+
+The verifier reads the events table and its `_chain` table side by side, in
+notification-id order, in one consistent snapshot, streamed in batches. It
+hashes the stored (sealed) bytes exactly as shared.chain does on the way in,
+so it needs no key at all: shredding a subject never breaks verification.
+
+Each link is checked against the *stored* neighbour (the previous stored
+stream hash, the previous stored log hash), so one tampered record is reported
+where it was tampered and does not drag every later record down with it.
+
+What the chains cannot see on their own: someone who can write the database
+may delete the newest records of both tables, or rewrite every hash (SHA-256
+has no key). Against that, keep the report's `head` somewhere the database
+administrator cannot reach, and pass it back as `anchor` next time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from shared import chain
+from shared.config import Settings, settings
+
+BATCH = 5000
+MAX_BREAKS = 1000  # keep the report bounded when a whole table was rewritten
+_GAP_DETAIL_LIMIT = 100  # per missing run of versions, name at most this many one by one
+
+# A row of the outer join of events and chain entries on notification id:
+# nid, event (oid, version, topic, state) or Nones, chain (oid, version, stream, log) or Nones.
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Break:
+    """One place where the stored events and their chains disagree.
+
+    `stream` is the originator id (uuid hex) and `position` its originator_version;
+    `notification_id` is the position in the service's log. For a break that
+    belongs to no known stream (records gone from the log with their chain entries,
+    or the log ends before the anchor), `stream` is None and `position` is the
+    notification id.
+
+    kind:
+      stream_hash_mismatch  the record's topic, version or state is not what was chained
+      missing_record        a record is gone (its chain entry left, a version absent from
+                            its stream, or a hole in the log that the log chain does not bridge)
+      missing_chain_entry   a record has no chain entry
+      out_of_order          a record stands where the chain recorded another one, or a
+                            stream's versions are out of log order (moved, renumbered, swapped)
+      log_hash_mismatch     the log chain does not link (chain entries altered or reordered)
+      anchor_mismatch       the log does not reach, or differs at, the head kept from before
+    """
+
+    service: str
+    kind: str
+    stream: str | None
+    position: int
+    detail: str
+    notification_id: int | None = None
+
+
+@dataclass
+class VerifyReport:
+    service: str
+    backend: str
+    events: int = 0  # log positions checked (records and orphaned chain entries)
+    streams: int = 0
+    elapsed: float = 0.0
+    breaks: list[Break] = field(default_factory=list)
+    break_count: int = 0  # every break found, even beyond the MAX_BREAKS kept in `breaks`
+    head: tuple[int, bytes] | None = None  # (last notification id, its stored log hash)
+
+    @property
+    def ok(self) -> bool:
+        return self.break_count == 0
+
+    @property
+    def first_break(self) -> Break | None:
+        return self.breaks[0] if self.breaks else None
+
+    @property
+    def rate(self) -> float:
+        """Events checked per second."""
+        return self.events / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self) -> str:
+        outcome = "intact" if self.ok else f"{self.break_count} break(s), first: {self.first_break}"
+        return (f"{self.service} ({self.backend}): {self.events} events in {self.streams} streams,"
+                f" {self.elapsed:.3f}s ({self.rate:,.0f}/s): {outcome}")
+
+
+# -- the check itself, independent of the database --------------------------
+class _Checker:
+    def __init__(self, report: VerifyReport, anchor: tuple[int, bytes] | None):
+        self.report = report
+        self.anchor = anchor
+        self.anchor_seen = False
+        self.streams: dict[str, tuple[int, bytes | None]] = {}  # oid -> (version, stream hash)
+        self.prev_log = chain.GENESIS
+        self.prev_nid = 0
+        # Versions reported missing, in case they turn up later in the log (then: out of order).
+        self.missing: dict[tuple[str, int], int] = {}
+
+    def add(self, kind: str, stream: str | None, position: int, nid: int | None,
+            detail: str) -> None:
+        self.report.break_count += 1
+        if len(self.report.breaks) < MAX_BREAKS:
+            self.report.breaks.append(Break(self.report.service, kind, stream, position,
+                                            detail, nid))
+
+    def feed(self, row: Row) -> None:
+        nid, e_oid, e_ver, e_topic, e_state, c_oid, c_ver, c_stream, c_log = row
+        if isinstance(e_oid, UUID):
+            e_oid = e_oid.hex
+        # The chain entry is the witness of what belongs at this position; without one,
+        # the record speaks for itself.
+        oid, ver = (c_oid, c_ver) if c_oid is not None else (e_oid, e_ver)
+        prev_ver, prev_hash = self.streams.get(oid, (0, chain.GENESIS))
+        in_sequence = self._sequence(oid, ver, prev_ver, nid)
+
+        computed = None
+        if e_oid is not None and c_oid is not None and (e_oid, e_ver) != (c_oid, c_ver):
+            self.add("out_of_order", oid, ver, nid,
+                     f"log position {nid} holds {e_oid} v{e_ver}; the chain recorded"
+                     f" {c_oid} v{c_ver} here (record moved, renumbered or swapped)")
+        elif e_oid is not None and in_sequence and prev_hash is not None:
+            computed = chain.stream_hash(prev_hash, e_oid, e_ver, e_topic, bytes(e_state))
+            if c_stream is not None and computed != bytes(c_stream):
+                self.add("stream_hash_mismatch", oid, ver, nid,
+                         "the stored record (topic, version or state) is not the one chained")
+
+        if c_oid is None:
+            self.add("missing_chain_entry", oid, ver, nid,
+                     f"record at notification {nid} has no chain entry")
+        elif e_oid is None:
+            self.add("missing_record", oid, ver, nid,
+                     f"chain entry at notification {nid} has no stored record (deleted)")
+
+        self._log_link(nid, oid, ver, c_stream, c_log, computed)
+        if ver > prev_ver:  # a late, out-of-order version must not rewind the stream
+            self.streams[oid] = (ver, bytes(c_stream) if c_stream is not None else computed)
+        self.report.events += 1
+
+    def _sequence(self, oid: str, ver: int, prev_ver: int, nid: int) -> bool:
+        """Versions of a stream must follow one another in log order: 1, 2, 3..."""
+        if ver == prev_ver + 1:
+            return True
+        if ver > prev_ver + 1:
+            for missing in range(prev_ver + 1, min(ver, prev_ver + 1 + _GAP_DETAIL_LIMIT)):
+                self.missing[(oid, missing)] = len(self.report.breaks)
+                self.add("missing_record", oid, missing, nid,
+                         f"v{missing} absent: v{ver} at notification {nid} follows v{prev_ver}")
+            return False
+        late = self.missing.pop((oid, ver), None)
+        if late is not None and late < len(self.report.breaks):
+            # Not gone after all, just out of place: say so instead of "missing".
+            self.report.breaks[late] = replace(
+                self.report.breaks[late], kind="out_of_order",
+                detail=f"v{ver} stands at notification {nid}, after v{prev_ver}")
+        else:
+            self.add("out_of_order", oid, ver, nid,
+                     f"v{ver} at notification {nid} comes after v{prev_ver}")
+        return False
+
+    def _log_link(self, nid: int, oid: str, ver: int, c_stream: Any, c_log: Any,
+                  computed: bytes | None) -> None:
+        if c_log is not None:
+            expected = chain.log_hash(self.prev_log, nid, bytes(c_stream))
+            if expected != bytes(c_log) and nid > self.prev_nid + 1:
+                # A hole the chain does not bridge: whole records (with their chain
+                # entries) were deleted. Holes it bridges are rolled-back transactions.
+                hole = self.prev_nid + 1
+                self.add("missing_record", None, hole, hole,
+                         f"notification ids {hole}..{nid - 1} absent; the log chain does not"
+                         f" bridge them (noticed at notification {nid})")
+            elif expected != bytes(c_log):
+                self.add("log_hash_mismatch", oid, ver, nid,
+                         f"log chain broken at notification {nid}")
+            self.prev_log = bytes(c_log)
+        elif computed is not None:
+            # The chain entry is gone: carry on with what it should have said.
+            self.prev_log = chain.log_hash(self.prev_log, nid, computed)
+        if self.anchor and not self.anchor_seen and nid >= self.anchor[0]:
+            self.anchor_seen = True
+            if nid != self.anchor[0]:
+                self.add("anchor_mismatch", None, self.anchor[0], self.anchor[0],
+                         f"the anchored notification {self.anchor[0]} is absent")
+            elif self.prev_log != self.anchor[1]:
+                self.add("anchor_mismatch", oid, ver, nid,
+                         f"log hash at notification {nid} differs from the anchored head")
+        self.prev_nid = nid
+
+    def finish(self) -> None:
+        self.report.streams = len(self.streams)
+        if self.report.events:
+            self.report.head = (self.prev_nid, self.prev_log)
+        if self.anchor and not self.anchor_seen:
+            self.add("anchor_mismatch", None, self.anchor[0], self.anchor[0],
+                     f"the log ends at notification {self.prev_nid}, before the anchored head"
+                     f" {self.anchor[0]}: records were removed")
+
+
+# -- where a service's store lives -------------------------------------------
+@dataclass(frozen=True)
+class _Location:
+    service: str
+    backend: str  # "postgres" or "sqlite"
+    table: str
+    conninfo: str = ""
+    schema: str = ""
+    path: str = ""
+
+
+def _locate(app_or_service: Any, cfg: Settings | None) -> _Location:
+    if isinstance(app_or_service, str):
+        from shared.eventstore import store_env
+
+        cfg = cfg or settings()
+        name = app_or_service
+        env: Any = store_env(name, cfg)
+        table = f"{name}_events" if cfg.store == "postgres" else "stored_events"
+    else:  # a HavenApplication: read where it actually stores, overrides included
+        name = app_or_service.name
+        env = app_or_service.env
+        table = app_or_service.recorder.events_table_name
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
+        return _Location(name, "sqlite", table, path=env.get("SQLITE_DBNAME"))
+    parts = {"dbname": env.get("POSTGRES_DBNAME"), "host": env.get("POSTGRES_HOST"),
+             "port": env.get("POSTGRES_PORT"), "user": env.get("POSTGRES_USER"),
+             "password": env.get("POSTGRES_PASSWORD")}
+    conninfo = make_conninfo(**{k: v for k, v in parts.items() if v})
+    return _Location(name, "postgres", table, conninfo=conninfo,
+                     schema=env.get("POSTGRES_SCHEMA"))
+
+
+# -- reading, batch by batch ---------------------------------------------------
+def _postgres_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
+    import psycopg
+
+    events = sql.Identifier(loc.schema, loc.table)
+    chained = sql.Identifier(loc.schema, loc.table + "_chain")
+    query = sql.SQL(
+        "SELECT notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
+        " c.originator_id, c.originator_version, c.stream_hash, c.log_hash"
+        " FROM {events} e FULL JOIN {chained} c USING (notification_id)"
+        " ORDER BY notification_id").format(events=events, chained=chained)
+    with psycopg.connect(loc.conninfo) as conn:
+        conn.read_only = True  # an audit reads; it never writes
+        exists = conn.execute("SELECT to_regclass(%s), to_regclass(%s)",
+                              (events.as_string(conn), chained.as_string(conn))).fetchone()
+        if not exists or None in exists:
+            raise LookupError(f"no chained event store for {loc.service} in {loc.schema}")
+        # A named (server-side) cursor streams: one statement, one snapshot, never all rows
+        # in memory. Binary transfer spares the hex round trip of every bytea.
+        with conn.cursor(name="haven_verify", binary=True) as cur:
+            cur.execute(query)
+            while rows := cur.fetchmany(batch):
+                yield rows
+
+
+def _sqlite_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
+    events, chained = f'"{loc.table}"', f'"{loc.table}_chain"'
+    try:
+        # Read-only: verifying must never create or change a store (sqlite3 would create a file).
+        conn = sqlite3.connect(f"file:{loc.path}?mode=ro", uri=True)
+    except sqlite3.OperationalError as exc:
+        raise LookupError(f"no event store for {loc.service} at {loc.path}") from exc
+    try:
+        # UNION ALL of two left joins rather than FULL JOIN: works on SQLite < 3.39 too.
+        cur = conn.execute(
+            f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,"
+            f" c.originator_id, c.originator_version, c.stream_hash, c.log_hash"
+            f" FROM {events} e LEFT JOIN {chained} c ON c.notification_id = e.rowid"
+            f" UNION ALL"
+            f" SELECT c.notification_id, NULL, NULL, NULL, NULL, c.originator_id,"
+            f" c.originator_version, c.stream_hash, c.log_hash FROM {chained} c"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {events} e WHERE e.rowid = c.notification_id)"
+            f" ORDER BY 1")
+        while rows := cur.fetchmany(batch):
+            yield rows
+    except sqlite3.OperationalError as exc:
+        raise LookupError(f"no chained event store for {loc.service} at {loc.path}") from exc
+    finally:
+        conn.close()
+
+
+def verify(app_or_service: Any, cfg: Settings | None = None, *,
+           anchor: tuple[int, bytes] | None = None, batch: int = BATCH) -> VerifyReport:
+    """Recompute every stream chain and the log chain of one service's store.
+
+    `app_or_service`: a HavenApplication, or a service name resolved with `cfg`
+    (default: settings from the environment). `anchor`: a `report.head` kept
+    from an earlier run, to detect removal of the newest records.
+    """
+    loc = _locate(app_or_service, cfg)
+    report = VerifyReport(service=loc.service, backend=loc.backend)
+    checker = _Checker(report, anchor)
+    started = time.perf_counter()
+    batches: Iterable[list[Row]] = (_postgres_rows(loc, batch) if loc.backend == "postgres"
+                                    else _sqlite_rows(loc, batch))
+    for rows in batches:
+        for row in rows:
+            checker.feed(row)
+    checker.finish()
+    report.elapsed = time.perf_counter() - started
+    return report

@@ -1,0 +1,57 @@
+"""A small nameko service over the sample `Dossiers` app, wearing the service shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from nameko.rpc import rpc
+
+from shared.audit import CommandContext
+from shared.shell import ApplicationProvider, Metrics, entrypoint
+from tests.platform.sample import Dossier, Dossiers
+
+
+class RegisterDossier(Schema):
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    birth_year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2100))
+
+
+class DossierRef(Schema):
+    dossier_id = fields.UUID(required=True)
+
+
+class DossierService:
+    name = "dossiers"
+    app = ApplicationProvider(Dossiers)
+    metrics = Metrics()
+
+    @rpc
+    @entrypoint(roles=("caseworker", "supervisor"), schema=RegisterDossier,
+                command="register_dossier")
+    def register(self, ctx: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
+        dossier = Dossier(full_name=data["full_name"], birth_year=data["birth_year"])
+        self.app.save(dossier, ctx=ctx)
+        return {"dossier_id": str(dossier.id)}
+
+    @rpc
+    @entrypoint(roles=("caseworker", "auditor"), schema=DossierRef)
+    def show(self, ctx: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
+        dossier = self.app.repository.get(data["dossier_id"])
+        return {"birth_year": dossier.birth_year, "notes": len(dossier.notes)}
+
+    @rpc
+    @entrypoint(roles=("caseworker",), schema=DossierRef)
+    def add_note_racing(self, ctx: CommandContext, data: dict[str, Any]) -> None:
+        """Two workers load the same version and both save: the second one loses."""
+        first = self.app.repository.get(data["dossier_id"])
+        second = self.app.repository.get(data["dossier_id"])
+        first.add_note("first")
+        second.add_note("second")
+        self.app.save(first, ctx=ctx)
+        self.app.save(second, ctx=ctx)
+
+    @rpc
+    @entrypoint(roles=("caseworker",))
+    def crash(self, ctx: CommandContext, data: dict[str, Any]) -> None:
+        raise RuntimeError("Ana Popescu, born 1999, lives at the old mill")

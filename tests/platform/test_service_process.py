@@ -1,0 +1,47 @@
+"""The one place that starts a service process makes psycopg cooperative under eventlet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+PROBE = r"""
+import json, os, sys, time
+from shared.process import prepare_service_process
+if sys.argv[1] == "prepared":
+    prepare_service_process()
+else:
+    import eventlet; eventlet.monkey_patch()
+import eventlet, psycopg
+ticks = []
+def ticker():
+    for _ in range(30):
+        ticks.append(time.monotonic()); eventlet.sleep(0.02)
+t = eventlet.spawn(ticker)
+eventlet.sleep(0.05)
+with psycopg.connect(os.environ["CONNINFO"]) as conn:
+    conn.execute("SELECT pg_sleep(0.5)")
+t.wait()
+print(json.dumps(max(b - a for a, b in zip(ticks, ticks[1:]))))
+"""
+
+
+def _largest_tick_gap(mode: str, cfg) -> float:
+    from shared.eventstore import _conninfo
+
+    env = {k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"}
+    env["CONNINFO"] = _conninfo(cfg)
+    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, check=True,
+                         capture_output=True, text=True, timeout=60)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_slow_query_does_not_freeze_other_green_threads(cfg):
+    assert _largest_tick_gap("prepared", cfg) < 0.25
+
+
+def test_without_the_preparation_the_same_query_freezes_them(cfg):
+    # The control: proves the probe can see the stall the preparation prevents.
+    assert _largest_tick_gap("bare", cfg) >= 0.4

@@ -1,0 +1,349 @@
+"""The service shell over real RabbitMQ RPC and a real PostgreSQL store."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import logging
+import socket
+import time
+import uuid
+
+import eventlet
+import jwt
+import psycopg
+import pytest
+import requests
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.utils import get_extension
+from prometheus_client import REGISTRY
+from psycopg import sql
+
+from shared.auth import issue_token
+from shared.config import Settings
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    HavenError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    from_remote,
+)
+from shared.eventstore import _conninfo
+from shared.observability import readiness, serve_observability
+from shared.shell import ApplicationProvider, RefusalLog, entrypoint
+from tests.platform.sample import Dossiers
+from tests.platform.shell_sample import DossierService
+
+VALID = {"full_name": "Ana Popescu", "birth_year": 1999}
+
+
+@pytest.fixture
+def service(container_factory, rabbit_config):
+    container = container_factory(DossierService, rabbit_config)
+    container.start()
+    return container  # container_factory kills it: a graceful stop costs kombu 2 s
+
+
+@pytest.fixture
+def store(cfg):
+    """An independent reader of the service's store."""
+    app = Dossiers(cfg)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def call(rabbit_config, cfg):
+    """Call the sample service as a client would; HavenErrors come back rebuilt."""
+
+    def call(method, payload=None, token=None, **context):
+        if token is not None:
+            context["authorization"] = token
+        with ClusterRpcProxy(rabbit_config, context_data=context) as cluster:
+            try:
+                return getattr(cluster.dossiers, method)(payload)
+            except RemoteError as exc:
+                raise from_remote(exc.exc_type, exc.value) from None
+
+    return call
+
+
+def caseworker(user_id="u-17", *roles):
+    return issue_token(user_id, list(roles or ("caseworker",)))
+
+
+def stored_count(store) -> int:
+    return store.recorder.max_notification_id() or 0
+
+
+def last_refusal(cfg):
+    with psycopg.connect(_conninfo(cfg)) as conn:
+        return conn.execute(sql.SQL(
+            "SELECT service, method, reason, user_id FROM {}.auth_refusals"
+            " ORDER BY id DESC LIMIT 1").format(sql.Identifier(cfg.schema("dossiers")))).fetchone()
+
+
+def metric(name, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def eventually(check, timeout=2.0):
+    """The worker records its metrics just after it has sent the reply."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        eventlet.sleep(0.01)
+
+
+# -- a valid call --------------------------------------------------------------------
+def test_a_valid_call_stores_the_event_with_actor_role_and_reason_from_the_token(
+        service, call, store):
+    token = issue_token("u-17", ["auditor", "caseworker", "supervisor"])
+    result = call("register", {**VALID, "reason": "walk-in at the front desk"}, token=token,
+                  correlation_id="corr-1", causation_id="cause-1")
+    stored = store.recorder.select_events(uuid.UUID(result["dossier_id"]))
+    audit = store.mapper.audit_of(stored[0])
+    assert audit["actor_id"] == "u-17"
+    assert audit["actor_role"] == "caseworker"  # the first of the token's roles that may
+    assert audit["command"] == "register_dossier"
+    assert audit["reason"] == "walk-in at the front desk"
+    assert (audit["correlation_id"], audit["causation_id"]) == ("corr-1", "cause-1")
+    assert audit["service"] == "dossiers"
+    assert store.repository.get(stored[0].originator_id).full_name == "Ana Popescu"
+
+
+def test_a_bearer_prefix_and_a_missing_reason_are_fine(service, call, store):
+    result = call("register", VALID, token=f"Bearer {caseworker()}")
+    audit = store.mapper.audit_of(store.recorder.select_events(
+        uuid.UUID(result["dossier_id"]))[0])
+    assert audit["reason"] is None
+    assert audit["correlation_id"]  # one is made up when the caller sent none
+
+
+def test_concurrent_calls_each_act_as_their_own_caller(service, call, store):
+    users = [f"u-{i}" for i in range(8)]
+    pool = eventlet.GreenPool()
+    results = pool.imap(lambda u: (u, call("register", VALID, token=caseworker(u))), users)
+    for user, result in results:
+        stored = store.recorder.select_events(uuid.UUID(result["dossier_id"]))
+        assert store.mapper.audit_of(stored[0])["actor_id"] == user
+
+
+# -- invalid input -------------------------------------------------------------------
+def test_invalid_input_gets_a_structured_error_naming_each_field_and_stores_nothing(
+        service, rabbit_config, store):
+    before = stored_count(store)
+    payload = {"full_name": "", "birth_year": "nineteen", "colour": "red", "reason": "x" * 501}
+    with ClusterRpcProxy(rabbit_config, context_data={"authorization": caseworker()}) as rpc:
+        with pytest.raises(RemoteError) as remote:
+            rpc.dossiers.register(payload)
+    assert remote.value.exc_type == "InvalidInput"
+    body = json.loads(remote.value.value)
+    assert body["code"] == "INVALID_INPUT" and body["message"]
+    assert set(body["errors"]) == {"full_name", "birth_year", "colour", "reason"}
+    assert body["errors"]["colour"] == ["Unknown field."]
+    rebuilt = from_remote(remote.value.exc_type, remote.value.value)
+    assert isinstance(rebuilt, InvalidInput) and rebuilt.errors == body["errors"]
+    assert stored_count(store) == before
+
+
+@pytest.mark.parametrize("payload, field", [
+    (None, "full_name"),
+    ({"birth_year": 1999}, "full_name"),
+    (["Ana Popescu", 1999], "_schema"),
+    ({**VALID, "reason": 42}, "reason"),
+])
+def test_missing_fields_and_non_object_payloads_are_invalid(service, call, store, payload, field):
+    before = stored_count(store)
+    with pytest.raises(InvalidInput) as invalid:
+        call("register", payload, token=caseworker())
+    assert field in invalid.value.errors
+    assert stored_count(store) == before
+
+
+def test_a_method_without_a_schema_takes_no_fields(service, call):
+    with pytest.raises(InvalidInput) as invalid:
+        call("crash", {"anything": 1}, token=caseworker())
+    assert invalid.value.errors == {"anything": ["Unknown field."]}
+
+
+# -- refused calls -------------------------------------------------------------------
+def _expired() -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": "u-17", "roles": ["caseworker"], "iat": now - 3600,
+                       "exp": now - 60, "jti": "j"}, Settings.from_env().token_secret,
+                      algorithm="HS256")
+
+
+def _tampered() -> str:
+    header, _, signature = issue_token("u-17", ["auditor"]).split(".")
+    claims = {"sub": "u-17", "roles": ["caseworker"], "iat": int(time.time()),
+              "exp": int(time.time()) + 60, "jti": "j"}
+    payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    return f"{header}.{payload}.{signature}"
+
+
+REFUSED = [
+    (lambda: None, Unauthorized, "missing", None),
+    (_expired, Unauthorized, "expired", "u-17"),
+    (lambda: issue_token("u-17", ["caseworker"], secret="another-secret-entirely-0123456789ab"),
+     Unauthorized, "invalid", None),
+    (_tampered, Unauthorized, "invalid", None),
+    (lambda: issue_token("u-17", ["lawyer", "auditor"]), Forbidden, "forbidden", "u-17"),
+]
+
+
+@pytest.mark.parametrize("token, error, reason, user_id", REFUSED,
+                         ids=["no-token", "expired", "wrong-secret", "tampered", "wrong-role"])
+def test_a_refused_call_stores_nothing_and_is_recorded(service, call, store, cfg, caplog,
+                                                       token, error, reason, user_id):
+    raw = token()
+    before = stored_count(store)
+    refusals = metric("haven_auth_refusals_total", service="dossiers", method="register",
+                      reason=reason)
+    with caplog.at_level(logging.WARNING, logger="haven.shell"), pytest.raises(error):
+        call("register", VALID, token=raw)
+    assert stored_count(store) == before
+    assert last_refusal(cfg) == ("dossiers", "register", reason, user_id)
+    assert metric("haven_auth_refusals_total", service="dossiers", method="register",
+                  reason=reason) == refusals + 1
+    logged = json.loads(next(r.getMessage() for r in caplog.records
+                             if "rpc_refused" in r.getMessage()))
+    assert logged == {"event": "rpc_refused", "service": "dossiers", "method": "register",
+                      "reason": reason, "user_id": user_id}
+    if raw:
+        assert raw not in caplog.text
+
+
+def test_the_refusal_log_is_readable_by_security_staff(cfg, tmp_path):
+    """Same table on both stores: PostgreSQL here, SQLite in embedded mode."""
+    for store_cfg in (cfg, dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path)):
+        app = Dossiers(store_cfg)
+        try:
+            log = RefusalLog.of(app)
+            log.record("dossiers", "register", "expired", "u-3")
+            log.record("dossiers", "show", "invalid", None)
+            latest, previous = log.recent(2)
+            assert (latest.method, latest.reason, latest.user_id) == ("show", "invalid", None)
+            assert (previous.reason, previous.user_id) == ("expired", "u-3")
+            assert latest.at.tzinfo is not None
+        finally:
+            app.close()
+
+
+# -- the one error contract ----------------------------------------------------------
+def test_an_unknown_aggregate_is_not_found(service, call):
+    with pytest.raises(NotFound):
+        call("show", {"dossier_id": str(uuid.uuid4())}, token=caseworker())
+
+
+def test_a_concurrent_save_of_the_same_version_is_a_conflict(service, call, store):
+    dossier_id = call("register", VALID, token=caseworker())["dossier_id"]
+    with pytest.raises(Conflict):
+        call("add_note_racing", {"dossier_id": dossier_id}, token=caseworker())
+    assert call("show", {"dossier_id": dossier_id}, token=caseworker())["notes"] == 1
+
+
+def test_an_unexpected_error_is_a_generic_500_that_leaks_no_personal_data(service, call,
+                                                                          caplog):
+    with caplog.at_level(logging.DEBUG), pytest.raises(HavenError) as failed:
+        call("crash", token=caseworker(), correlation_id="corr-crash")
+    assert type(failed.value) is HavenError
+    assert failed.value.to_dict() == {"code": "ERROR", "message": "unexpected error"}
+    assert "Popescu" not in caplog.text and "old mill" not in caplog.text
+    logged = next(json.loads(r.getMessage()) for r in caplog.records
+                  if "rpc_failed" in r.getMessage())
+    assert logged["error_type"] == "RuntimeError"
+    assert logged["correlation_id"] == "corr-crash"
+
+
+def test_stopping_the_service_closes_its_application(service):
+    provider = get_extension(service, ApplicationProvider)
+    assert provider.app is not None
+    service.stop()
+    assert provider.app is None
+
+
+def test_the_wire_signature_is_one_payload():
+    params = list(inspect.signature(DossierService.register).parameters)
+    assert params == ["self", "payload"]
+
+
+def test_an_entrypoint_with_an_unknown_role_is_a_programming_error():
+    with pytest.raises(ValueError):
+        entrypoint(roles=("janitor",))
+
+
+# -- metrics and health --------------------------------------------------------------
+OUTCOMES = [
+    ("register", VALID, lambda: caseworker(), "ok"),
+    ("register", {}, lambda: caseworker(), "invalid"),
+    ("register", VALID, lambda: None, "unauthorized"),
+    ("register", VALID, lambda: caseworker("u-1", "lawyer"), "forbidden"),
+    ("show", {"dossier_id": str(uuid.uuid4())}, lambda: caseworker(), "not_found"),
+    ("crash", None, lambda: caseworker(), "error"),
+]
+
+
+@pytest.mark.parametrize("method, payload, token, outcome", OUTCOMES,
+                         ids=[o[-1] for o in OUTCOMES])
+def test_metrics_count_each_call_by_outcome(service, call, method, payload, token, outcome):
+    labels = {"service": "dossiers", "method": method, "outcome": outcome}
+    calls = metric("haven_rpc_calls_total", **labels)
+    timed = metric("haven_rpc_latency_seconds_count", **labels)
+    try:
+        call(method, payload, token=token())
+    except HavenError:
+        pass
+    eventually(lambda: metric("haven_rpc_calls_total", **labels) == calls + 1)
+    assert metric("haven_rpc_latency_seconds_count", **labels) == timed + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_health_ready_and_metrics_answer_over_http(service, call, cfg):
+    call("register", VALID, token=caseworker())
+    port = _free_port()
+    stop = serve_observability(port, readiness(cfg, "dossiers"), host="127.0.0.1")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert requests.get(f"{base}/health", timeout=5).json() == {"status": "up"}
+        ready = requests.get(f"{base}/ready", timeout=5)
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"broker": True, "store": True}
+        scraped = requests.get(f"{base}/metrics", timeout=5).text
+        assert 'haven_rpc_calls_total{method="register",outcome="ok",service="dossiers"}' \
+            in scraped
+        assert requests.get(f"{base}/nothing", timeout=5).status_code == 404
+    finally:
+        stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+
+
+def test_not_ready_when_the_broker_or_the_store_cannot_be_reached(cfg):
+    closed = _free_port()
+    unreachable = dataclasses.replace(
+        cfg, amqp_uri=f"amqp://guest:guest@127.0.0.1:{closed}/",
+        postgres_url=f"postgresql://postgres@127.0.0.1:{closed}/postgres")
+    port = _free_port()
+    stop = serve_observability(port, readiness(unreachable, "dossiers"), host="127.0.0.1")
+    try:
+        ready = requests.get(f"http://127.0.0.1:{port}/ready", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json() == {"status": "not ready",
+                                "checks": {"broker": False, "store": False}}
+    finally:
+        stop()
+
+
+def test_port_zero_serves_nothing():
+    serve_observability(0, None)()  # returns a stop() that has nothing to stop
