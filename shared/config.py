@@ -42,6 +42,7 @@ class Settings:
     token_secret: str
     http_port: int
     dev_secrets: bool
+    environment: str  # "production" refuses the development secrets
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,8 +58,22 @@ class Settings:
             blind_index_key=_key(env.get("HAVEN_BLIND_INDEX_KEY", _DEV_INDEX_KEY)),
             token_secret=env.get("HAVEN_TOKEN_SECRET", _DEV_TOKEN_SECRET),
             http_port=int(env.get("HAVEN_HTTP_PORT", "8080")),
-            dev_secrets=master is None,
+            dev_secrets=master is None or "HAVEN_BLIND_INDEX_KEY" not in env,
+            environment=env.get("HAVEN_ENV", "development"),
         )
+
+    def require_production_secrets(self, keys: bool = True) -> None:
+        """In production, refuse to start on the development secrets of this repository."""
+        if self.environment != "production":
+            return
+        missing = []
+        if self.token_secret == _DEV_TOKEN_SECRET:
+            missing.append("HAVEN_TOKEN_SECRET")
+        if keys and self.dev_secrets:
+            missing.append("HAVEN_MASTER_KEY and HAVEN_BLIND_INDEX_KEY")
+        if missing:
+            raise SystemExit(f"HAVEN_ENV=production but {', '.join(missing)} not set: "
+                             "refusing to run on the development secrets")
 
     def schema(self, service: str) -> str:
         """The PostgreSQL schema that belongs to one service and no other."""

@@ -355,6 +355,7 @@ def run_relay(service_name: str, poll_interval: float = 0.5) -> None:
     logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = settings()
+    cfg.require_production_secrets()
     app = application_class(service_name)(cfg)
     relay = Relay(app, cfg.amqp_uri)
     stop = threading.Event()

@@ -18,7 +18,7 @@ def prepare_service_process() -> None:
         raise RuntimeError("psycopg was imported before the process was prepared")
     os.environ["PSYCOPG_WAIT_FUNC"] = "wait_select"
     # nameko 2 runs on eventlet; its deprecation notice is known and says nothing to operators.
-    warnings.filterwarnings("ignore", message="\nEventlet is deprecated", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()

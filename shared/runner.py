@@ -32,9 +32,10 @@ def run_service(name: str) -> None:
     logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = settings()
+    cfg.require_production_secrets(keys=name != "gateway")
     runner = ServiceRunner(nameko_config(cfg))
     runner.add_service(service_class(name))
-    stop_observability = _observability(name)
+    stop_observability = _observability(cfg, name)
     runner.start()
     log.info("service %s started", name)
 
@@ -54,10 +55,8 @@ def run_service(name: str) -> None:
     stop_observability()
 
 
-def _observability(name: str) -> Any:
-    port = int(os.environ.get("HAVEN_METRICS_PORT", "9100"))
-    if not port:
-        return lambda: None
-    from shared.observability import serve_observability
+def _observability(cfg: Settings, name: str) -> Any:
+    from shared.observability import metrics_port, readiness, serve_observability
 
-    return serve_observability(port, ready_check=lambda: True)
+    store = None if name == "gateway" else name
+    return serve_observability(metrics_port(), ready_check=readiness(cfg, store))

@@ -1,0 +1,141 @@
+"""IntakeService end to end: real RabbitMQ RPC, real PostgreSQL, the shell's tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.intake.application import Intake
+from services.intake.service import IntakeService
+from shared.auth import issue_token
+from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated, from_remote
+
+LOGGED = {"channel": "phone", "started_at": "2025-01-05T22:10:00+01:00", "language": "ro",
+          "caller_type": "potential_victim", "topic": "emergency", "urgency": "emergency",
+          "summary": "Ana is locked in a flat above the car wash",
+          "callback_contact": "+40 712 345 678"}
+
+
+@pytest.fixture
+def service(container_factory, rabbit_config):
+    container = container_factory(IntakeService, rabbit_config)
+    container.start()
+    return container  # container_factory kills it
+
+
+@pytest.fixture
+def store(cfg):
+    """An independent reader of the service's event store."""
+    app = Intake(cfg)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def call(rabbit_config):
+    def call(method, payload=None, roles=("helpline_operator",), user="u1"):
+        token = issue_token(user, list(roles))
+        with ClusterRpcProxy(rabbit_config, context_data={"authorization": token}) as cluster:
+            try:
+                return getattr(cluster.intake, method)(payload=payload)
+            except RemoteError as exc:
+                raise from_remote(exc.exc_type, exc.value) from None
+
+    return call
+
+
+def test_a_helpline_call_from_first_contact_to_referral(service, call):
+    contact_id = call("log_contact", LOGGED)["contact_id"]
+    call("screen_contact", {"contact_id": contact_id, "assessment": "presumed_victim",
+                            "indicators": ["restricted_movement", "retained_documents"]})
+    referral = call("refer_to_casework", {
+        "contact_id": contact_id, "gender": "Female", "citizenship": "RO", "languages": ["ro"],
+        "exploitation_types": ["SexualExploitation"],
+        "person": {"given_name": "Ana", "family_name": "Popescu", "birth_date": "1999-04-01"}})
+    call("close_contact", {"contact_id": contact_id, "outcome": "referred_to_casework"})
+
+    detail = call("get_contact", {"contact_id": contact_id}, roles=("caseworker",))
+    assert detail["summary"] == LOGGED["summary"]
+    assert detail["started_at"] == "2025-01-05T21:10:00+00:00"  # stored and answered in UTC
+    assert detail["operator_id"] == "u1" and detail["status"] == "closed"
+    assert detail["referral"]["person"]["family_name"] == "Popescu"
+    assert detail["referral"]["person_subject_id"] == referral["person_subject_id"]
+    assert detail["referral"]["birth_year"] == 1999
+
+    log = call("list_contacts", {"from": "2025-01-05T00:00:00Z", "to": "2025-01-06T00:00:00Z",
+                                 "urgency": "emergency"}, roles=("auditor",))
+    assert [row["contact_id"] for row in log["items"]] == [contact_id]
+    assert log["items"][0]["referred"] is True and "summary" not in log["items"][0]
+
+    stats = call("helpline_stats", {"month": "2025-01"}, roles=("ops",))
+    assert stats["by_outcome"] == {"referred_to_casework": 1}
+    assert stats["by_channel"] == {"phone": 1}
+
+
+def test_invalid_input_names_each_field_and_stores_nothing(service, call, store):
+    before = store.recorder.max_notification_id()
+    with pytest.raises(InvalidInput) as refused:
+        call("log_contact", {**LOGGED, "channel": "fax", "language": "romanian",
+                             "started_at": "2025-01-05T22:10:00", "mood": "tense"})
+    assert set(refused.value.errors) == {"channel", "language", "started_at", "mood"}
+    with pytest.raises(InvalidInput) as refused:
+        call("log_contact", {**LOGGED, "ended_at": "2025-01-05T20:00:00+00:00"})
+    assert set(refused.value.errors) == {"ended_at"}  # the domain's rule, named the same way
+    with pytest.raises(InvalidInput) as refused:
+        call("helpline_stats", {"month": "2025-13"}, roles=("ops",))
+    assert set(refused.value.errors) == {"month"}
+    assert store.recorder.max_notification_id() == before
+
+
+def test_roles_decide_who_writes_and_who_reads(service, call):
+    with pytest.raises(Forbidden):
+        call("log_contact", LOGGED, roles=("caseworker",))
+    contact_id = call("log_contact", LOGGED, roles=("supervisor",))["contact_id"]
+    with pytest.raises(Forbidden):
+        call("get_contact", {"contact_id": contact_id}, roles=("ops",))
+    assert call("on_duty", {}, roles=("ops",))["at"]
+
+
+def test_rules_and_unknown_ids_come_back_in_the_error_contract(service, call):
+    contact_id = call("log_contact", LOGGED)["contact_id"]
+    call("close_contact", {"contact_id": contact_id, "outcome": "no_action"})
+    with pytest.raises(RuleViolated):
+        call("close_contact", {"contact_id": contact_id, "outcome": "no_action"})
+    with pytest.raises(RuleViolated):
+        call("screen_contact", {"contact_id": contact_id, "assessment": "unclear"})
+    with pytest.raises(NotFound):
+        call("get_contact", {"contact_id": str(uuid.uuid4())})
+
+
+def test_a_missed_call_is_a_callback_task_with_the_number_for_the_desk(service, call):
+    missed = call("record_missed_call", {"callback_contact": "+40 799 000 111",
+                                         "missed_at": "2025-02-01T03:00:00Z"})["missed_call_id"]
+    pending = call("pending_callbacks", {"limit": 200})["items"]
+    mine = next(p for p in pending if p["missed_call_id"] == missed)
+    assert mine["callback_contact"] == "+40 799 000 111"
+    callback = call("log_contact", {**LOGGED, "direction": "outbound",
+                                    "started_at": "2025-02-01T03:20:00Z"})["contact_id"]
+    call("complete_callback", {"missed_call_id": missed, "contact_id": callback})
+    assert missed not in [p["missed_call_id"]
+                          for p in call("pending_callbacks", {"limit": 200})["items"]]
+
+
+def test_a_gap_in_the_roster_shows_in_coverage_and_on_duty(service, call):
+    day = datetime(2025, 3, 1, 6, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 20)
+    early = call("start_shift", {"started_at": day.isoformat()}, user="op-a")["shift_id"]
+    call("end_shift", {"shift_id": early, "ended_at": (day + timedelta(hours=8)).isoformat()},
+         user="op-a")
+    call("start_shift", {"operator_id": "op-b",
+                         "started_at": (day + timedelta(hours=9)).isoformat()},
+         roles=("supervisor",))
+    gap_at = (day + timedelta(hours=8, minutes=30)).isoformat()
+    assert call("on_duty", {"at": gap_at}, roles=("ops",))["covered"] is False
+    coverage = call("coverage", {"from": day.isoformat(),
+                                 "to": (day + timedelta(hours=12)).isoformat()}, roles=("ops",))
+    assert coverage["gaps"] == [{"start": (day + timedelta(hours=8)).isoformat(),
+                                 "end": (day + timedelta(hours=9)).isoformat(),
+                                 "seconds": 3600}]
