@@ -102,7 +102,7 @@ def load_demo_if_first_start(cfg: Any, services: tuple[str, ...]) -> None:
             demo = importlib.import_module(f"services.{name}.demo")
         except ModuleNotFoundError:
             continue
-        count = demo.load_demo(cfg)
+        count = demo.load_demo(cfg, between=lambda: eventlet.sleep(0))
         print(f"  demo data: {count} {name} records loaded", flush=True)
     marker.write_text("demo data loaded\n")
 

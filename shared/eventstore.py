@@ -12,6 +12,7 @@ SQLite under HAVEN_DATA_DIR.
 
 from __future__ import annotations
 
+import atexit
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
@@ -261,6 +262,7 @@ def key_vault(cfg: Settings) -> KeyVault:
         else:
             store = SQLiteKeyStore(cfg.sqlite_path("keys"))
         found = _vaults[(cfg.store, where)] = KeyVault(store, cfg.master_key)
+        atexit.register(store.close)  # before eventlet's hub goes away with the interpreter
     return found
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.wrappers import Response
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 from shared.errors import HavenError
 
@@ -30,8 +32,33 @@ def problem(error: HavenError, correlation_id: str | None = None) -> Response:
     return Response(json.dumps(body, default=str), status=error.http_status, mimetype=PROBLEM)
 
 
+class _ProblemWsgiApp(WsgiApp):
+    """Requests no route matches (a method or path outside the API) get problem+json too,
+    instead of werkzeug's HTML error pages."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            error = HavenError(exc.description or exc.name)
+            error.code, error.http_status = exc.name.upper().replace(" ", "_"), exc.code or 500
+            response = problem(error)
+        return response(environ, start_response)
+
+
+class ApiServer(WebServer):
+    def get_wsgi_app(self) -> Any:
+        return _ProblemWsgiApp(self)
+
+
 class ApiEndpoint(HttpRequestHandler):
     """nameko's http entrypoint, but every failure is problem+json and never a stack trace."""
+
+    server = ApiServer()
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, HavenError):

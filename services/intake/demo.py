@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from services.intake.application import Intake
@@ -55,16 +56,25 @@ def _ctx(operator: str) -> CommandContext:
                           command="load_demo", reason="demo data")
 
 
-def load_demo(cfg: Settings, now: datetime | None = None, seed: int = 2009) -> int:
-    """Load the demo into intake's store; returns the number of contacts logged."""
+def load_demo(cfg: Settings, now: datetime | None = None, seed: int = 2009,
+              between: Callable[[], None] = lambda: None) -> int:
+    """Load the demo into intake's store; returns the number of contacts logged.
+
+    `between` runs after each contact: a running platform passes a yield to its
+    other green threads, since SQLite calls block the whole process while they run.
+    """
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=30 * MONTHS)
     app = Intake(cfg)
     try:
         _shifts(app, rng, start, end)
-        return sum(_contact(app, rng, start + timedelta(seconds=rng.uniform(
-            0, (end - start).total_seconds()))) for _ in range(CONTACTS_PER_MONTH * MONTHS))
+        logged = 0
+        for _ in range(CONTACTS_PER_MONTH * MONTHS):
+            logged += _contact(app, rng, start + timedelta(
+                seconds=rng.uniform(0, (end - start).total_seconds())))
+            between()
+        return logged
     finally:
         app.close()
 

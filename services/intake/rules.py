@@ -57,8 +57,8 @@ def code(vocabulary: type[StrEnum], value: Any, field: str) -> str:
     try:
         return vocabulary(value).value
     except ValueError:
-        raise InvalidValue(field, f"{value!r} is not one of {[v.value for v in vocabulary]}") \
-            from None
+        # The value is not echoed: a free-text slip into a code field may be personal data.
+        raise InvalidValue(field, f"must be one of {[v.value for v in vocabulary]}") from None
 
 
 def moment(value: Any, field: str) -> datetime:
@@ -76,7 +76,7 @@ def not_before(later: datetime, earlier: datetime, field: str) -> datetime:
 
 def pattern(regex: re.Pattern[str], value: Any, field: str) -> str:
     if not isinstance(value, str) or not regex.match(value):
-        raise InvalidValue(field, f"{value!r} is not a valid code")
+        raise InvalidValue(field, "is not a valid code")
     return value
 
 

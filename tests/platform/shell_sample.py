@@ -12,6 +12,12 @@ from shared.shell import ApplicationProvider, Metrics, entrypoint
 from tests.platform.sample import Dossier, Dossiers
 
 
+class ShellDossiers(Dossiers):
+    """Its own schema: other platform tests reconfigure the plain `dossiers` store."""
+
+    name = "shell_dossiers"
+
+
 class RegisterDossier(Schema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     birth_year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2100))
@@ -22,8 +28,8 @@ class DossierRef(Schema):
 
 
 class DossierService:
-    name = "dossiers"
-    app = ApplicationProvider(Dossiers)
+    name = "shell_dossiers"
+    app = ApplicationProvider(ShellDossiers)
     metrics = Metrics()
 
     @rpc

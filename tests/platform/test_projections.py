@@ -132,6 +132,20 @@ def test_a_failing_batch_leaves_neither_rows_nor_position_behind(app, runner):
     assert totals(fixed) == {str(tally.id): 8}
 
 
+def test_settling_before_a_read_is_bounded_and_leaves_a_broken_projection_stale(app, runner):
+    tally = Tally(owner="Ana")
+    for _ in range(29):
+        tally.count_one(note="n")
+    tally.count_one(note="n", amount=7)
+    app.save(tally, ctx=CTX)
+    bounded = runner(batch_size=5)
+    bounded.settle(max_batches=2)
+    assert bounded.positions() == {"totals": 10}  # the rest is the follower's job
+    broken = runner(Totals(fail_on=7), batch_size=100)
+    broken.settle()  # does not raise: the read goes ahead on what is there
+    assert broken.positions() == {"totals": 10}
+
+
 def test_two_runners_racing_on_one_store_never_apply_an_event_twice(app, runner):
     tallies = record(app, 50, tallies=4)
     first, second = runner(batch_size=7), runner(batch_size=5)

@@ -35,8 +35,7 @@ from shared.errors import (
 from shared.eventstore import _conninfo
 from shared.observability import readiness, serve_observability
 from shared.shell import ApplicationProvider, RefusalLog, entrypoint
-from tests.platform.sample import Dossiers
-from tests.platform.shell_sample import DossierService
+from tests.platform.shell_sample import DossierService, ShellDossiers
 
 VALID = {"full_name": "Ana Popescu", "birth_year": 1999}
 
@@ -51,7 +50,7 @@ def service(container_factory, rabbit_config):
 @pytest.fixture
 def store(cfg):
     """An independent reader of the service's store."""
-    app = Dossiers(cfg)
+    app = ShellDossiers(cfg)
     yield app
     app.close()
 
@@ -65,7 +64,7 @@ def call(rabbit_config, cfg):
             context["authorization"] = token
         with ClusterRpcProxy(rabbit_config, context_data=context) as cluster:
             try:
-                return getattr(cluster.dossiers, method)(payload)
+                return getattr(cluster.shell_dossiers, method)(payload)
             except RemoteError as exc:
                 raise from_remote(exc.exc_type, exc.value) from None
 
@@ -81,10 +80,10 @@ def stored_count(store) -> int:
 
 
 def last_refusal(cfg):
+    table = sql.SQL("{}.auth_refusals").format(sql.Identifier(cfg.schema("shell_dossiers")))
     with psycopg.connect(_conninfo(cfg)) as conn:
-        return conn.execute(sql.SQL(
-            "SELECT service, method, reason, user_id FROM {}.auth_refusals"
-            " ORDER BY id DESC LIMIT 1").format(sql.Identifier(cfg.schema("dossiers")))).fetchone()
+        return conn.execute(sql.SQL("SELECT service, method, reason, user_id FROM {}"
+                                    " ORDER BY id DESC LIMIT 1").format(table)).fetchone()
 
 
 def metric(name, **labels) -> float:
@@ -112,7 +111,7 @@ def test_a_valid_call_stores_the_event_with_actor_role_and_reason_from_the_token
     assert audit["command"] == "register_dossier"
     assert audit["reason"] == "walk-in at the front desk"
     assert (audit["correlation_id"], audit["causation_id"]) == ("corr-1", "cause-1")
-    assert audit["service"] == "dossiers"
+    assert audit["service"] == "shell_dossiers"
     assert store.repository.get(stored[0].originator_id).full_name == "Ana Popescu"
 
 
@@ -140,7 +139,7 @@ def test_invalid_input_gets_a_structured_error_naming_each_field_and_stores_noth
     payload = {"full_name": "", "birth_year": "nineteen", "colour": "red", "reason": "x" * 501}
     with ClusterRpcProxy(rabbit_config, context_data={"authorization": caseworker()}) as rpc:
         with pytest.raises(RemoteError) as remote:
-            rpc.dossiers.register(payload)
+            rpc.shell_dossiers.register(payload)
     assert remote.value.exc_type == "InvalidInput"
     body = json.loads(remote.value.value)
     assert body["code"] == "INVALID_INPUT" and body["message"]
@@ -203,17 +202,17 @@ def test_a_refused_call_stores_nothing_and_is_recorded(service, call, store, cfg
                                                        token, error, reason, user_id):
     raw = token()
     before = stored_count(store)
-    refusals = metric("haven_auth_refusals_total", service="dossiers", method="register",
+    refusals = metric("haven_auth_refusals_total", service="shell_dossiers", method="register",
                       reason=reason)
     with caplog.at_level(logging.WARNING, logger="haven.shell"), pytest.raises(error):
         call("register", VALID, token=raw)
     assert stored_count(store) == before
-    assert last_refusal(cfg) == ("dossiers", "register", reason, user_id)
-    assert metric("haven_auth_refusals_total", service="dossiers", method="register",
+    assert last_refusal(cfg) == ("shell_dossiers", "register", reason, user_id)
+    assert metric("haven_auth_refusals_total", service="shell_dossiers", method="register",
                   reason=reason) == refusals + 1
     logged = json.loads(next(r.getMessage() for r in caplog.records
                              if "rpc_refused" in r.getMessage()))
-    assert logged == {"event": "rpc_refused", "service": "dossiers", "method": "register",
+    assert logged == {"event": "rpc_refused", "service": "shell_dossiers", "method": "register",
                       "reason": reason, "user_id": user_id}
     if raw:
         assert raw not in caplog.text
@@ -222,11 +221,11 @@ def test_a_refused_call_stores_nothing_and_is_recorded(service, call, store, cfg
 def test_the_refusal_log_is_readable_by_security_staff(cfg, tmp_path):
     """Same table on both stores: PostgreSQL here, SQLite in embedded mode."""
     for store_cfg in (cfg, dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path)):
-        app = Dossiers(store_cfg)
+        app = ShellDossiers(store_cfg)
         try:
             log = RefusalLog.of(app)
-            log.record("dossiers", "register", "expired", "u-3")
-            log.record("dossiers", "show", "invalid", None)
+            log.record("shell_dossiers", "register", "expired", "u-3")
+            log.record("shell_dossiers", "show", "invalid", None)
             latest, previous = log.recent(2)
             assert (latest.method, latest.reason, latest.user_id) == ("show", "invalid", None)
             assert (previous.reason, previous.user_id) == ("expired", "u-3")
@@ -292,7 +291,7 @@ OUTCOMES = [
 @pytest.mark.parametrize("method, payload, token, outcome", OUTCOMES,
                          ids=[o[-1] for o in OUTCOMES])
 def test_metrics_count_each_call_by_outcome(service, call, method, payload, token, outcome):
-    labels = {"service": "dossiers", "method": method, "outcome": outcome}
+    labels = {"service": "shell_dossiers", "method": method, "outcome": outcome}
     calls = metric("haven_rpc_calls_total", **labels)
     timed = metric("haven_rpc_latency_seconds_count", **labels)
     try:
@@ -312,7 +311,7 @@ def _free_port() -> int:
 def test_health_ready_and_metrics_answer_over_http(service, call, cfg):
     call("register", VALID, token=caseworker())
     port = _free_port()
-    stop = serve_observability(port, readiness(cfg, "dossiers"), host="127.0.0.1")
+    stop = serve_observability(port, readiness(cfg, "shell_dossiers"), host="127.0.0.1")
     try:
         base = f"http://127.0.0.1:{port}"
         assert requests.get(f"{base}/health", timeout=5).json() == {"status": "up"}
@@ -320,7 +319,7 @@ def test_health_ready_and_metrics_answer_over_http(service, call, cfg):
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"broker": True, "store": True}
         scraped = requests.get(f"{base}/metrics", timeout=5).text
-        assert 'haven_rpc_calls_total{method="register",outcome="ok",service="dossiers"}' \
+        assert 'haven_rpc_calls_total{method="register",outcome="ok",service="shell_dossiers"}' \
             in scraped
         assert requests.get(f"{base}/nothing", timeout=5).status_code == 404
     finally:
@@ -335,7 +334,7 @@ def test_not_ready_when_the_broker_or_the_store_cannot_be_reached(cfg):
         cfg, amqp_uri=f"amqp://guest:guest@127.0.0.1:{closed}/",
         postgres_url=f"postgresql://postgres@127.0.0.1:{closed}/postgres")
     port = _free_port()
-    stop = serve_observability(port, readiness(unreachable, "dossiers"), host="127.0.0.1")
+    stop = serve_observability(port, readiness(unreachable, "shell_dossiers"), host="127.0.0.1")
     try:
         ready = requests.get(f"http://127.0.0.1:{port}/ready", timeout=10)
         assert ready.status_code == 503

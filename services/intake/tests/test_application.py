@@ -17,7 +17,7 @@ from shared.crypto import ERASED, blind_index, sealed_subject
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
 from shared.eventstore import _conninfo
 
-SECRETS = ("passport", "Popescu", "712 345", "old mill")
+SECRETS = ("passport", "Ána", "Popescu", "712 345", "old mill")
 
 
 def dump_schema(cfg, schema: str) -> str:
@@ -27,9 +27,10 @@ def dump_schema(cfg, schema: str) -> str:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             (schema,))]
         assert {"contact_log", "callbacks", "shifts"} <= set(tables)
-        return "\n".join(str(row) for table in tables for row in conn.execute(
-            sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema),
-                                                  sql.Identifier(table))))
+        return "\n".join(
+            bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else str(v)
+            for table in tables for row in conn.execute(sql.SQL("SELECT * FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(table))) for v in row)
 
 
 def referred(app, **overrides):

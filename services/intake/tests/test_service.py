@@ -6,12 +6,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from nameko.containers import get_container_cls
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.intake.application import Intake
 from services.intake.service import IntakeService
 from shared.auth import issue_token
+from shared.config import Settings
 from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated, from_remote
 
 LOGGED = {"channel": "phone", "started_at": "2025-01-05T22:10:00+01:00", "language": "ro",
@@ -20,11 +22,14 @@ LOGGED = {"channel": "phone", "started_at": "2025-01-05T22:10:00+01:00", "langua
           "callback_contact": "+40 712 345 678"}
 
 
-@pytest.fixture
-def service(container_factory, rabbit_config):
-    container = container_factory(IntakeService, rabbit_config)
+@pytest.fixture(scope="module")
+def service():
+    """One container for the module: stopping one costs nameko about a second."""
+    config = {"AMQP_URI": Settings.from_env().amqp_uri, "SERIALIZER": "json"}
+    container = get_container_cls(config)(IntakeService, config)
     container.start()
-    return container  # container_factory kills it
+    yield container
+    container.kill()
 
 
 @pytest.fixture

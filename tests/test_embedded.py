@@ -1,0 +1,103 @@
+"""`haven dev` (what `make dev` runs): the whole platform in one process, no servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.gateway_fixtures import eventually, free_port
+
+CONTACT = {"channel": "chat", "caller_type": "family_or_friend", "topic": "safe_work_abroad",
+           "urgency": "routine", "language": "ro", "summary": "Sister got a job offer in Spain"}
+
+
+def _start(data_dir: Path, port: int, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    haven = Path(sys.executable).with_name("haven")
+    return subprocess.Popen([str(haven), "dev", "--data-dir", str(data_dir), "--port", str(port),
+                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, limit: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "exited"
+        try:
+            if requests.get(base + "/health", timeout=1).ok:
+                return time.monotonic() - started
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"no /health within {limit} s")
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    return out
+
+
+def _banner(proc: subprocess.Popen) -> list[str]:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or "Ctrl-C stops." not in lines[-1]:
+        lines.append(proc.stdout.readline())
+        assert lines[-1], "haven dev ended before printing its banner"
+    return lines
+
+
+def _token(out_lines: list[str], role: str) -> str:
+    return next(line.split()[1] for line in out_lines if line.strip().startswith(role + " "))
+
+
+@pytest.mark.slow
+def test_dev_serves_health_quickly_and_a_posted_contact_is_listed_and_counted(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(tmp_path, port)
+    try:
+        _wait_healthy(base, proc, 60)
+        lines = _banner(proc)
+        auth = {"Authorization": f"Bearer {_token(lines, 'helpline_operator')}"}
+
+        created = requests.post(base + "/api/v1/contacts", json=CONTACT, headers=auth, timeout=10)
+        assert created.status_code == 201, created.text
+        contact_id = created.json()["id"]
+        month = requests.get(f"{base}/api/v1/contacts/{contact_id}", headers=auth,
+                             timeout=10).json()["started_at"][:7]
+
+        def listed() -> bool:
+            page = requests.get(base + "/api/v1/contacts", params={"channel": "chat",
+                                "page_size": 200}, headers=auth, timeout=10).json()
+            return any(row["contact_id"] == contact_id for row in page["items"])
+
+        assert eventually(listed, timeout=30)
+        stats = requests.get(base + "/api/v1/helpline/stats", params={"month": month},
+                             headers=auth, timeout=10).json()
+        assert stats["contacts"] >= 1
+        assert eventually(lambda: (tmp_path / ".demo-loaded").exists(), timeout=120)
+    finally:
+        out = _stop(proc)
+    assert "stopped." in out
+
+    # A restart keeps the data and does not load the demo twice.
+    proc = _start(tmp_path, port)
+    try:
+        _wait_healthy(base, proc, 60)
+        lines = _banner(proc)
+        auth = {"Authorization": f"Bearer {_token(lines, 'helpline_operator')}"}
+        detail = requests.get(f"{base}/api/v1/contacts/{contact_id}", headers=auth, timeout=10)
+        assert detail.status_code == 200
+        assert detail.json()["summary"] == CONTACT["summary"]
+    finally:
+        out = _stop(proc)
+    assert "demo data" not in out
