@@ -20,7 +20,7 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 # a production store with them, so they can never protect real victims' data.
 _DEV_MASTER_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"haven-dev-master").digest()).decode()
 _DEV_INDEX_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"haven-dev-index").digest()).decode()
-_DEV_TOKEN_SECRET = "haven-dev-token-secret-change-me-0123456789"
+_DEV_TOKEN_SECRET = "haven-dev-token-secret-change-me-0123456789"  # noqa: S105 - refused in production
 
 
 def _key(value: str) -> bytes:

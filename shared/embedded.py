@@ -111,6 +111,9 @@ def run_embedded(data_dir: str, port: int, demo: bool) -> None:
     logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # memory:// has no hostname
+    from shared.observability import quiet_client_errors
+
+    quiet_client_errors()
     from shared.auth import issue_token
 
     platform = Platform(data_dir, port)

@@ -48,7 +48,8 @@ class NotFound(HavenError):
 
 
 class Conflict(HavenError):
-    code, http_status, message = "CONFLICT", 409, "the record was changed concurrently; reload and retry"
+    code, http_status = "CONFLICT", 409
+    message = "the record was changed concurrently; reload and retry"
 
 
 class RuleViolated(HavenError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import atexit
 import sys
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -37,8 +37,8 @@ AUDIT_KEY = "_audit"
 
 
 # -- personal data declarations ---------------------------------------------
-@lru_cache(maxsize=None)
-def personal_data_of(event_cls: type) -> dict[str, str]:
+@cache
+def personal_data_of(event_cls: Any) -> dict[str, str]:
     """{field: subject attribute} declared by the aggregate that owns the event class.
 
     Aggregates declare `PERSONAL_DATA = {"summary": "id", "person": "person_subject_id"}`:
@@ -88,7 +88,7 @@ class HavenMapper(Mapper[UUID]):
                 if key in state:
                     state[key] = _each(state[key], self.vault.unseal)
 
-    def _fields(self, event_cls: type, state: dict[str, Any]) -> dict[str, str]:
+    def _fields(self, event_cls: Any, state: dict[str, Any]) -> dict[str, str]:
         if issubclass(event_cls, Snapshot):
             return personal_data_of_aggregate(state.get("topic", ""))
         return personal_data_of(event_cls)
@@ -145,7 +145,7 @@ class HavenMapper(Mapper[UUID]):
         return domain_event
 
 
-@lru_cache(maxsize=None)
+@cache
 def personal_data_of_aggregate(topic: str) -> dict[str, str]:
     if not topic:
         return {}
@@ -307,8 +307,8 @@ def ensure_schema(cfg: Settings, schema: str) -> None:
 class HavenApplication(Application[UUID]):
     """Base of every service's application: audited, sealed, chained, idempotent."""
 
-    name: ClassVar[str] = ""
-    env: ClassVar[dict[str, str]] = {"COMPRESSOR_TOPIC": ""}
+    name = ""  # each service sets its own; it names its schema and tables
+    env: ClassVar[dict[str, str]] = {"COMPRESSOR_TOPIC": ""}  # noqa: RUF012
 
     def __init__(self, cfg: Settings | None = None, env: dict[str, str] | None = None):
         self.settings = cfg or settings()

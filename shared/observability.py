@@ -177,3 +177,23 @@ def serve_observability(port: int, ready_check: ReadyCheck | None = None,
         thread.join(timeout=5)
 
     return stop
+
+
+# -- logs -------------------------------------------------------------------------
+class ClientErrorsAreNotFaults(logging.Filter):
+    """nameko logs every exception a worker raises with its traceback, as an ERROR.
+    A refused call (bad input, no token, unknown id) is the caller's mistake, not ours:
+    one WARNING line without a traceback, so real faults stand out on the dashboard."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from shared.errors import HavenError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HavenError) and exc.http_status < 500:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_client_errors() -> None:
+    logging.getLogger("nameko.containers").addFilter(ClientErrorsAreNotFaults())

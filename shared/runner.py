@@ -31,6 +31,9 @@ def run_service(name: str) -> None:
     """Run one service until SIGTERM/SIGINT; stop gracefully, letting workers finish."""
     logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from shared.observability import quiet_client_errors
+
+    quiet_client_errors()
     cfg = settings()
     cfg.require_production_secrets(keys=name != "gateway")
     runner = ServiceRunner(nameko_config(cfg))

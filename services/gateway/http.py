@@ -41,7 +41,7 @@ class _ProblemWsgiApp(WsgiApp):
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
-            request.path_values = values
+            request.path_values = values  # type: ignore[attr-defined]
             response = provider.handle_request(request)
         except HTTPException as exc:
             error = HavenError(exc.description or exc.name)

@@ -8,7 +8,8 @@ from typing import Any
 
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
-from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -61,7 +62,7 @@ class GatewayService:
             result = {"id": result[route.created], **result}
         return json_response(result, route.status, headers)
 
-    def _match(self, request: Request, path: str) -> tuple[Route, dict[str, str]]:
+    def _match(self, request: Request, path: str) -> tuple[Route, Any]:
         adapter = self._urls.bind("gateway")
         try:
             index, values = adapter.match("/" + path, method=request.method)

@@ -117,7 +117,7 @@ class Intake(HavenApplication):
             "assessment": screening.assessment if screening else None,
             "referred": referral is not None,
             "screening": vars(screening) if screening else None,
-            "referral": vars(referral) if referral else None,
+            "referral": {**vars(referral), "person": contact.person} if referral else None,
         }
 
     # -- missed calls ----------------------------------------------------------

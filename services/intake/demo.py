@@ -9,8 +9,8 @@ name and number is invented.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.intake.application import Intake

@@ -56,8 +56,11 @@ class Screening:
 
 @dataclass(frozen=True)
 class Referral:
+    """The referral's categories. The person's details are not here but on the
+    contact itself (`person`), where the PERSONAL_DATA declaration seals them in
+    snapshots too."""
+
     person_subject_id: str
-    person: Any  # personal data: the mapper seals it under person_subject_id
     blind_index: str
     birth_year: int | None
     gender: str
@@ -105,6 +108,8 @@ class Contact(Aggregate):
         self.screening: Screening | None = None
         self.outcome: str | None = None
         self.referral: Referral | None = None
+        self.person: Any = None
+        self.person_subject_id: str | None = None
         self.case_id: str | None = None
         self.case_reference: str | None = None
 
@@ -182,7 +187,8 @@ class Contact(Aggregate):
                birth_year: int | None, gender: str, citizenship: str | None,
                languages: list[str], exploitation_types: list[str], urgency: str,
                referred_at: datetime, assessment: str, indicators: list[str]) -> None:
-        self.referral = Referral(person_subject_id, person, blind_index, birth_year, gender,
+        self.person, self.person_subject_id = person, person_subject_id
+        self.referral = Referral(person_subject_id, blind_index, birth_year, gender,
                                  citizenship, tuple(languages), tuple(exploitation_types),
                                  urgency, referred_at)
 

@@ -87,7 +87,7 @@ class ListContactsSchema(_Ordered):
     language = _language(load_default=None)
     urgency = _code(Urgency, load_default=None)
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
-    page = fields.Integer(validate=validate.Range(min=1), load_default=1)
+    page = fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
     page_size = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                                load_default=50)
 

@@ -173,10 +173,25 @@ def test_a_new_projection_version_rebuilds_itself_on_start(app, runner):
         version = 2
         tables = {"totals": "tally_id text PRIMARY KEY, total integer NOT NULL,"
                             " opened {timestamp}, extra text"}
+        indexes = ("CREATE INDEX IF NOT EXISTS totals_extra ON {totals} (extra)",)
 
     r = runner(TotalsV2())
     assert totals(r) == {str(tally.id): 2}
     assert "extra" in r.store.query("SELECT * FROM {totals}")[0]
+
+
+def test_a_runner_notices_when_another_replica_reset_the_positions(app, runner):
+    tally = record(app, 2)[0]
+    r = runner()
+    r.catch_up()
+    other = runner()
+    with other.store.transaction() as cur:  # another replica's rebuild, crashed half-way
+        Totals().drop(cur)
+        Totals().create(cur)
+        cur.execute("UPDATE {projection_positions} SET position = 0")
+    assert r.step() == 0  # idle: nothing new after what it knew; it re-reads the positions
+    r.catch_up()
+    assert totals(r) == {str(tally.id): 2}
 
 
 def test_the_background_follower_applies_new_events_within_the_poll_interval(app, runner):

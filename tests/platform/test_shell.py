@@ -346,3 +346,28 @@ def test_not_ready_when_the_broker_or_the_store_cannot_be_reached(cfg):
 
 def test_port_zero_serves_nothing():
     serve_observability(0, None)()  # returns a stop() that has nothing to stop
+
+
+def test_a_client_error_is_logged_as_one_warning_without_traceback():
+    import logging
+    import sys
+
+    from shared.errors import InvalidInput, NotFound
+    from shared.observability import ClientErrorsAreNotFaults
+
+    def record_for(exc: Exception) -> logging.LogRecord:
+        try:
+            raise exc
+        except Exception:  # noqa: BLE001 - any exception: the filter is what is tested
+            info = sys.exc_info()
+        return logging.LogRecord("nameko.containers", logging.ERROR, __file__, 1,
+                                 "error handling worker %s", ("w",), info)
+
+    quiet = ClientErrorsAreNotFaults()
+    for client_error in (InvalidInput(), NotFound()):
+        record = record_for(client_error)
+        assert quiet.filter(record)
+        assert record.levelno == logging.WARNING and record.exc_info is None
+    fault = record_for(RuntimeError("boom"))
+    assert quiet.filter(fault)
+    assert fault.levelno == logging.ERROR and fault.exc_info is not None

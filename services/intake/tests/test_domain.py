@@ -110,6 +110,7 @@ def test_a_referral_carries_the_person_and_the_screening_and_happens_once():
     assert type(event).__name__ == "ReferredToCasework"
     assert event.person == {"given_name": "Olena", "family_name": "Shevchenko"}
     assert event.person_subject_id == "subject-1"
+    assert c.person == event.person and c.person_subject_id == "subject-1"
     assert event.urgency == "emergency"  # the contact's, when none is given
     assert event.indicators == ["withheld_wages", "excessive_overtime"]
     with pytest.raises(AlreadyReferred):

@@ -1,0 +1,149 @@
+"""Processes the benchmark starts beside Haven's own `haven run` / `haven relay`.
+
+    python -m bench.procs consumer ARRIVALS_FILE   # a nameko service consuming intake's events
+    python -m bench.procs rebuild                  # rebuild intake's read models, JSON on stdout
+    python -m bench.procs service NAME PROFILE     # `haven run NAME` under cProfile
+
+Each is prepared the way a production process is (`prepare_service_process()` first:
+PSYCOPG_WAIT_FUNC and eventlet's monkey patch), before anything imports psycopg or nameko.
+Settings come from the environment (HAVEN_SCHEMA_PREFIX, HAVEN_AMQP_URI, ...).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+CONSUMER_SERVICE = "bench_consumer"
+READY = "READY"
+
+
+def consumer_service(path: str) -> type:
+    """A nameko service that appends "<contact_id> <CLOCK_MONOTONIC>" to `path` for every
+    intake ContactLogged it is handed, the moment its worker starts."""
+    import time
+
+    from shared.consumers import event_handler
+
+    out = open(path, "a", buffering=1)  # open as long as the service runs
+
+    class BenchConsumer:
+        name = CONSUMER_SERVICE
+
+        @event_handler("intake", "ContactLogged")
+        def on_contact_logged(self, body: dict[str, Any]) -> None:
+            arrived = time.clock_gettime(time.CLOCK_MONOTONIC)
+            out.write(f"{body['data']['contact_id']} {arrived:.6f}\n")
+
+    return BenchConsumer
+
+
+def consumer_queue() -> str:
+    """The durable queue nameko declares for the consumer's handler."""
+    return f"evt-intake-ContactLogged--{CONSUMER_SERVICE}.on_contact_logged"
+
+
+def _run_until_signalled(runner: Any) -> None:
+    import signal
+
+    import eventlet
+
+    stopping = eventlet.event.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        if not stopping.ready():
+            stopping.send(True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    stopping.wait()
+    runner.stop()
+
+
+def run_consumer(path: str) -> int:
+    from nameko.runners import ServiceRunner
+
+    from shared.config import settings
+    from shared.runner import nameko_config
+
+    runner = ServiceRunner(nameko_config(settings()))
+    runner.add_service(consumer_service(path))
+    runner.start()  # returns once the handler's queue is declared, bound and consumed
+    with open(path, "a") as out:
+        out.write(READY + "\n")
+    _run_until_signalled(runner)
+    return 0
+
+
+def rebuild_intake() -> dict[str, Any]:
+    """Drop, recreate and replay every intake read model over the whole stored log."""
+    import time
+
+    from services.intake.application import Intake
+    from services.intake.projections import projections
+    from shared.config import settings
+    from shared.projections import ProjectionRunner
+
+    app = Intake(settings())
+    try:
+        runner = ProjectionRunner(app, projections())
+        try:
+            head = app.recorder.max_notification_id() or 0
+            started = time.perf_counter()
+            read = runner.rebuild()
+            seconds = time.perf_counter() - started
+            rows = runner.store.query("SELECT count(*) AS n FROM {contact_log}")[0]["n"]
+        finally:
+            runner.close()
+    finally:
+        app.close()
+    return {"events": read, "log_head": head, "contact_log_rows": rows,
+            "seconds": round(seconds, 4),
+            "events_per_s": round(read / seconds, 1) if seconds else 0.0,
+            "peak_rss_mb": _own_peak_rss_mb()}
+
+
+def _own_peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def run_profiled_service(name: str, out: str) -> int:
+    """`haven run NAME`, under cProfile (all green threads share the one OS thread, so
+    tottime per function is meaningful; cumulative times across switches less so)."""
+    import cProfile
+
+    from shared.runner import run_service
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        run_service(name)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(out)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    from shared.process import prepare_service_process
+
+    prepare_service_process()
+    if argv[:1] == ["consumer"] and len(argv) == 2:
+        return run_consumer(argv[1])
+    if argv == ["rebuild"]:
+        import json
+
+        print(json.dumps(rebuild_intake()))
+        return 0
+    if argv[:1] == ["service"] and len(argv) == 3:
+        return run_profiled_service(argv[1], argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
