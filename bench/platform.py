@@ -78,6 +78,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def relay_command(poll_interval: float | None = None) -> list[str]:
+    """`haven relay intake` (its poll interval is fixed at 0.5 s), or the same `run_relay`
+    with another interval: a what-if that production cannot be configured for today."""
+    if poll_interval is None:
+        return haven_command("relay", "intake")
+    return [sys.executable, "-m", "bench.procs", "relay", "intake", str(poll_interval)]
+
+
 def platform_env(cfg: Settings, amqp_uri: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     env.update({
@@ -96,6 +104,8 @@ class Process:
     def __init__(self, name: str, command: list[str], env: dict[str, str], logdir: Path):
         self.name, self.command = name, command
         self.log_path = logdir / f"{name}.log"
+        self._terminated_at: float | None = None
+        self.stopped_in: float | None = None  # seconds from SIGTERM to exit
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=self._log,
@@ -118,15 +128,26 @@ class Process:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+    def terminate(self) -> None:
+        """SIGTERM: what Kubernetes sends; the process stops gracefully."""
         if self.alive():
+            self._terminated_at = time.monotonic()
             with contextlib.suppress(ProcessLookupError):
                 self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+
+    def note_exit(self) -> None:
+        if self.stopped_in is None and self._terminated_at is not None and not self.alive():
+            self.stopped_in = round(time.monotonic() - self._terminated_at, 2)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """Terminate, wait up to `timeout`, then SIGKILL. Returns the exit code."""
+        self.terminate()
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+        self.note_exit()
         self._log.close()
         return self.popen.returncode
 
@@ -208,9 +229,11 @@ class CpuMeter:
         n = max(requests_, 1)
         busy = after["machine"][0] - before["machine"][0]
         total = max(after["machine"][1] - before["machine"][1], 1)
-        return {"cpu_ms_per_request": {name: round((after["cpu"][name] - before["cpu"][name])
-                                                   * 1000 / n, 3) for name in after["cpu"]},
-                "machine_busy_pct": round(100 * busy / total, 1)}
+        per = {name: round((after["cpu"][name] - before["cpu"][name]) * 1000 / n, 3)
+               for name in after["cpu"]}
+        per["platform_total"] = round(sum(v for k, v in per.items()
+                                          if k != "bench_load_generator"), 3)
+        return {"cpu_ms_per_request": per, "machine_busy_pct": round(100 * busy / total, 1)}
 
 
 # -- what arrived where --------------------------------------------------------------
@@ -284,12 +307,26 @@ class ReadModelWatch:
 
 
 # -- the running platform --------------------------------------------------------------
+def create_store(cfg: Settings) -> None:
+    """Create intake's tables (events, chain, keys) before any process starts.
+
+    Started together on an empty schema, `haven run intake` and `haven relay intake` race
+    on CREATE TABLE IF NOT EXISTS and one of them can die with "duplicate key value violates
+    unique constraint pg_type_typname_nsp_index" (seen here). Production would restart it;
+    the benchmark creates the tables first, as a migration step would.
+    """
+    from services.intake.application import Intake
+
+    Intake(cfg).close()
+
+
 class Platform:
     """intake, gateway, relay and consumer, each its own OS process, on one store and vhost."""
 
     def __init__(self, cfg: Settings, amqp_uri: str, logdir: Path,
-                 profile_dir: Path | None = None):
+                 profile_dir: Path | None = None, relay_poll_interval: float | None = None):
         self.cfg, self.amqp_uri, self.logdir = cfg, amqp_uri, logdir
+        self.relay_poll_interval = relay_poll_interval
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_ports = {name: free_port() for name in SERVICE_PROCESSES}
@@ -308,12 +345,13 @@ class Platform:
                 str(self._profile_dir / f"{name}.pstats")]
 
     def start(self) -> None:
+        create_store(self.cfg)
         commands = {
             "consumer": [sys.executable, "-m", "bench.procs", "consumer",
                          str(self.arrivals.path)],
             "intake": self._service_command("intake"),
             "gateway": self._service_command("gateway"),
-            "relay": haven_command("relay", "intake"),
+            "relay": relay_command(self.relay_poll_interval),
         }
         for name, command in commands.items():
             self.processes[name] = Process(name, command, self._env(name), self.logdir)
@@ -390,8 +428,19 @@ class Platform:
                         total += sample.value
         return count, total
 
-    def stop(self) -> dict[str, int | None]:
-        return {name: p.stop() for name, p in self.processes.items()}
+    def stop(self) -> dict[str, Any]:
+        """SIGTERM to every process at once, then wait for each; exit codes and the
+        seconds each took to stop."""
+        for process in self.processes.values():
+            process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline and any(p.alive() for p in self.processes.values()):
+            for process in self.processes.values():
+                process.note_exit()
+            time.sleep(0.02)
+        codes = {name: p.stop() for name, p in self.processes.items()}
+        return {"exit_codes": codes,
+                "seconds_to_stop": {name: p.stopped_in for name, p in self.processes.items()}}
 
 
 def _warm_up_contact() -> dict[str, Any]:
@@ -408,6 +457,18 @@ def operator_token(cfg: Settings) -> str:
 
 
 # -- measurements --------------------------------------------------------------------
+def measure_idle(platform: Platform, seconds: float) -> dict[str, float]:
+    """CPU each platform process burns with no requests at all (pollers, heartbeats), in
+    percent of one core."""
+    before = {name: cpu_seconds(pid) for name, pid in platform.pids().items()}
+    started = now()
+    time.sleep(seconds)
+    elapsed = now() - started
+    platform.check()
+    return {name: round(100 * (cpu_seconds(pid) - before[name]) / elapsed, 1)
+            for name, pid in platform.pids().items()}
+
+
 def measure_gateway(platform: Platform, token: str, clients: int, seconds: float,
                     max_requests: int) -> dict[str, Any]:
     """Closed-loop POST /api/v1/contacts: throughput and latency, plus CPU per request."""
@@ -497,12 +558,13 @@ def fill_log(cfg: Settings, min_events: int, max_seconds: float, batch: int = 50
     return added
 
 
-def measure_relay(cfg: Settings, amqp_uri: str, logdir: Path, max_seconds: float
-                  ) -> dict[str, Any]:
+def measure_relay(cfg: Settings, amqp_uri: str, logdir: Path, max_seconds: float,
+                  poll_interval: float | None = None) -> dict[str, Any]:
     """A fresh `haven relay intake` publishing the whole stored log (position reset to 0).
 
     Timed from the first batch it records until it reaches the head: the process's start-up
-    (imports, connections) is left out, so is its first batch.
+    (imports, connections) is left out, so is its first batch -- a log of one batch (100)
+    or less gives no rate (None).
     """
     import pika
     import psycopg
@@ -522,7 +584,7 @@ def measure_relay(cfg: Settings, amqp_uri: str, logdir: Path, max_seconds: float
     samples: list[tuple[float, int]] = []
     with psycopg.connect(_conninfo(cfg), autocommit=True) as conn:
         conn.execute(sql.SQL("UPDATE {} SET position = 0 WHERE name = %s").format(table), (name,))
-        relay = Process("relay-backlog", haven_command("relay", "intake"),
+        relay = Process("relay-backlog", relay_command(poll_interval),
                         platform_env(cfg, amqp_uri), logdir)
         try:
             deadline = time.monotonic() + max_seconds
@@ -558,17 +620,30 @@ def _queue_depth(pika: Any, amqp_uri: str, queue: str) -> int:
         connection.close()
 
 
-def measure_rebuild(cfg: Settings, amqp_uri: str, timeout: float = 120.0) -> dict[str, Any]:
-    """intake's ProjectionRunner.rebuild over the whole log, in a prepared process of its own."""
+def _procs_json(cfg: Settings, amqp_uri: str, *args: str, timeout: float) -> dict[str, Any]:
+    """Run `python -m bench.procs ARGS` and return the JSON it prints last."""
     import json
 
     out = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.procs", "rebuild"], env=platform_env(cfg, amqp_uri),
+        [sys.executable, "-m", "bench.procs", *args], env=platform_env(cfg, amqp_uri),
         cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
     if out.returncode != 0:
-        raise RuntimeError(f"rebuild failed ({out.returncode}):\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"bench.procs {' '.join(args)} failed ({out.returncode}):\n"
+                           f"{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def measure_rebuild(cfg: Settings, amqp_uri: str, timeout: float = 120.0) -> dict[str, Any]:
+    """intake's ProjectionRunner.rebuild over the whole log, in a prepared process of its own."""
+    return _procs_json(cfg, amqp_uri, "rebuild", timeout=timeout)
+
+
+def measure_application(cfg: Settings, amqp_uri: str, seconds: float) -> dict[str, Any]:
+    """Intake.log_contact without nameko, RPC or HTTP: in a process prepared as a service
+    process is (eventlet, PSYCOPG_WAIT_FUNC=wait_select) and in a plain one."""
+    return {mode: _procs_json(cfg, amqp_uri, "app", str(seconds), mode, timeout=seconds + 60)
+            for mode in ("prepared", "plain")}
 
 
 @contextlib.contextmanager
@@ -597,21 +672,28 @@ class Bounds:
     fill_seconds: float = 20.0
     relay_seconds: float = 60.0
     rebuild_timeout: float = 120.0
+    idle_seconds: float = 2.0
+    application_seconds: float = 2.0  # each direct Intake.log_contact loop
 
 
 def measure_platform(cfg: Settings, amqp_uri: str, bounds: Bounds = Bounds(),
                      profile_dir: Path | None = None, keep_logs: bool = False,
+                     relay_poll_interval: float | None = None,
                      progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Every platform figure, flat, with self-explaining keys (see bench/README.md)."""
+    """Every platform figure, flat, with self-explaining keys (see bench/README.md).
+    `relay_poll_interval` other than None replaces `haven relay intake` by a what-if."""
     results: dict[str, Any] = {}
     details: dict[str, Any] = {}
     with _logdir(keep_logs or profile_dir is not None) as logdir:
-        platform = Platform(cfg, amqp_uri, logdir, profile_dir)
+        platform = Platform(cfg, amqp_uri, logdir, profile_dir, relay_poll_interval)
         token = operator_token(cfg)
         try:
             progress("starting intake, gateway, relay and consumer processes")
             platform.start()
             platform.wait_ready(token)
+            progress(f"idle CPU of each process, {bounds.idle_seconds}s")
+            for name, pct in measure_idle(platform, bounds.idle_seconds).items():
+                results[f"idle_cpu_pct_of_one_core_{name}"] = pct
             for clients in bounds.clients:
                 label = f"{clients}_client" + ("s" if clients > 1 else "")
                 progress(f"POST /api/v1/contacts, {clients} closed-loop client(s),"
@@ -641,16 +723,22 @@ def measure_platform(cfg: Settings, amqp_uri: str, bounds: Bounds = Bounds(),
             rss = platform.peak_rss_mb()
         finally:
             progress("stopping the platform processes")
-            exits = platform.stop()
-        details["exit_codes"] = exits
+            details.update(platform.stop())
         for name, value in rss.items():
             results[f"peak_rss_mb_{name}"] = value
 
+        progress(f"Intake.log_contact called directly, {bounds.application_seconds}s in a"
+                 " prepared and in a plain process")
+        application = measure_application(cfg, amqp_uri, bounds.application_seconds)
+        details["intake_application_direct"] = application
+        for mode, figures in application.items():
+            for stat in ("per_s", "p50_ms", "cpu_ms_per_call"):
+                results[f"intake_application_log_contact_{mode}_process_{stat}"] = figures[stat]
         progress(f"filling intake's log up to {bounds.min_log_events} events")
         results["log_events_added_directly"] = fill_log(cfg, bounds.min_log_events,
                                                         bounds.fill_seconds)
         progress("relay: a fresh `haven relay intake` over the whole log")
-        relay = measure_relay(cfg, amqp_uri, logdir, bounds.relay_seconds)
+        relay = measure_relay(cfg, amqp_uri, logdir, bounds.relay_seconds, relay_poll_interval)
         details["relay_backlog"] = relay
         results["relay_backlog_events"] = relay["timed_events"]
         results["relay_backlog_events_per_s"] = relay["events_per_s"]

@@ -3,14 +3,18 @@
     python -m bench.procs consumer ARRIVALS_FILE   # a nameko service consuming intake's events
     python -m bench.procs rebuild                  # rebuild intake's read models, JSON on stdout
     python -m bench.procs service NAME PROFILE     # `haven run NAME` under cProfile
+    python -m bench.procs relay NAME SECONDS       # `haven relay NAME`, another poll interval
+    python -m bench.procs app SECONDS prepared|plain  # Intake.log_contact, no RPC, no HTTP
 
 Each is prepared the way a production process is (`prepare_service_process()` first:
-PSYCOPG_WAIT_FUNC and eventlet's monkey patch), before anything imports psycopg or nameko.
+PSYCOPG_WAIT_FUNC and eventlet's monkey patch), before anything imports psycopg or nameko
+-- except `app ... plain`, which shows what that preparation costs.
 Settings come from the environment (HAVEN_SCHEMA_PREFIX, HAVEN_AMQP_URI, ...).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -103,6 +107,50 @@ def rebuild_intake() -> dict[str, Any]:
             "peak_rss_mb": _own_peak_rss_mb()}
 
 
+def application_log_contact(seconds: float, max_calls: int = 100_000) -> dict[str, Any]:
+    """Intake.log_contact called directly, one after another: the application layer alone
+    (audit, sealing, subject keys, hash chain) without nameko, RPC or HTTP."""
+    import time
+
+    from bench.load import CONTACT
+    from services.intake.application import Intake
+    from shared.audit import CommandContext
+    from shared.config import settings
+
+    app = Intake(settings())
+    try:
+        ctx = CommandContext(actor_id="bench-operator", actor_role="helpline_operator",
+                             command="log_contact")
+        for _ in range(5):  # connections, key cache, prepared statements
+            app.log_contact(ctx, **CONTACT)
+        latencies: list[float] = []
+        cpu = time.process_time()
+        deadline = time.perf_counter() + seconds
+        for _ in range(max_calls):
+            started = time.perf_counter()
+            app.log_contact(ctx, **CONTACT)
+            finished = time.perf_counter()
+            latencies.append(finished - started)
+            if finished >= deadline:
+                break
+        cpu = time.process_time() - cpu
+    finally:
+        app.close()
+    ordered = sorted(latencies)
+    total = sum(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 3)
+
+    import eventlet.patcher
+
+    return {"calls": len(latencies), "per_s": round(len(latencies) / total, 1),
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+            "cpu_ms_per_call": round(cpu * 1000 / len(latencies), 3),
+            "eventlet_patched": eventlet.patcher.is_monkey_patched("socket"),
+            "psycopg_wait": os.environ.get("PSYCOPG_WAIT_FUNC", "default")}
+
+
 def _own_peak_rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -112,13 +160,16 @@ def _own_peak_rss_mb() -> float:
 
 
 def run_profiled_service(name: str, out: str) -> int:
-    """`haven run NAME`, under cProfile (all green threads share the one OS thread, so
-    tottime per function is meaningful; cumulative times across switches less so)."""
+    """`haven run NAME`, under cProfile timed by the process's CPU clock: what each function
+    costs in CPU, not in wall time (which would count waits and a busy machine's preemption).
+    All green threads share one OS thread: tottime per function is meaningful, cumulative
+    times across greenlet switches are not."""
     import cProfile
+    import time
 
     from shared.runner import run_service
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     try:
         run_service(name)
@@ -129,18 +180,31 @@ def run_profiled_service(name: str, out: str) -> int:
 
 
 def main(argv: list[str]) -> int:
+    import json
+
+    if argv[:1] == ["app"] and len(argv) == 3 and argv[2] == "plain":
+        os.environ.pop("PSYCOPG_WAIT_FUNC", None)
+        print(json.dumps(application_log_contact(float(argv[1]))))
+        return 0
+
     from shared.process import prepare_service_process
 
     prepare_service_process()
+    if argv[:1] == ["app"] and len(argv) == 3 and argv[2] == "prepared":
+        print(json.dumps(application_log_contact(float(argv[1]))))
+        return 0
     if argv[:1] == ["consumer"] and len(argv) == 2:
         return run_consumer(argv[1])
     if argv == ["rebuild"]:
-        import json
-
         print(json.dumps(rebuild_intake()))
         return 0
     if argv[:1] == ["service"] and len(argv) == 3:
         return run_profiled_service(argv[1], argv[2])
+    if argv[:1] == ["relay"] and len(argv) == 3:
+        from shared.outbox import run_relay
+
+        run_relay(argv[1], poll_interval=float(argv[2]))
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -86,6 +86,10 @@ def compare(baseline: dict[str, Any], platform: dict[str, Any]) -> dict[str, Any
             _ratio(p.get("gateway_post_contacts_1_client_p50_ms"), save_p50, 1),
         "gateway_post_contacts_1_client_p50_ms_over_nameko_rpc_echo_p50_ms":
             _ratio(p.get("gateway_post_contacts_1_client_p50_ms"), rpc_p50, 1),
+        "intake_application_log_contact_plain_process_per_s_over_eventsourcing_saves_per_s":
+            _ratio(p.get("intake_application_log_contact_plain_process_per_s"), save_rate),
+        "intake_application_log_contact_prepared_process_per_s_over_eventsourcing_saves_per_s":
+            _ratio(p.get("intake_application_log_contact_prepared_process_per_s"), save_rate),
         "relay_backlog_events_per_s_over_rabbitmq_confirmed_publishes_per_s":
             _ratio(p.get("relay_backlog_events_per_s"), publish_rate),
         "rebuild_events_per_s_over_postgres_insert_commits_per_s":
@@ -97,11 +101,16 @@ def check_targets(baseline: dict[str, Any], platform: dict[str, Any]) -> dict[st
     """Each target with what it needs, what was measured and whether it was met.
     A figure that could not be measured never counts as met."""
     save_rate = _get(baseline, "eventsourcing_save", "saves_per_second")
+    save_rate_after = _get(baseline, "eventsourcing_save_after_platform", "saves_per_second")
     eight = platform.get("gateway_post_contacts_8_clients_per_s")
     needed = round(THROUGHPUT_SHARE * save_rate, 1) if save_rate else None
     targets: dict[str, Any] = {
         "gateway_8_clients_at_least_30pct_of_raw_eventsourcing_saves": {
             "needed_per_s": needed, "measured_per_s": eight,
+            # The raw save measured again after the platform: how much the verdict
+            # depends on when the machine was busy. The verdict uses the first one.
+            "needed_per_s_by_save_rate_after_platform":
+                round(THROUGHPUT_SHARE * save_rate_after, 1) if save_rate_after else None,
             "met": bool(needed is not None and eight is not None and eight >= needed)},
     }
     for where in ("to_consumer", "to_read_model"):
@@ -209,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="default %(default)s")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="run intake and gateway under cProfile; .pstats files go to DIR")
+    parser.add_argument("--relay-poll-interval", type=float, metavar="SECONDS",
+                        help="what-if: run the relay with this poll interval instead of"
+                             " `haven relay intake` (fixed at 0.5 s)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     args = parser.parse_args(argv)
     _terminate_on_sigterm()
@@ -226,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dataclasses.replace(base_cfg, schema_prefix=prefix, amqp_uri=amqp_uri)
     try:
         platform = measure_platform(cfg, amqp_uri, bounds, profile_dir=args.profile,
-                                    keep_logs=args.keep_logs, progress=_progress)
+                                    keep_logs=args.keep_logs,
+                                    relay_poll_interval=args.relay_poll_interval,
+                                    progress=_progress)
     finally:
         _progress(f"dropping schemas {prefix}* and vhost {vhost}")
         testing.drop_schemas(base_cfg, prefix)
@@ -248,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                 "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                 "load_generator": "this process, not monkey-patched: one OS thread and one"
                                   " requests.Session per client",
-                "profile_dir": str(args.profile) if args.profile else None},
+                "profile_dir": str(args.profile) if args.profile else None,
+                "relay": "haven relay intake (poll interval 0.5 s)"
+                         if args.relay_poll_interval is None else
+                         f"WHAT-IF: run_relay with poll interval {args.relay_poll_interval} s"},
     }
     print(render(results))
     args.out.write_text(json.dumps(results, indent=2) + "\n")

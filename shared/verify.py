@@ -16,16 +16,20 @@ where it was tampered and does not drag every later record down with it.
 What the chains cannot see on their own: someone who can write the database
 may delete the newest records of both tables, or rewrite every hash (SHA-256
 has no key). Against that, keep the report's `head` somewhere the database
-administrator cannot reach, and pass it back as `anchor` next time.
+administrator cannot reach, and pass it back as `anchor` next time -- or pass
+`checkpoints` (shared.audit_trail.checkpoints): heads recorded earlier, each
+compared with the log chain *recomputed from the stored records alone*, so a
+history that was rewritten and then re-chained end to end is caught too.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg import sql
@@ -62,6 +66,9 @@ class Break:
                             stream's versions are out of log order (moved, renumbered, swapped)
       log_hash_mismatch     the log chain does not link (chain entries altered or reordered)
       anchor_mismatch       the log does not reach, or differs at, the head kept from before
+      checkpoint_mismatch   a recorded checkpoint differs from the log chain recomputed from
+                            the stored records (history rewritten, even if re-chained)
+      checkpoint_chain_mismatch  the checkpoint log itself was altered, removed or reordered
     """
 
     service: str
@@ -102,9 +109,19 @@ class VerifyReport:
                 f" {self.elapsed:.3f}s ({self.rate:,.0f}/s): {outcome}")
 
 
+class Attested(Protocol):
+    """A log head recorded earlier (shared.audit_trail.checkpoints.Checkpoint)."""
+
+    seq: int
+    position: int
+    log_hash: bytes
+    recorded_at: str
+
+
 # -- the check itself, independent of the database --------------------------
 class _Checker:
-    def __init__(self, report: VerifyReport, anchor: tuple[int, bytes] | None):
+    def __init__(self, report: VerifyReport, anchor: tuple[int, bytes] | None,
+                 checkpoints: Sequence[Attested] = ()):
         self.report = report
         self.anchor = anchor
         self.anchor_seen = False
@@ -113,6 +130,13 @@ class _Checker:
         self.prev_nid = 0
         # Versions reported missing, in case they turn up later in the log (then: out of order).
         self.missing: dict[tuple[str, int], int] = {}
+        # The chains as the stored records alone make them, ignoring every stored hash: what a
+        # checkpoint is compared with. Equal to the stored chain until someone rewrites it.
+        self.true_streams: dict[str, bytes] = {}
+        self.true_log = chain.GENESIS
+        self.checkpoints = sorted(checkpoints, key=lambda c: c.position)
+        self.next_checkpoint = 0
+        self.last_good_checkpoint: Attested | None = None
 
     def add(self, kind: str, stream: str | None, position: int, nid: int | None,
             detail: str) -> None:
@@ -149,10 +173,51 @@ class _Checker:
             self.add("missing_record", oid, ver, nid,
                      f"chain entry at notification {nid} has no stored record (deleted)")
 
-        self._log_link(nid, oid, ver, c_stream, c_log, computed)
+        expected = self._log_link(nid, oid, ver, c_stream, c_log, computed)
+        if e_oid is not None:
+            self._true_link(nid, e_oid, e_ver, e_topic, e_state, prev_hash, computed, c_stream,
+                            expected)
+        if self.checkpoints:
+            self._check_checkpoints(nid)
         if ver > prev_ver:  # a late, out-of-order version must not rewind the stream
             self.streams[oid] = (ver, bytes(c_stream) if c_stream is not None else computed)
         self.report.events += 1
+
+    def _true_link(self, nid: int, e_oid: str, e_ver: int, e_topic: str, e_state: Any,
+                   prev_hash: bytes | None, computed: bytes | None, c_stream: Any,
+                   expected: tuple[bytes, bytes] | None) -> None:
+        """Extend the recomputed chains by one record, reusing the hashes already computed
+        whenever the stored and recomputed chains agree (the common case: no extra cost)."""
+        true_prev = self.true_streams.get(e_oid, chain.GENESIS)
+        if computed is None or true_prev != prev_hash:
+            computed = chain.stream_hash(true_prev, e_oid, e_ver, e_topic, bytes(e_state))
+        self.true_streams[e_oid] = computed
+        if expected is not None and expected[0] == self.true_log \
+                and c_stream is not None and bytes(c_stream) == computed:
+            self.true_log = expected[1]
+        else:
+            self.true_log = chain.log_hash(self.true_log, nid, computed)
+
+    def _check_checkpoints(self, nid: int) -> None:
+        while self.next_checkpoint < len(self.checkpoints):
+            point = self.checkpoints[self.next_checkpoint]
+            if point.position > nid:
+                return
+            self.next_checkpoint += 1
+            since = (f"; it still matched at checkpoint #{self.last_good_checkpoint.seq}"
+                     f" (notification {self.last_good_checkpoint.position})"
+                     if self.last_good_checkpoint else "")
+            if point.position < nid:
+                self.add("checkpoint_mismatch", None, point.position, point.position,
+                         f"checkpoint #{point.seq} ({point.recorded_at}) attests notification"
+                         f" {point.position}, which is no longer in the log{since}")
+            elif point.log_hash != self.true_log:
+                self.add("checkpoint_mismatch", None, point.position, point.position,
+                         f"checkpoint #{point.seq} ({point.recorded_at}) attests another log"
+                         f" hash at notification {point.position} than the stored records"
+                         f" give: history up to there was rewritten{since}")
+            else:
+                self.last_good_checkpoint = point
 
     def _sequence(self, oid: str, ver: int, prev_ver: int, nid: int) -> bool:
         """Versions of a stream must follow one another in log order: 1, 2, 3..."""
@@ -176,9 +241,12 @@ class _Checker:
         return False
 
     def _log_link(self, nid: int, oid: str, ver: int, c_stream: Any, c_log: Any,
-                  computed: bytes | None) -> None:
+                  computed: bytes | None) -> tuple[bytes, bytes] | None:
+        """Check one link; returns (previous stored log hash, the link it computed)."""
+        linked = None
         if c_log is not None:
             expected = chain.log_hash(self.prev_log, nid, bytes(c_stream))
+            linked = (self.prev_log, expected)
             if expected != bytes(c_log) and nid > self.prev_nid + 1:
                 # A hole the chain does not bridge: whole records (with their chain
                 # entries) were deleted. Holes it bridges are rolled-back transactions.
@@ -202,6 +270,7 @@ class _Checker:
                 self.add("anchor_mismatch", oid, ver, nid,
                          f"log hash at notification {nid} differs from the anchored head")
         self.prev_nid = nid
+        return linked
 
     def finish(self) -> None:
         self.report.streams = len(self.streams)
@@ -211,6 +280,10 @@ class _Checker:
             self.add("anchor_mismatch", None, self.anchor[0], self.anchor[0],
                      f"the log ends at notification {self.prev_nid}, before the anchored head"
                      f" {self.anchor[0]}: records were removed")
+        for point in self.checkpoints[self.next_checkpoint:]:
+            self.add("checkpoint_mismatch", None, point.position, point.position,
+                     f"checkpoint #{point.seq} ({point.recorded_at}) attests notification"
+                     f" {point.position}, but the log ends at {self.prev_nid}: records removed")
 
 
 # -- where a service's store lives -------------------------------------------
@@ -224,7 +297,11 @@ class _Location:
     path: str = ""
 
 
-def _locate(app_or_service: Any, cfg: Settings | None) -> _Location:
+Location = _Location
+
+
+def locate(app_or_service: Any, cfg: Settings | None) -> _Location:
+    """Where a service's store lives: a HavenApplication's own, or a service name's under `cfg`."""
     if isinstance(app_or_service, str):
         from shared.eventstore import store_env
 
@@ -297,23 +374,50 @@ def _sqlite_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
         conn.close()
 
 
+_locate = locate  # the name this module used before it was public
+
+
+def log_length(app_or_service: Any, cfg: Settings | None = None) -> int:
+    """The highest notification id stored (0 for an empty or missing store): a progress total."""
+    loc = locate(app_or_service, cfg)
+    try:
+        if loc.backend == "postgres":
+            import psycopg
+
+            with psycopg.connect(loc.conninfo) as conn:
+                row = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(
+                    sql.Identifier(loc.schema, loc.table))).fetchone()
+        else:
+            with closing(sqlite3.connect(f"file:{loc.path}?mode=ro", uri=True)) as conn:
+                row = conn.execute(f'SELECT max(rowid) FROM "{loc.table}"').fetchone()
+    except Exception:  # noqa: BLE001 - no store yet: nothing to count; verify() says why
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
 def verify(app_or_service: Any, cfg: Settings | None = None, *,
-           anchor: tuple[int, bytes] | None = None, batch: int = BATCH) -> VerifyReport:
+           anchor: tuple[int, bytes] | None = None, batch: int = BATCH,
+           checkpoints: Sequence[Attested] = (),
+           progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute every stream chain and the log chain of one service's store.
 
     `app_or_service`: a HavenApplication, or a service name resolved with `cfg`
     (default: settings from the environment). `anchor`: a `report.head` kept
-    from an earlier run, to detect removal of the newest records.
+    from an earlier run, to detect removal of the newest records. `checkpoints`:
+    heads recorded earlier, each compared with the recomputed chain at its position.
+    `progress(n)` is called after each batch with the number of log positions it held.
     """
-    loc = _locate(app_or_service, cfg)
+    loc = locate(app_or_service, cfg)
     report = VerifyReport(service=loc.service, backend=loc.backend)
-    checker = _Checker(report, anchor)
+    checker = _Checker(report, anchor, checkpoints)
     started = time.perf_counter()
     batches: Iterable[list[Row]] = (_postgres_rows(loc, batch) if loc.backend == "postgres"
                                     else _sqlite_rows(loc, batch))
     for rows in batches:
         for row in rows:
             checker.feed(row)
+        if progress is not None:
+            progress(len(rows))
     checker.finish()
     report.elapsed = time.perf_counter() - started
     return report

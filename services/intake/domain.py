@@ -1,7 +1,7 @@
 """The helpline's domain: contacts, missed calls and shifts.
 
-Pure: no clock reads, no ids drawn from outside (the application passes them
-in), no I/O. Public methods check the rules and then trigger a private
+Pure: no clock reads and no I/O; times, and the referred person's subject id,
+come in as arguments. Public methods check the rules and then trigger a private
 `@event` method that only mutates, so replaying old events never re-runs
 today's rules against yesterday's facts.
 """
@@ -44,7 +44,7 @@ from services.intake.vocabulary import (
     Urgency,
 )
 
-__all__ = ["Assessment", "Contact", "MissedCall", "Referral", "Screening", "Shift"]
+__all__ = ["Contact", "MissedCall", "Referral", "Screening", "Shift"]
 
 
 @dataclass(frozen=True)

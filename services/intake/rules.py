@@ -69,7 +69,8 @@ def moment(value: Any, field: str) -> datetime:
 
 
 def not_before(later: datetime, earlier: datetime, field: str) -> datetime:
-    if moment(later, field) < earlier:
+    later = moment(later, field)
+    if later < earlier:
         raise InvalidValue(field, "must not be before the start")
     return later
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -177,3 +177,12 @@ def test_a_shift_ends_once_and_not_before_it_started():
     with pytest.raises(ShiftAlreadyEnded):
         shift.end(T0 + timedelta(hours=9))
     assert [type(e).__name__ for e in shift.collect_events()] == ["ShiftStarted", "ShiftEnded"]
+
+
+def test_every_time_is_kept_in_utc_whatever_offset_it_came_with():
+    far_east = timezone(timedelta(hours=23, minutes=59))  # Python allows it; PostgreSQL not
+    c = log(started_at=T0.astimezone(far_east), ended_at=(T0 + timedelta(hours=1)).astimezone(
+        far_east))
+    c.close("no_action", (T0 + timedelta(hours=2)).astimezone(far_east))
+    assert c.started_at.utcoffset() == c.ended_at.utcoffset() == timedelta(0)
+    assert c.started_at == T0

@@ -1,0 +1,1 @@
+"""casework: clients, cases, consent, services delivered, identification, case plans."""

@@ -1,0 +1,141 @@
+"""Casework's rules as errors and checks, shared by its aggregates.
+
+Every refusal is a `CaseworkError`; the application maps `InvalidValue` to
+INVALID_INPUT (naming the field), `AccessDenied` to FORBIDDEN and every other one
+to RULE_VIOLATED. Checks never echo the refused value: a free-text slip into a
+code field may be personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from services.casework.countries import is_country
+from services.casework.vocabulary import LANGUAGE_CODE
+
+
+class CaseworkError(Exception):
+    """A casework rule refused the command."""
+
+
+class InvalidValue(CaseworkError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class AccessDenied(CaseworkError):
+    """The caller's role or assignment does not allow this."""
+
+
+class CaseClosed(CaseworkError):
+    pass
+
+
+class ClientErased(CaseworkError):
+    pass
+
+
+class ErasureRefused(CaseworkError):
+    pass
+
+
+class AlreadyDone(CaseworkError):
+    pass
+
+
+class NotADuplicate(CaseworkError):
+    pass
+
+
+# -- checks ----------------------------------------------------------------
+def code(vocabulary: type[StrEnum], value: Any, field: str) -> str:
+    try:
+        return vocabulary(value).value
+    except ValueError:
+        raise InvalidValue(field, f"must be one of {[v.value for v in vocabulary]}") from None
+
+
+def codes(vocabulary: type[StrEnum], given: Iterable[Any], field: str) -> list[str]:
+    """Each code once, in the vocabulary's order: two spellings of one list are one list."""
+    seen = {code(vocabulary, value, field) for value in given}
+    return [member.value for member in vocabulary if member.value in seen]
+
+
+def optional_code(vocabulary: type[StrEnum], value: Any, field: str) -> str | None:
+    return None if value is None else code(vocabulary, value, field)
+
+
+def moment(value: Any, field: str) -> datetime:
+    # A naive time is ambiguous across a DST change; one zone in the store keeps months right.
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidValue(field, "must be a date-time with a time zone")
+    return value.astimezone(UTC)
+
+
+def day(value: Any, field: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValue(field, "must be a date")
+    return value
+
+
+def optional_day(value: Any, field: str) -> date | None:
+    return None if value is None else day(value, field)
+
+
+def not_before(later: Any, earlier: Any, field: str, what: str = "the start") -> Any:
+    if later < earlier:
+        raise InvalidValue(field, f"must not be before {what}")
+    return later
+
+
+def country(value: Any, field: str) -> str:
+    if not is_country(value):
+        raise InvalidValue(field, "is not an ISO 3166-1 alpha-2 country code")
+    return str(value)
+
+
+def optional_country(value: Any, field: str) -> str | None:
+    return None if value is None else country(value, field)
+
+
+def languages(given: Iterable[Any], field: str = "languages") -> list[str]:
+    found: list[str] = []
+    for value in given:
+        if not isinstance(value, str) or not LANGUAGE_CODE.match(value):
+            raise InvalidValue(field, "is not an ISO 639-1 language code")
+        if value not in found:
+            found.append(value)
+    return found
+
+
+def pattern(regex: re.Pattern[str], value: Any, field: str) -> str:
+    if not isinstance(value, str) or not regex.match(value):
+        raise InvalidValue(field, "is not a valid code")
+    return value
+
+
+def text(value: Any, field: str, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise InvalidValue(field, f"must be a non-empty text of at most {max_length} characters")
+    return value.strip()
+
+
+def optional_text(value: Any, field: str, max_length: int) -> str | None:
+    return None if value is None else text(value, field, max_length)
+
+
+def birth_year_of(birth_date: Any, birth_year: int | None, today: date) -> int | None:
+    """The birth year, from the birth date when only that was given; both must agree."""
+    from_date = int(str(birth_date)[:4]) if birth_date else None
+    if birth_year is not None and from_date is not None and birth_year != from_date:
+        raise InvalidValue("birth_year", "does not match birth_date")
+    year = birth_year if birth_year is not None else from_date
+    if year is not None and not 1900 <= year <= today.year:
+        raise InvalidValue("birth_year", "is not a plausible year of birth")
+    return year

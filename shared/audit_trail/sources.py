@@ -1,0 +1,222 @@
+"""Which stores an audit reads, and reading them: read-only, straight from the tables.
+
+No HavenApplication is constructed to read: an application creates its schema, tables
+and key table on start, which read-only audit credentials must not (and cannot) do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+
+from shared.config import Settings
+from shared.verify import Location, locate
+
+AUDIT_URL_VARIABLE = "HAVEN_AUDIT_POSTGRES_URL"
+AUDIT_STORE = "audit"  # the reveal log's own store (shared.audit_trail.reveals)
+
+
+def audit_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings for reading: HAVEN_AUDIT_POSTGRES_URL (read-only credentials in production)
+    when set, else HAVEN_POSTGRES_URL."""
+    env = dict(os.environ if env is None else env)
+    cfg = Settings.from_env(env)
+    url = env.get(AUDIT_URL_VARIABLE)
+    return dataclasses.replace(cfg, postgres_url=url) if url else cfg
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The stores an audit reads, and each one's application class when it has one
+    (for its transcodings, and its access log). Tests name their own."""
+
+    services: tuple[str, ...]
+    applications: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def default(cls, names: Sequence[str] = ()) -> Catalogue:
+        from shared.registry import SERVICES
+
+        chosen = tuple(names) or (*SERVICES, AUDIT_STORE)
+        return cls(chosen, {name: _application_class(name) for name in chosen})
+
+    def application(self, service: str) -> Any:
+        return self.applications.get(service)
+
+
+def _application_class(name: str) -> Any:
+    from shared.registry import application_class
+
+    try:
+        return application_class(name)
+    except (ImportError, AttributeError):
+        return None  # a store without code here (retired service, test store): bytes only
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored event with its chain entry, as it is in the store."""
+
+    service: str
+    notification_id: int
+    originator_id: str  # uuid hex, as the chain table has it
+    originator_version: int
+    topic: str
+    state: bytes
+    stream_hash: bytes | None
+    log_hash: bytes | None
+
+
+def _hex(value: Any) -> str:
+    return value.hex if isinstance(value, UUID) else str(value)
+
+
+class StoreReader:
+    """Read-only queries on one service's events table and its `_chain` table."""
+
+    def __init__(self, service: str, cfg: Settings):
+        self.service = service
+        self.loc: Location = locate(service, cfg)
+        self._conn: Any = None
+
+    # -- connection -------------------------------------------------------------------
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def postgres(self) -> bool:
+        return self.loc.backend == "postgres"
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            if self.postgres:
+                import psycopg
+
+                self._conn = psycopg.connect(self.loc.conninfo, autocommit=True)
+                self._conn.read_only = True
+            else:
+                self._conn = sqlite3.connect(f"file:{self.loc.path}?mode=ro", uri=True)
+        return self._conn
+
+    def exists(self) -> bool:
+        try:
+            if self.postgres:
+                row = self._connection().execute(
+                    "SELECT to_regclass(%s), to_regclass(%s)",
+                    (self._name(self.loc.table), self._name(self.loc.table + "_chain")))\
+                    .fetchone()
+                return bool(row and None not in row)
+            names = {r[0] for r in self._connection().execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return {self.loc.table, self.loc.table + "_chain"} <= names
+        except (sqlite3.Error, OSError):
+            return False
+
+    def _name(self, table: str) -> str:
+        return sql.Identifier(self.loc.schema, table).as_string(None)
+
+    # -- queries ----------------------------------------------------------------------
+    def _select(self, where: str, params: Sequence[Any], order: str = "1") -> list[Record]:
+        """Events joined to their chain entries; `where` uses {e} and ? placeholders."""
+        if self.postgres:
+            events = sql.Identifier(self.loc.schema, self.loc.table)
+            chained = sql.Identifier(self.loc.schema, self.loc.table + "_chain")
+            query: Any = sql.SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic,"
+                " e.state, c.stream_hash, c.log_hash FROM {events} e LEFT JOIN {chained} c"
+                " USING (notification_id) WHERE " + where.replace("?", "%s")
+                + " ORDER BY " + order).format(events=events, chained=chained)
+            rows = self._connection().execute(query, params).fetchall()
+        else:
+            query = (f'SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,'
+                     f' c.stream_hash, c.log_hash FROM "{self.loc.table}" e LEFT JOIN'
+                     f' "{self.loc.table}_chain" c ON c.notification_id = e.rowid'
+                     f' WHERE {where} ORDER BY {order}')
+            with closing(self._connection().cursor()) as cur:
+                rows = cur.execute(query, list(params)).fetchall()
+        return [Record(self.service, int(r[0]), _hex(r[1]), int(r[2]), r[3], bytes(r[4]),
+                       bytes(r[5]) if r[5] is not None else None,
+                       bytes(r[6]) if r[6] is not None else None) for r in rows]
+
+    def containing(self, needles: Iterable[str]) -> list[Record]:
+        """Events whose stored bytes contain any of `needles` (ids, references): a cheap,
+        exact-enough pre-filter; callers decode and confirm. Never personal data: sealed
+        fields are ciphertext, so a name could not be found this way."""
+        wanted = sorted({n.encode() for n in needles if n})
+        if not wanted:
+            return []
+        test = "position(?::bytea in e.state) > 0" if self.postgres else "instr(e.state, ?) > 0"
+        return self._select(" OR ".join([test] * len(wanted)), wanted)
+
+    def streams(self, originator_ids: Iterable[str]) -> list[Record]:
+        """Every event of these streams, in log order."""
+        oids = sorted(set(originator_ids))
+        if not oids:
+            return []
+        if self.postgres:
+            return self._select("e.originator_id = ANY(?)", [[UUID(o) for o in oids]])
+        return self._select(f"e.originator_id IN ({', '.join('?' * len(oids))})", oids)
+
+    def links(self, after: int, upto: int) -> Iterator[tuple[int, str, int, bytes, bytes]]:
+        """Chain entries (nid, stream, version, stream hash, log hash) in (after, upto]."""
+        if self.postgres:
+            query: Any = sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, stream_hash,"
+                " log_hash FROM {} WHERE notification_id > %s AND notification_id <= %s"
+                " ORDER BY notification_id").format(
+                sql.Identifier(self.loc.schema, self.loc.table + "_chain"))
+        else:
+            query = (f'SELECT notification_id, originator_id, originator_version, stream_hash,'
+                     f' log_hash FROM "{self.loc.table}_chain" WHERE notification_id > ?'
+                     f' AND notification_id <= ? ORDER BY notification_id')
+        for r in self._connection().execute(query, (after, upto)):
+            yield int(r[0]), str(r[1]), int(r[2]), bytes(r[3]), bytes(r[4])
+
+    def log_hash_before(self, nid: int) -> bytes | None:
+        """The stored log hash of the last chain entry before `nid` (None: `nid` is first)."""
+        found = list(self._chain_row("notification_id < ? ORDER BY notification_id DESC",
+                                     (nid,), "log_hash"))
+        return found[0] if found else None
+
+    def stream_hash_before(self, originator_id: str, version: int) -> bytes | None:
+        found = list(self._chain_row("originator_id = ? AND originator_version = ?",
+                                     (originator_id, version - 1), "stream_hash"))
+        return found[0] if found else None
+
+    def head(self) -> tuple[int, bytes] | None:
+        """(last notification id, its stored log hash) of the chain table."""
+        query = ("SELECT notification_id, log_hash FROM {} ORDER BY notification_id DESC"
+                 " LIMIT 1")
+        if self.postgres:
+            row = self._connection().execute(sql.SQL(query).format(
+                sql.Identifier(self.loc.schema, self.loc.table + "_chain"))).fetchone()
+        else:
+            row = self._connection().execute(
+                query.format(f'"{self.loc.table}_chain"')).fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
+
+    def _chain_row(self, where: str, params: Sequence[Any], column: str) -> Iterator[bytes]:
+        template = f"SELECT {column} FROM {{}} WHERE {where} LIMIT 1"
+        if self.postgres:
+            query: Any = sql.SQL(template.replace("?", "%s")).format(
+                sql.Identifier(self.loc.schema, self.loc.table + "_chain"))
+        else:
+            query = template.format(f'"{self.loc.table}_chain"')
+        for row in self._connection().execute(query, params):
+            yield bytes(row[0])

@@ -1,0 +1,85 @@
+"""`make bench` end to end with tiny bounds, so the benchmark code cannot silently rot.
+
+The figures are meaningless at these sizes; only their presence and shape are checked.
+The platform runs as `make bench` runs it (separate processes), on a vhost of its own and
+schemas under this test run's prefix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from bench import run
+from bench.platform import Bounds, measure_platform
+from bench.raw import measure_baseline
+from shared import testing
+
+TINY = Bounds(seconds=0.3, max_requests=30, clients=(1, 8), settle_seconds=15.0,
+              min_log_events=300, fill_seconds=10.0, relay_seconds=30.0, rebuild_timeout=60.0,
+              idle_seconds=0.2, application_seconds=0.2)
+PROCESSES = ("intake", "gateway", "relay", "consumer", "relay_backlog", "rebuild", "bench")
+
+
+@pytest.fixture
+def bench_store(cfg):
+    """A vhost of its own (the run's vhost may hold other tests' queues) and a schema prefix
+    under the run's, so the session's clean-up catches whatever this test leaves."""
+    vhost = f"bench-{testing.new_run_id()}"
+    amqp_uri = testing.create_vhost(cfg.amqp_uri, vhost)
+    bench_cfg = dataclasses.replace(cfg, schema_prefix=f"{cfg.schema_prefix}bench_",
+                                    amqp_uri=amqp_uri)
+    yield bench_cfg
+    testing.drop_schemas(cfg, bench_cfg.schema_prefix)
+    testing.delete_vhost(cfg.amqp_uri, vhost)
+
+
+@pytest.mark.slow
+def test_the_benchmark_measures_every_figure_with_tiny_bounds(bench_store):
+    cfg = bench_store
+    baseline = measure_baseline(cfg, cfg.amqp_uri, seconds=0.2)
+    for name, unit in (("postgres_insert_commit", "commits"),
+                       ("rabbitmq_confirmed_publish", "publishes"),
+                       ("eventsourcing_save", "saves"), ("nameko_rpc_echo", "calls")):
+        assert baseline[name][unit] > 0, name
+
+    platform = measure_platform(cfg, cfg.amqp_uri, TINY)
+
+    for clients in ("1_client", "8_clients"):
+        key = f"gateway_post_contacts_{clients}"
+        assert platform[f"{key}_per_s"] > 0
+        assert platform[f"{key}_errors"] == 0
+        assert platform[f"{key}_p50_ms"] <= platform[f"{key}_p99_ms"]
+        cpu = platform["details"][key]["cpu_ms_per_request"]
+        assert cpu["intake"] > 0 and cpu["gateway"] > 0
+    for where in ("to_consumer", "to_read_model"):
+        assert platform[f"propagation_{where}_missing"] == 0, platform["details"]
+        assert platform[f"propagation_{where}_p99_ms"] is not None
+    assert platform["propagation_achieved_per_s"] > 0
+    for mode in ("prepared", "plain"):
+        assert platform[f"intake_application_log_contact_{mode}_process_per_s"] > 0
+    assert platform["relay_backlog_events"] > 0
+    assert platform["relay_backlog_events_per_s"] > 0
+    assert platform["rebuild_events"] >= TINY.min_log_events
+    assert platform["rebuild_events_per_s"] > 0
+    for name in PROCESSES:
+        assert platform[f"peak_rss_mb_{name}"] > 0, name
+    assert set(platform["details"]["exit_codes"]) == {"intake", "gateway", "relay", "consumer"}
+
+    baseline["eventsourcing_save_after_platform"] = baseline["eventsourcing_save"]
+    results = {"baseline": baseline, "platform": platform,
+               "ratios": run.compare(baseline, platform),
+               "targets": run.check_targets(baseline, platform), "run": {}}
+    assert all(value is not None and value > 0 for value in results["ratios"].values()), \
+        results["ratios"]
+    assert {"gateway_8_clients_at_least_30pct_of_raw_eventsourcing_saves",
+            "propagation_to_consumer_p99_under_250ms_at_half_load",
+            "propagation_to_read_model_p99_under_250ms_at_half_load",
+            "rebuild_at_least_5000_events_per_s",
+            "every_process_under_200mb_peak_rss"} == set(results["targets"])
+    assert all(isinstance(t["met"], bool) for t in results["targets"].values())
+    table = run.render(results)
+    assert "gateway_post_contacts_8_clients_per_s" in table and "targets" in table
+    json.dumps(results)  # results.json can be written
