@@ -1,0 +1,202 @@
+"""Where read models live: the service's own PostgreSQL schema, or its SQLite file in
+embedded mode, behind one small SQL dialect (`%s` parameters, `{table}` names)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from psycopg import ClientCursor
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from shared.config import Settings
+from shared.eventstore import _conninfo, ensure_schema
+
+POSITIONS = "projection_positions"
+
+
+# -- where read models live ----------------------------------------------------------
+class Cursor:
+    """A DB-API cursor that speaks the projections' one SQL dialect.
+
+    Writes are queued and sent in bulk (`ReadModelStore.send`): round trips, not
+    decoding, are what bound a rebuild's speed. `fetch` runs at once, after
+    whatever is queued.
+    """
+
+    MAX_QUEUED = 1000
+
+    def __init__(self, raw: Any, store: ReadModelStore):
+        self._raw, self._store = raw, store
+        self._queued: list[tuple[str, Sequence[Any]]] = []
+        self.for_update = store.for_update
+
+    def execute(self, template: str, params: Sequence[Any] = ()) -> None:
+        self._queued.append((template, params))
+        if len(self._queued) >= self.MAX_QUEUED:
+            self.flush()
+
+    def fetch(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.flush()
+        self._raw.execute(self._store.render(template), self._store.params(params))
+        return [row if isinstance(row, dict) else dict(row) for row in self._raw.fetchall()]
+
+    def flush(self) -> None:
+        if self._queued:
+            queued, self._queued = self._queued, []
+            self._store.send(self._raw, queued)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class ReadModelStore:
+    """One service's read-model tables: `{table}` and `%s` rendered for the backend."""
+
+    timestamp = "timestamptz"
+    for_update = " FOR UPDATE"
+
+    def __init__(self) -> None:
+        self._rendered: dict[str, str] = {}
+
+    def table(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def render(self, template: str) -> str:
+        found = self._rendered.get(template)
+        if found is None:
+            found = self._rendered[template] = self._dialect(_PLACEHOLDER.sub(
+                lambda m: self.timestamp if m[1] == "timestamp" else self.table(m[1]), template))
+        return found
+
+    def _dialect(self, statement: str) -> str:
+        return statement
+
+    def params(self, params: Sequence[Any]) -> Sequence[Any]:
+        # In UTC: PostgreSQL refuses offsets beyond +/-15:59 that Python accepts.
+        return [v.astimezone(UTC) if isinstance(v, datetime) else v for v in params]
+
+    def when(self, value: Any) -> datetime | None:
+        """A timestamp read back from a table, in UTC."""
+        return None if value is None else value.astimezone(UTC)
+
+    def transaction(self) -> Any:
+        raise NotImplementedError
+
+    def send(self, raw: Any, queued: list[tuple[str, Sequence[Any]]]) -> None:
+        """Run queued statements in order; runs of one statement shape as one executemany."""
+        start = 0
+        for end in range(1, len(queued) + 1):
+            if end == len(queued) or queued[end][0] != queued[start][0]:
+                statement = self.render(queued[start][0])
+                params = [self.params(p) for _, p in queued[start:end]]
+                if len(params) == 1:
+                    raw.execute(statement, params[0])
+                else:
+                    raw.executemany(statement, params)
+                start = end
+
+    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresReadModels(ReadModelStore):
+    def __init__(self, conninfo: str, schema: str):
+        super().__init__()
+        self.schema = schema
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+                                    kwargs={"autocommit": True, "row_factory": dict_row})
+
+    def table(self, name: str) -> str:
+        return super().table(self.schema) + "." + super().table(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._pool.connection() as conn, conn.transaction(), \
+                ClientCursor(conn, row_factory=dict_row) as raw:
+            cursor = Cursor(raw, self)
+            yield cursor
+            cursor.flush()
+
+    def send(self, raw: Any, queued: list[tuple[str, Sequence[Any]]]) -> None:
+        # Many statements, one round trip: bound on the client by psycopg's own
+        # quoting (mogrify), sent as one simple-protocol script. Measured on intake's
+        # events: ~20,000 events/s, against ~5,000 in pipeline mode, where every
+        # statement still costs a wait on the socket.
+        raw.execute(";".join(raw.mogrify(self.render(t), self.params(p)) for t, p in queued))
+
+    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn:
+            return cast(list[dict[str, Any]],
+                        conn.execute(cast(Any, self.render(template)),
+                                     self.params(params)).fetchall())
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class SQLiteReadModels(ReadModelStore):
+    """Embedded mode: the tables sit in the service's own SQLite file, next to its events."""
+
+    timestamp = "text"  # ISO 8601 in UTC, fixed width: compares in time order
+    for_update = ""  # BEGIN IMMEDIATE already holds the file's write lock
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _dialect(self, statement: str) -> str:
+        return statement.replace("%s", "?")
+
+    def params(self, params: Sequence[Any]) -> Sequence[Any]:
+        return [_iso(v) if isinstance(v, datetime) else v for v in params]
+
+    def when(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            cursor = Cursor(conn.cursor(), self)
+            yield cursor
+            cursor.flush()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        conn = self._connect()
+        try:
+            return [dict(r) for r in conn.execute(self.render(template), self.params(params))]
+        finally:
+            conn.close()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def open_read_models(cfg: Settings, service: str) -> ReadModelStore:
+    if cfg.store == "sqlite":
+        return SQLiteReadModels(str(cfg.sqlite_path(service)))
+    ensure_schema(cfg, cfg.schema(service))
+    return PostgresReadModels(_conninfo(cfg), cfg.schema(service))
