@@ -43,7 +43,7 @@ from typing import IO, Any
 
 import requests
 
-from bench.load import LoadRun, now, percentiles_ms, post_contacts
+from bench.load import CONTACT, LoadRun, now, percentiles_ms, post_contacts
 from bench.procs import READY, consumer_queue
 from shared.config import Settings
 
@@ -282,7 +282,7 @@ class ReadModelWatch:
         self._thread = threading.Thread(target=self._run, name="bench-read-model", daemon=True)
         self._thread.start()
 
-    def expect(self, contact_id: str, _at: float = 0.0) -> None:
+    def expect(self, contact_id: str) -> None:
         with self._lock:
             self._pending.add(contact_id)
 
@@ -324,8 +324,10 @@ class Platform:
     """intake, gateway, relay and consumer, each its own OS process, on one store and vhost."""
 
     def __init__(self, cfg: Settings, amqp_uri: str, logdir: Path,
-                 profile_dir: Path | None = None, relay_poll_interval: float | None = None):
+                 profile_dir: Path | None = None, relay_poll_interval: float | None = None,
+                 profiler: str = "sample"):
         self.cfg, self.amqp_uri, self.logdir = cfg, amqp_uri, logdir
+        self.profiler = profiler
         self.relay_poll_interval = relay_poll_interval
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -341,8 +343,19 @@ class Platform:
     def _service_command(self, name: str) -> list[str]:
         if self._profile_dir is None:
             return haven_command("run", name)
-        return [sys.executable, "-m", "bench.procs", "service", name,
-                str(self._profile_dir / f"{name}.pstats")]
+        suffix = "stacks" if self.profiler == "sample" else "pstats"
+        return [sys.executable, "-m", "bench.procs", "service", name, self.profiler,
+                str(self._profile_dir / f"{name}.{suffix}")]
+
+    def profiles(self) -> dict[str, Any]:
+        """Where intake's and gateway's CPU went (sampling profiler only)."""
+        if self._profile_dir is None or self.profiler != "sample":
+            return {}
+        from bench.sampler import summarize
+
+        return {name: summarize(self._profile_dir / f"{name}.stacks")
+                for name in ("intake", "gateway")
+                if (self._profile_dir / f"{name}.stacks").exists()}
 
     def start(self) -> None:
         create_store(self.cfg)
@@ -392,7 +405,7 @@ class Platform:
 
         def contact_created() -> bool:
             with contextlib.suppress(requests.RequestException, ValueError):
-                response = session.post(self.url + "/api/v1/contacts", json=_warm_up_contact(),
+                response = session.post(self.url + "/api/v1/contacts", json=CONTACT,
                                         timeout=10)
                 if response.status_code == 201:
                     created.append(response.json()["id"])
@@ -441,12 +454,6 @@ class Platform:
         codes = {name: p.stop() for name, p in self.processes.items()}
         return {"exit_codes": codes,
                 "seconds_to_stop": {name: p.stopped_in for name, p in self.processes.items()}}
-
-
-def _warm_up_contact() -> dict[str, Any]:
-    from bench.load import CONTACT
-
-    return dict(CONTACT)
 
 
 def operator_token(cfg: Settings) -> str:
@@ -535,7 +542,6 @@ def fill_log(cfg: Settings, min_events: int, max_seconds: float, batch: int = 50
     saved through the Intake application in batches; bounded by `max_seconds`."""
     from datetime import UTC, datetime
 
-    from bench.load import CONTACT
     from services.intake.application import Intake
     from services.intake.domain import Contact
     from shared.audit import CommandContext
@@ -620,7 +626,7 @@ def _queue_depth(pika: Any, amqp_uri: str, queue: str) -> int:
         connection.close()
 
 
-def _procs_json(cfg: Settings, amqp_uri: str, *args: str, timeout: float) -> dict[str, Any]:
+def procs_json(cfg: Settings, amqp_uri: str, *args: str, timeout: float) -> dict[str, Any]:
     """Run `python -m bench.procs ARGS` and return the JSON it prints last."""
     import json
 
@@ -636,13 +642,13 @@ def _procs_json(cfg: Settings, amqp_uri: str, *args: str, timeout: float) -> dic
 
 def measure_rebuild(cfg: Settings, amqp_uri: str, timeout: float = 120.0) -> dict[str, Any]:
     """intake's ProjectionRunner.rebuild over the whole log, in a prepared process of its own."""
-    return _procs_json(cfg, amqp_uri, "rebuild", timeout=timeout)
+    return procs_json(cfg, amqp_uri, "rebuild", timeout=timeout)
 
 
 def measure_application(cfg: Settings, amqp_uri: str, seconds: float) -> dict[str, Any]:
     """Intake.log_contact without nameko, RPC or HTTP: in a process prepared as a service
     process is (eventlet, PSYCOPG_WAIT_FUNC=wait_select) and in a plain one."""
-    return {mode: _procs_json(cfg, amqp_uri, "app", str(seconds), mode, timeout=seconds + 60)
+    return {mode: procs_json(cfg, amqp_uri, "app", str(seconds), mode, timeout=seconds + 60)
             for mode in ("prepared", "plain")}
 
 
@@ -678,14 +684,15 @@ class Bounds:
 
 def measure_platform(cfg: Settings, amqp_uri: str, bounds: Bounds = Bounds(),
                      profile_dir: Path | None = None, keep_logs: bool = False,
-                     relay_poll_interval: float | None = None,
+                     relay_poll_interval: float | None = None, profiler: str = "sample",
                      progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Every platform figure, flat, with self-explaining keys (see bench/README.md).
-    `relay_poll_interval` other than None replaces `haven relay intake` by a what-if."""
+    `relay_poll_interval` other than None replaces `haven relay intake` by a what-if;
+    `profile_dir` runs intake and gateway under `profiler` ("sample" or "cprofile")."""
     results: dict[str, Any] = {}
     details: dict[str, Any] = {}
     with _logdir(keep_logs or profile_dir is not None) as logdir:
-        platform = Platform(cfg, amqp_uri, logdir, profile_dir, relay_poll_interval)
+        platform = Platform(cfg, amqp_uri, logdir, profile_dir, relay_poll_interval, profiler)
         token = operator_token(cfg)
         try:
             progress("starting intake, gateway, relay and consumer processes")
@@ -724,6 +731,8 @@ def measure_platform(cfg: Settings, amqp_uri: str, bounds: Bounds = Bounds(),
         finally:
             progress("stopping the platform processes")
             details.update(platform.stop())
+        if profile_dir is not None:
+            details["cpu_profiles"] = platform.profiles()
         for name, value in rss.items():
             results[f"peak_rss_mb_{name}"] = value
 

@@ -2,9 +2,10 @@
 
     python -m bench.procs consumer ARRIVALS_FILE   # a nameko service consuming intake's events
     python -m bench.procs rebuild                  # rebuild intake's read models, JSON on stdout
-    python -m bench.procs service NAME PROFILE     # `haven run NAME` under cProfile
+    python -m bench.procs service NAME sample|cprofile OUT  # `haven run NAME`, profiled
     python -m bench.procs relay NAME SECONDS       # `haven relay NAME`, another poll interval
     python -m bench.procs app SECONDS prepared|plain  # Intake.log_contact, no RPC, no HTTP
+    python -m bench.procs raw-prepared SECONDS     # bench/raw.py baselines that need eventlet
 
 Each is prepared the way a production process is (`prepare_service_process()` first:
 PSYCOPG_WAIT_FUNC and eventlet's monkey patch), before anything imports psycopg or nameko
@@ -151,6 +152,17 @@ def application_log_contact(seconds: float, max_calls: int = 100_000) -> dict[st
             "psycopg_wait": os.environ.get("PSYCOPG_WAIT_FUNC", "default")}
 
 
+def raw_prepared(seconds: float) -> dict[str, Any]:
+    """bench/raw.py's nameko RPC (nameko runs only on eventlet) and, for comparison, its
+    eventsourcing save in the same prepared process: what eventlet and wait_select cost."""
+    from bench.raw import raw_eventsourcing_save, raw_nameko_rpc
+    from shared.config import settings
+
+    cfg = settings()
+    return {"nameko_rpc_echo": raw_nameko_rpc(cfg.amqp_uri, seconds),
+            "eventsourcing_save": raw_eventsourcing_save(cfg, seconds)}
+
+
 def _own_peak_rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -159,15 +171,27 @@ def _own_peak_rss_mb() -> float:
     return 0.0
 
 
-def run_profiled_service(name: str, out: str) -> int:
-    """`haven run NAME`, under cProfile timed by the process's CPU clock: what each function
-    costs in CPU, not in wall time (which would count waits and a busy machine's preemption).
-    All green threads share one OS thread: tottime per function is meaningful, cumulative
-    times across greenlet switches are not."""
-    import cProfile
+def run_profiled_service(name: str, how: str, out: str) -> int:
+    """`haven run NAME` under a profiler until SIGTERM; `how` is "sample" (bench/sampler.py:
+    CPU samples of real green-thread stacks, a few percent overhead) or "cprofile" (cProfile
+    on the process's CPU clock; under eventlet its cumulative times cross greenlet switches
+    and mislead, tottime per function is fine; doubles the CPU per request)."""
     import time
 
     from shared.runner import run_service
+
+    if how == "sample":
+        from bench.sampler import Sampler
+
+        sampler = Sampler()
+        sampler.start()
+        try:
+            run_service(name)
+        finally:
+            sampler.stop()
+            sampler.dump(out)
+        return 0
+    import cProfile
 
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
@@ -198,8 +222,11 @@ def main(argv: list[str]) -> int:
     if argv == ["rebuild"]:
         print(json.dumps(rebuild_intake()))
         return 0
-    if argv[:1] == ["service"] and len(argv) == 3:
-        return run_profiled_service(argv[1], argv[2])
+    if argv[:1] == ["service"] and len(argv) == 4 and argv[2] in ("sample", "cprofile"):
+        return run_profiled_service(argv[1], argv[2], argv[3])
+    if argv[:1] == ["raw-prepared"] and len(argv) == 2:
+        print(json.dumps(raw_prepared(float(argv[1]))))
+        return 0
     if argv[:1] == ["relay"] and len(argv) == 3:
         from shared.outbox import run_relay
 

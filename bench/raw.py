@@ -23,6 +23,7 @@ if __name__ == "__main__":
     eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
@@ -152,13 +153,12 @@ def raw_rabbitmq_confirmed_publish(amqp_uri: str, seconds: float = DEFAULT_SECON
             **figures}
 
 
-def raw_eventsourcing_save(cfg: Settings, seconds: float = DEFAULT_SECONDS,
-                           max_ops: int = DEFAULT_MAX_OPS) -> dict[str, Any]:
-    """A plain eventsourcing Application on PostgreSQL: one new one-event aggregate per save."""
+@functools.cache
+def _eventsourcing_classes() -> tuple[Any, Any]:
+    """Made once per process: eventsourcing registers each class under its topic and
+    refuses a second, different class for the same topic (a second call would fail)."""
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate, event
-
-    from shared.eventstore import ensure_schema
 
     class Tally(Aggregate):
         @event("Started")
@@ -168,6 +168,15 @@ def raw_eventsourcing_save(cfg: Settings, seconds: float = DEFAULT_SECONDS,
     class BenchApplication(Application):
         pass
 
+    return Tally, BenchApplication
+
+
+def raw_eventsourcing_save(cfg: Settings, seconds: float = DEFAULT_SECONDS,
+                           max_ops: int = DEFAULT_MAX_OPS) -> dict[str, Any]:
+    """A plain eventsourcing Application on PostgreSQL: one new one-event aggregate per save."""
+    from shared.eventstore import ensure_schema
+
+    Tally, BenchApplication = _eventsourcing_classes()
     schema = _throwaway_name("es")
     ensure_schema(cfg, schema)
     p = cfg.postgres_params()

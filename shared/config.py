@@ -43,6 +43,11 @@ class Settings:
     http_port: int
     dev_secrets: bool
     environment: str  # "production" refuses the development secrets
+    # How often an idle relay looks for new notifications: the floor of propagation latency.
+    # Measured (make bench): 0.5 s -> p99 550 ms to a consumer; 0.05 s -> p99 61 ms at 2.5%
+    # of a core while idle.
+    relay_poll_interval: float
+    metrics_port: int  # /metrics, /health, /ready of a process; 0 = not served
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -60,6 +65,8 @@ class Settings:
             http_port=int(env.get("HAVEN_HTTP_PORT", "8080")),
             dev_secrets=master is None or "HAVEN_BLIND_INDEX_KEY" not in env,
             environment=env.get("HAVEN_ENV", "development"),
+            relay_poll_interval=float(env.get("HAVEN_RELAY_POLL_INTERVAL", "0.05")),
+            metrics_port=int(env.get("HAVEN_METRICS_PORT", "0")),
         )
 
     def require_production_secrets(self, keys: bool = True) -> None:

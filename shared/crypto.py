@@ -43,7 +43,8 @@ class KeyStore(Protocol):
     def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
         """(wrapped key, shredded) or None when the subject has no key yet."""
 
-    def insert(self, subject_id: str, wrapped: bytes) -> None: ...
+    def insert(self, subject_id: str, wrapped: bytes) -> bool:
+        """True if this call created the subject's key (False: it existed already)."""
 
     def shred(self, subject_id: str) -> None: ...
 
@@ -73,12 +74,13 @@ class PostgresKeyStore:
             return None
         return (bytes(row[0]) if row[0] is not None else None, row[1] is not None)
 
-    def insert(self, subject_id: str, wrapped: bytes) -> None:
+    def insert(self, subject_id: str, wrapped: bytes) -> bool:
         with self._pool.connection() as conn:
-            conn.execute(sql.SQL(
+            row = conn.execute(sql.SQL(
                 "INSERT INTO {} (subject_id, wrapped_key) VALUES (%s, %s)"
-                " ON CONFLICT (subject_id) DO NOTHING").format(self._table()),
-                (subject_id, wrapped))
+                " ON CONFLICT (subject_id) DO NOTHING RETURNING 1").format(self._table()),
+                (subject_id, wrapped)).fetchone()
+        return row is not None
 
     def shred(self, subject_id: str) -> None:
         with self._pool.connection() as conn:
@@ -112,10 +114,11 @@ class SQLiteKeyStore:
                                " WHERE subject_id = ?", (subject_id,)).fetchone()
         return None if row is None else (row[0], row[1] is not None)
 
-    def insert(self, subject_id: str, wrapped: bytes) -> None:
+    def insert(self, subject_id: str, wrapped: bytes) -> bool:
         with self._lock, self._connect() as conn:
-            conn.execute("INSERT OR IGNORE INTO subject_keys (subject_id, wrapped_key, created_at)"
-                         " VALUES (?, ?, ?)", (subject_id, wrapped, _now()))
+            cursor = conn.execute("INSERT OR IGNORE INTO subject_keys (subject_id, wrapped_key,"
+                                  " created_at) VALUES (?, ?, ?)", (subject_id, wrapped, _now()))
+            return cursor.rowcount == 1
 
     def shred(self, subject_id: str) -> None:
         with self._lock, self._connect() as conn:
@@ -159,15 +162,17 @@ class KeyVault:
             cached = self._cache.get(subject_id)
         if cached and cached[0] > now:
             return cached[1]
-        found = self._store.load(subject_id)
-        if found is None:
-            if not create:
-                return None
-            self._store.insert(subject_id, self._wrap(subject_id, AESGCM.generate_key(256)))
+        key: bytes | None = None
+        new_key = AESGCM.generate_key(256) if create else None
+        # A subject being created is the common case on this path: one round trip.
+        if new_key and self._store.insert(subject_id, self._wrap(subject_id, new_key)):
+            key = new_key
+        else:
             found = self._store.load(subject_id)
-            assert found is not None
-        wrapped, shredded = found
-        key = None if shredded or wrapped is None else self._unwrap(subject_id, wrapped)
+            if found is None:
+                return None
+            wrapped, shredded = found
+            key = None if shredded or wrapped is None else self._unwrap(subject_id, wrapped)
         with self._cache_lock:
             self._cache[subject_id] = (now + _KEY_CACHE_SECONDS, key)
         return key

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import atexit
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
@@ -202,12 +203,17 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
                      .format(self.chain_table))
         row = curs.fetchone()
         prev_log = bytes(row["log_hash"]) if row else chain.GENESIS
-        oids = sorted({_oid(s.originator_id) for s in stored_events})
-        curs.execute(sql.SQL(
-            "SELECT DISTINCT ON (originator_id) originator_id, stream_hash FROM {}"
-            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC")
-            .format(self.chain_table), (oids,))
-        prev_streams = {r["originator_id"]: bytes(r["stream_hash"]) for r in curs.fetchall()}
+        # Streams that start in this batch have no previous hash: skip the query (and
+        # its round trip under the table lock) when every event begins a stream.
+        oids = sorted({_oid(s.originator_id) for s in stored_events
+                       if s.originator_version != 1})
+        prev_streams: dict[str, bytes] = {}
+        if oids:
+            curs.execute(sql.SQL(
+                "SELECT DISTINCT ON (originator_id) originator_id, stream_hash FROM {}"
+                " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC")
+                .format(self.chain_table), (oids,))
+            prev_streams = {r["originator_id"]: bytes(r["stream_hash"]) for r in curs.fetchall()}
         rows = chain_rows(prev_log, prev_streams, stored_events, ids)
         curs.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)")
                          .format(self.chain_table), rows)
@@ -298,10 +304,22 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
 
 
 def ensure_schema(cfg: Settings, schema: str) -> None:
+    with schema_lock(cfg, schema) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+@contextmanager
+def schema_lock(cfg: Settings, schema: str) -> Iterator[Any]:
+    """Serialise DDL on one schema across processes: a service and its relay start
+    together, and two concurrent CREATE ... IF NOT EXISTS can still collide."""
     import psycopg
 
     with psycopg.connect(_conninfo(cfg), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (schema,))
+        try:
+            yield conn
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))
 
 
 class HavenApplication(Application[UUID]):
@@ -312,10 +330,15 @@ class HavenApplication(Application[UUID]):
 
     def __init__(self, cfg: Settings | None = None, env: dict[str, str] | None = None):
         self.settings = cfg or settings()
-        if self.settings.store == "postgres":
-            ensure_schema(self.settings, self.settings.schema(self.name))
         self.vault = key_vault(self.settings)
-        super().__init__({**store_env(self.name, self.settings), **(env or {})})
+        store = {**store_env(self.name, self.settings), **(env or {})}
+        if self.settings.store != "postgres":
+            super().__init__(store)
+            return
+        schema = self.settings.schema(self.name)
+        with schema_lock(self.settings, schema) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            super().__init__(store)  # creates the tables
 
     def construct_recorder(self) -> Any:
         return self.factory.process_recorder()

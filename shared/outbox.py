@@ -346,7 +346,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"integration event payload holds a {type(value).__name__}")
 
 
-def run_relay(service_name: str, poll_interval: float = 0.5) -> None:
+def run_relay(service_name: str, poll_interval: float | None = None) -> None:
     """`haven relay SERVICE`: relay one service's outbox until SIGTERM or SIGINT."""
     from shared.config import settings
     from shared.observability import metrics_port, readiness, serve_observability
@@ -365,7 +365,7 @@ def run_relay(service_name: str, poll_interval: float = 0.5) -> None:
     stop_observability = serve_observability(metrics_port(), readiness(cfg, service_name))
     log.info("%s relay: started", service_name)
     try:
-        relay.run_forever(poll_interval, stop)
+        relay.run_forever(poll_interval or cfg.relay_poll_interval, stop)
     finally:
         relay.close()
         app.close()

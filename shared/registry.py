@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-SERVICES = ("intake",)  # grows as services are built; gateway is listed apart (no store)
+SERVICES = ("intake", "casework")  # grows as services are built; gateway is listed apart (no store)
 
 
 def application_class(service: str) -> Any:

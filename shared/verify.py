@@ -112,10 +112,17 @@ class VerifyReport:
 class Attested(Protocol):
     """A log head recorded earlier (shared.audit_trail.checkpoints.Checkpoint)."""
 
-    seq: int
-    position: int
-    log_hash: bytes
-    recorded_at: str
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def log_hash(self) -> bytes: ...
+
+    @property
+    def recorded_at(self) -> str: ...
 
 
 # -- the check itself, independent of the database --------------------------
@@ -161,7 +168,7 @@ class _Checker:
                      f"log position {nid} holds {e_oid} v{e_ver}; the chain recorded"
                      f" {c_oid} v{c_ver} here (record moved, renumbered or swapped)")
         elif e_oid is not None and in_sequence and prev_hash is not None:
-            computed = chain.stream_hash(prev_hash, e_oid, e_ver, e_topic, bytes(e_state))
+            computed = chain.stream_hash(prev_hash, e_oid, e_ver, e_topic, _raw(e_state))
             if c_stream is not None and computed != bytes(c_stream):
                 self.add("stream_hash_mismatch", oid, ver, nid,
                          "the stored record (topic, version or state) is not the one chained")
@@ -190,7 +197,7 @@ class _Checker:
         whenever the stored and recomputed chains agree (the common case: no extra cost)."""
         true_prev = self.true_streams.get(e_oid, chain.GENESIS)
         if computed is None or true_prev != prev_hash:
-            computed = chain.stream_hash(true_prev, e_oid, e_ver, e_topic, bytes(e_state))
+            computed = chain.stream_hash(true_prev, e_oid, e_ver, e_topic, _raw(e_state))
         self.true_streams[e_oid] = computed
         if expected is not None and expected[0] == self.true_log \
                 and c_stream is not None and bytes(c_stream) == computed:
@@ -284,6 +291,11 @@ class _Checker:
             self.add("checkpoint_mismatch", None, point.position, point.position,
                      f"checkpoint #{point.seq} ({point.recorded_at}) attests notification"
                      f" {point.position}, but the log ends at {self.prev_nid}: records removed")
+
+
+def _raw(value: Any) -> bytes:
+    """Stored bytes; SQLite hands back text if someone wrote text into the column."""
+    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 # -- where a service's store lives -------------------------------------------

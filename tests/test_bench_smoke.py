@@ -14,7 +14,6 @@ import pytest
 
 from bench import run
 from bench.platform import Bounds, measure_platform
-from bench.raw import measure_baseline
 from shared import testing
 
 TINY = Bounds(seconds=0.3, max_requests=30, clients=(1, 8), settle_seconds=15.0,
@@ -39,10 +38,11 @@ def bench_store(cfg):
 @pytest.mark.slow
 def test_the_benchmark_measures_every_figure_with_tiny_bounds(bench_store):
     cfg = bench_store
-    baseline = measure_baseline(cfg, cfg.amqp_uri, seconds=0.2)
+    baseline = run.measure_baselines(cfg, cfg.amqp_uri, seconds=0.2)
     for name, unit in (("postgres_insert_commit", "commits"),
                        ("rabbitmq_confirmed_publish", "publishes"),
-                       ("eventsourcing_save", "saves"), ("nameko_rpc_echo", "calls")):
+                       ("eventsourcing_save", "saves"), ("nameko_rpc_echo", "calls"),
+                       ("eventsourcing_save_in_prepared_process", "saves")):
         assert baseline[name][unit] > 0, name
 
     platform = measure_platform(cfg, cfg.amqp_uri, TINY)

@@ -40,13 +40,16 @@ class Catalogue:
 
     services: tuple[str, ...]
     applications: dict[str, Any] = dataclasses.field(default_factory=dict)
+    optional: frozenset[str] = frozenset()  # may not exist yet without anything being wrong
 
     @classmethod
     def default(cls, names: Sequence[str] = ()) -> Catalogue:
         from shared.registry import SERVICES
 
         chosen = tuple(names) or (*SERVICES, AUDIT_STORE)
-        return cls(chosen, {name: _application_class(name) for name in chosen})
+        # The audit store appears with the first recorded reveal (or the audit service).
+        optional = frozenset() if names else frozenset({AUDIT_STORE})
+        return cls(chosen, {name: _application_class(name) for name in chosen}, optional)
 
     def application(self, service: str) -> Any:
         return self.applications.get(service)
@@ -73,6 +76,10 @@ class Record:
     state: bytes
     stream_hash: bytes | None
     log_hash: bytes | None
+
+
+def _raw(value: Any) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)  # text written by hand
 
 
 def _hex(value: Any) -> str:
@@ -150,7 +157,7 @@ class StoreReader:
                      f' WHERE {where} ORDER BY {order}')
             with closing(self._connection().cursor()) as cur:
                 rows = cur.execute(query, list(params)).fetchall()
-        return [Record(self.service, int(r[0]), _hex(r[1]), int(r[2]), r[3], bytes(r[4]),
+        return [Record(self.service, int(r[0]), _hex(r[1]), int(r[2]), r[3], _raw(r[4]),
                        bytes(r[5]) if r[5] is not None else None,
                        bytes(r[6]) if r[6] is not None else None) for r in rows]
 

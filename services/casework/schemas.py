@@ -1,0 +1,796 @@
+"""What casework accepts and answers over RPC, what it consumes, and what it publishes.
+
+Inputs reject unknown fields (marshmallow's default RAISE), so a misspelt field is an
+error the caller sees, not a value silently dropped. No input has a field called
+`reason`: the shell takes that one for the audit trail (why a command was given).
+Integration-event payload schemas are allowlists: a field not declared here never
+reaches the broker, which is how notes, evidence and the person stay off it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.casework.countries import CONTINENT_OF
+from services.casework.vocabulary import (
+    ANY_RECIPIENT,
+    CLOSED_STATUSES,
+    LANGUAGE_CODE,
+    PHASES,
+    RECIPIENT_CODE,
+    AccessPurpose,
+    CaseStatus,
+    ClosureReason,
+    ConsentDecision,
+    ConsentPurpose,
+    Decider,
+    DuplicateOutcome,
+    ErasureReason,
+    Exploitation,
+    Gender,
+    IdentityDocument,
+    IsolationReason,
+    LegalMatter,
+    MethodOfControl,
+    Recruitment,
+    Relationship,
+    ServiceType,
+    SupportPlan,
+    TraffickingStatus,
+    Urgency,
+    values,
+)
+
+MAX_PAGE_SIZE = 200
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _code(vocabulary: Any, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(values(vocabulary)), **kwargs)
+
+
+def _codes(vocabulary: Any, **kwargs: Any) -> fields.List:
+    return fields.List(_code(vocabulary), validate=validate.Length(max=len(vocabulary)),
+                       **kwargs)
+
+
+def _country(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(
+        sorted(CONTINENT_OF), error="not an ISO 3166-1 alpha-2 country code"), **kwargs)
+
+
+def _language(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(LANGUAGE_CODE, error="not an ISO 639-1 code"),
+                         **kwargs)
+
+
+def _languages(**kwargs: Any) -> fields.List:
+    return fields.List(_language(), validate=validate.Length(max=20), **kwargs)
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _recipient(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(
+        RECIPIENT_CODE, error="a code: lower-case letters, digits and . _ : -"), **kwargs)
+
+
+def _when(**kwargs: Any) -> fields.AwareDateTime:
+    return fields.AwareDateTime(**kwargs)
+
+
+def _version(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1), **kwargs)
+
+
+def _page() -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
+
+
+def _page_size() -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=50)
+
+
+def _one_of(data: dict[str, Any], names: tuple[str, str]) -> None:
+    if sum(data.get(name) is not None for name in names) != 1:
+        raise ValidationError(f"give exactly one of {names[0]} and {names[1]}", names[1])
+
+
+# -- RPC inputs: clients -----------------------------------------------------------------
+class IdentityDocumentSchema(Schema):
+    kind = _code(IdentityDocument, required=True)
+    number = _text(100, required=True)
+    issuing_country = _country(load_default=None)
+
+
+class PersonDetailsSchema(Schema):
+    """Personal data: sealed under the client's data subject before it is stored."""
+
+    given_name = _text(200)
+    family_name = _text(200)
+    other_names = _text(500)
+    birth_date = fields.Date()
+    phone = _text(100)
+    email = fields.Email(validate=validate.Length(max=254))
+    address = _text(1000)
+    identity_documents = fields.List(fields.Nested(IdentityDocumentSchema),
+                                     validate=validate.Length(max=20))
+
+
+class ClientProfileSchema(Schema):
+    """Not personal data on their own: kept in clear, they survive an erasure as statistics."""
+
+    birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100))
+    gender = _code(Gender)
+    citizenship = _country(allow_none=True)
+    languages = _languages()
+
+
+class NewClientSchema(PersonDetailsSchema, ClientProfileSchema):
+    given_name = _text(200, required=True)
+    family_name = _text(200, required=True)
+    gender = _code(Gender, load_default=Gender.UNKNOWN.value)
+    citizenship = _country(load_default=None)
+    languages = _languages(load_default=list)
+
+
+class ClientIdSchema(Schema):
+    client_id = fields.UUID(required=True)
+
+
+class GetClientSchema(ClientIdSchema):
+    purpose = _code(AccessPurpose, load_default=None)  # required to see personal data
+
+
+class CorrectClientDetailsSchema(ClientIdSchema, PersonDetailsSchema, ClientProfileSchema):
+    """Only the fields given change; null clears an optional detail."""
+
+    expected_version = _version(load_default=None)
+    other_names = _text(500, allow_none=True)
+    birth_date = fields.Date(allow_none=True)
+    phone = _text(100, allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    address = _text(1000, allow_none=True)
+    birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), allow_none=True)
+
+    @validates_schema
+    def _changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not set(data) - {"client_id", "expected_version"}:
+            raise ValidationError("give at least one detail to correct", "_schema")
+
+
+class ListClientsSchema(Schema):
+    citizenship = _country(load_default=None)
+    gender = _code(Gender, load_default=None)
+    erased = fields.Boolean(load_default=None)
+    page, page_size = _page(), _page_size()
+
+
+class RequestErasureSchema(ClientIdSchema):
+    erasure_reason = _code(ErasureReason, required=True)
+
+
+# -- RPC inputs: cases -------------------------------------------------------------------
+class CaseFactsSchema(Schema):
+    origin_country = _country(allow_none=True)
+    exploitation_country = _country(allow_none=True)
+    exploitation_types = _codes(Exploitation)
+    methods_of_control = _codes(MethodOfControl)
+    recruitment = _code(Recruitment, allow_none=True)
+    relationship_to_trafficker = _code(Relationship, allow_none=True)
+    urgency = _code(Urgency)
+
+
+class OpenCaseSchema(CaseFactsSchema):
+    client_id = fields.UUID(load_default=None)  # a known client...
+    client = fields.Nested(NewClientSchema, load_default=None)  # ...or a person described here
+    caseworker_id = _text(100, load_default=None)  # None: the opening caseworker
+    opened_at = _when(load_default=None)
+    urgency = _code(Urgency, load_default=Urgency.ROUTINE.value)
+
+    @validates_schema
+    def _one_client(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _one_of(data, ("client_id", "client"))
+
+
+class CaseIdSchema(Schema):
+    case_id = fields.UUID(required=True)
+
+
+class CaseChangeSchema(CaseIdSchema):
+    """Every change may name the version it was decided on: a stale one is a conflict."""
+
+    expected_version = _version(load_default=None)
+
+
+class GetCaseSchema(CaseIdSchema):
+    purpose = _code(AccessPurpose, load_default=None)  # required to see personal data
+
+
+class ListCasesSchema(Schema):
+    status = _code(CaseStatus, load_default=None)
+    caseworker_id = _text(100, load_default=None)
+    country = _country(load_default=None)  # country of origin
+    exploitation_type = _code(Exploitation, load_default=None)
+    urgency = _code(Urgency, load_default=None)
+    possible_duplicate = fields.Boolean(load_default=None)
+    date_from = _when(data_key="from", load_default=None)
+    date_to = _when(data_key="to", load_default=None)
+    page, page_size = _page(), _page_size()
+
+
+class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema):
+    @validates_schema
+    def _changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not set(data) - {"case_id", "expected_version"}:
+            raise ValidationError("give at least one fact to update", "_schema")
+
+
+class AssignCaseworkerSchema(CaseChangeSchema):
+    caseworker_id = _text(100, required=True)
+
+
+class ChangePhaseSchema(CaseChangeSchema):
+    phase = fields.String(required=True, validate=validate.OneOf([p.value for p in PHASES]))
+
+
+class ChangeIdentificationSchema(CaseChangeSchema):
+    status = _code(TraffickingStatus, required=True)
+    decided_by = _code(Decider, required=True)
+    decided_on = fields.Date(load_default=None)  # None: today
+
+
+class StartReflectionPeriodSchema(CaseChangeSchema):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] <= data["starts_on"]:
+            raise ValidationError("must be after starts_on", "ends_on")
+
+
+class RecordConsentSchema(CaseChangeSchema):
+    purpose = _code(ConsentPurpose, required=True)
+    recipient = _recipient(load_default=ANY_RECIPIENT)
+    decision = _code(ConsentDecision, required=True)
+    decided_on = fields.Date(load_default=None)  # None: today
+    expires_on = fields.Date(load_default=None)  # the last day it is valid
+    evidence = _text(2000, load_default=None)  # personal data: sealed
+
+
+class RevokeConsentSchema(CaseChangeSchema):
+    purpose = _code(ConsentPurpose, required=True)
+    recipient = _recipient(load_default=ANY_RECIPIENT)
+    revoked_on = fields.Date(load_default=None)
+
+
+class MayShareSchema(CaseIdSchema):
+    purpose = _code(ConsentPurpose, required=True)
+    recipient = _recipient(load_default=ANY_RECIPIENT)
+    on = fields.Date(load_default=None)  # None: today
+
+
+class RecordServiceSchema(CaseChangeSchema):
+    service_type = _code(ServiceType, required=True)
+    provided_at = _when(load_default=None)
+    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60),
+                                      load_default=None)
+    provided_by = _text(100, load_default=None)  # staff id or partner code; None: the caller
+    language = _language(load_default=None)
+
+
+class AddPlanObjectiveSchema(CaseChangeSchema):
+    objective_type = _code(SupportPlan, required=True)
+    description = _text(2000, load_default=None)  # personal data: sealed
+    due_on = fields.Date(load_default=None)
+
+
+class AddPlanActionSchema(CaseChangeSchema):
+    objective_id = fields.UUID(required=True)
+    description = _text(2000, required=True)  # personal data: sealed
+    due_on = fields.Date(load_default=None)
+
+
+class CompletePlanActionSchema(CaseChangeSchema):
+    action_id = fields.UUID(required=True)
+    done_on = fields.Date(load_default=None)
+
+
+class CompletePlanObjectiveSchema(CaseChangeSchema):
+    objective_id = fields.UUID(required=True)
+    completed_on = fields.Date(load_default=None)
+
+
+class ScheduleFollowUpSchema(CaseChangeSchema):
+    due_at = _when(required=True)
+
+
+class CompleteFollowUpSchema(CaseChangeSchema):
+    follow_up_id = fields.UUID(required=True)
+    done_at = _when(load_default=None)
+
+
+class AddNoteSchema(CaseChangeSchema):
+    text = _text(20_000, required=True)  # personal data: sealed
+
+
+class RequestShelterPlacementSchema(CaseChangeSchema):
+    needs_isolation = fields.Boolean(load_default=False)
+    isolation_reason = _code(IsolationReason, load_default=None)
+    accompanying_children = fields.Integer(validate=validate.Range(min=0, max=20),
+                                           load_default=0)
+    needed_from = fields.Date(load_default=None)
+
+    @validates_schema
+    def _isolation_has_a_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("needs_isolation") != (data.get("isolation_reason") is not None):
+            raise ValidationError("required exactly when needs_isolation is true",
+                                  "isolation_reason")
+
+
+class RequestLegalAssistanceSchema(CaseChangeSchema):
+    matter = _code(LegalMatter, required=True)
+
+
+class CloseCaseSchema(CaseChangeSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in CLOSED_STATUSES]),
+                           load_default=CaseStatus.CLOSED.value)
+    closure_reason = _code(ClosureReason, required=True)
+    closed_at = _when(load_default=None)
+
+
+class ReopenCaseSchema(CaseChangeSchema):
+    reopened_at = _when(load_default=None)
+
+
+class ReviewDuplicateSchema(CaseChangeSchema):
+    outcome = _code(DuplicateOutcome, required=True)
+
+
+class AccessLogSchema(Schema):
+    case_id = fields.UUID(load_default=None)
+    client_id = fields.UUID(load_default=None)
+
+    @validates_schema
+    def _one_subject(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _one_of(data, ("case_id", "client_id"))
+
+
+class ListFollowUpsSchema(Schema):
+    caseworker_id = _text(100, load_default=None)
+    overdue_only = fields.Boolean(load_default=False)
+    due_before = _when(load_default=None)
+    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=100)
+
+
+class WorkloadSchema(Schema):
+    caseworker_id = _text(100, load_default=None)
+
+
+class CaseworkStatsSchema(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(MONTH, error="must be YYYY-MM"))
+
+
+# -- consumed: intake's referral ------------------------------------------------------------
+class ReferralV1(Schema):
+    """intake's ReferredToCasework, version 1, as casework reads it. Unknown fields are
+    ignored: intake may add to a version without breaking its consumers."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    contact_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    person_subject_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    person = fields.String(required=True)  # sealed under person_subject_id
+    blind_index = fields.String(required=True, validate=validate.Length(min=16, max=128))
+    birth_year = fields.Integer(allow_none=True, load_default=None)
+    gender = _code(Gender, load_default=Gender.UNKNOWN.value)
+    citizenship = _country(allow_none=True, load_default=None)
+    languages = _languages(load_default=list)
+    exploitation_types = _codes(Exploitation, load_default=list)
+    urgency = _code(Urgency, load_default=Urgency.URGENT.value)
+    assessment = fields.String(allow_none=True, load_default=None)
+    indicators = fields.List(fields.String(), load_default=list)
+    referred_at = _when(required=True)
+
+
+# -- RPC outputs -------------------------------------------------------------------------------
+# Outputs are plain dicts built by the application and the read models; these schemas
+# are the contract the gateway's OpenAPI document is generated from.
+class CaseRefSchema(Schema):
+    """What a change answers: the case, its new version, and the id of anything it added."""
+
+    case_id = fields.String()
+    version = fields.Integer()
+    service_id, objective_id = fields.String(), fields.String()
+    action_id, follow_up_id = fields.String(), fields.String()
+    note_id, request_id = fields.String(), fields.String()
+
+
+class OpenedCaseSchema(Schema):
+    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
+    possible_duplicate = fields.Boolean()
+    version = fields.Integer()
+
+
+class _Facts(Schema):
+    origin_country = fields.String(allow_none=True)
+    exploitation_country = fields.String(allow_none=True)
+    exploitation_types = fields.List(fields.String())
+    methods_of_control = fields.List(fields.String())
+    recruitment = fields.String(allow_none=True)
+    relationship_to_trafficker = fields.String(allow_none=True)
+    urgency = fields.String()
+
+
+class CaseRowSchema(_Facts):
+    """One line of the case list: codes and dates, never personal data."""
+
+    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
+    source, status = fields.String(), fields.String()
+    caseworker_id = fields.String(allow_none=True)
+    continent = fields.String()
+    opened_at, closed_at = _when(), _when(allow_none=True)
+    closure_reason = fields.String(allow_none=True)
+    identification_status = fields.String(allow_none=True)
+    possible_duplicate, erased = fields.Boolean(), fields.Boolean()
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseRowSchema))
+    total, page, page_size = fields.Integer(), fields.Integer(), fields.Integer()
+
+
+class PersonSchema(Schema):
+    """Personal data as read back: each field, or "[erased]" once the subject is shredded."""
+
+    given_name, family_name = fields.Raw(), fields.Raw()
+    other_names, birth_date = fields.Raw(allow_none=True), fields.Raw(allow_none=True)
+    phone, email, address = (fields.Raw(allow_none=True), fields.Raw(allow_none=True),
+                             fields.Raw(allow_none=True))
+    identity_documents = fields.Raw(allow_none=True)  # [{kind, number, issuing_country}]
+
+
+class ErasureStateSchema(Schema):
+    status = fields.String()  # requested, approved, erased
+    erasure_reason = fields.String()
+    requested_by, approved_by = fields.String(), fields.String(allow_none=True)
+    requested_at, approved_at = _when(), _when(allow_none=True)
+    erased_at = _when()
+
+
+class ClientDetailSchema(Schema):
+    client_id = fields.String()
+    version = fields.Integer()
+    gender = fields.String()
+    birth_year = fields.Integer(allow_none=True)
+    citizenship = fields.String(allow_none=True)
+    languages = fields.List(fields.String())
+    case_ids = fields.List(fields.String())
+    registered_at = _when()
+    erased = fields.Boolean()
+    erasure = fields.Nested(ErasureStateSchema, allow_none=True)
+    personal_data = fields.String()  # included, withheld (role), not_requested (no purpose)
+    person = fields.Nested(PersonSchema)  # only when included
+
+
+class ClientRowSchema(Schema):
+    client_id = fields.String()
+    gender = fields.String()
+    birth_year = fields.Integer(allow_none=True)
+    citizenship = fields.String(allow_none=True)
+    registered_at = _when()
+    case_count = fields.Integer()
+    erased = fields.Boolean()
+
+
+class ClientPageSchema(Schema):
+    items = fields.List(fields.Nested(ClientRowSchema))
+    total, page, page_size = fields.Integer(), fields.Integer(), fields.Integer()
+
+
+class ClientRefSchema(Schema):
+    client_id = fields.String()
+    version = fields.Integer()
+
+
+class ErasureResultSchema(Schema):
+    client_id = fields.String()
+    status = fields.String()  # requested, rejected, erased
+    subject_ids = fields.List(fields.String())
+    case_ids = fields.List(fields.String())
+
+
+class IdentificationSchema(Schema):
+    status, decided_by, decided_on = fields.String(), fields.String(), fields.Date()
+
+
+class ReflectionPeriodSchema(Schema):
+    starts_on, ends_on = fields.Date(), fields.Date()
+
+
+class ConsentSchema(Schema):
+    purpose, recipient, decision = fields.String(), fields.String(), fields.String()
+    decided_on = fields.Date()
+    expires_on, revoked_on = fields.Date(allow_none=True), fields.Date(allow_none=True)
+    evidence = fields.Raw(allow_none=True)  # personal data: only when included
+
+
+class ServiceSchema(Schema):
+    service_id, service_type = fields.String(), fields.String()
+    provided_at = _when()
+    duration_minutes = fields.Integer(allow_none=True)
+    provided_by = fields.String()
+    language = fields.String(allow_none=True)
+    response_seconds = fields.Integer(allow_none=True)  # crisis intervention: since opening
+
+
+class PlanActionSchema(Schema):
+    action_id = fields.String()
+    due_on, done_on = fields.Date(allow_none=True), fields.Date(allow_none=True)
+    description = fields.Raw(allow_none=True)  # personal data: only when included
+
+
+class PlanObjectiveSchema(Schema):
+    objective_id, objective_type = fields.String(), fields.String()
+    due_on, completed_on = fields.Date(allow_none=True), fields.Date(allow_none=True)
+    description = fields.Raw(allow_none=True)  # personal data: only when included
+    actions = fields.List(fields.Nested(PlanActionSchema))
+
+
+class FollowUpSchema(Schema):
+    follow_up_id = fields.String()
+    due_at, done_at = _when(), _when(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class NoteSchema(Schema):
+    note_id, written_by = fields.String(), fields.String()
+    written_at = _when()
+    text = fields.Raw()  # personal data: only when included
+
+
+class RequestSchema(Schema):
+    request_id, kind = fields.String(), fields.String()
+    requested_at = _when()
+    needs_isolation = fields.Boolean()
+    isolation_reason = fields.String(allow_none=True)
+    accompanying_children = fields.Integer()
+    needed_from = fields.Date(allow_none=True)
+    matter = fields.String()
+
+
+class ClosureSchema(Schema):
+    status, closure_reason, closed_at = fields.String(), fields.String(), _when()
+
+
+class DuplicateReviewSchema(Schema):
+    outcome, reviewed_by, reviewed_at = fields.String(), fields.String(), _when()
+
+
+class CaseDetailSchema(_Facts):
+    case_id, reference, status, source = (fields.String(), fields.String(), fields.String(),
+                                          fields.String())
+    version = fields.Integer()
+    client_id = fields.String()
+    contact_id = fields.String(allow_none=True)
+    opened_at = _when()
+    caseworker_id = fields.String(allow_none=True)
+    assessment = fields.String(allow_none=True)
+    indicators = fields.List(fields.String())
+    possible_duplicate = fields.Boolean()
+    duplicate_review = fields.Nested(DuplicateReviewSchema, allow_none=True)
+    candidate_profile = fields.Dict(allow_none=True)  # gender, birth_year, citizenship, ...
+    identification = fields.Nested(IdentificationSchema, allow_none=True)
+    reflection_period = fields.Nested(ReflectionPeriodSchema, allow_none=True)
+    consents = fields.List(fields.Nested(ConsentSchema))
+    services = fields.List(fields.Nested(ServiceSchema))
+    plan = fields.List(fields.Nested(PlanObjectiveSchema))
+    follow_ups = fields.List(fields.Nested(FollowUpSchema))
+    notes = fields.List(fields.Nested(NoteSchema))
+    requests = fields.List(fields.Nested(RequestSchema))
+    closure = fields.Nested(ClosureSchema, allow_none=True)
+    erased = fields.Boolean()
+    client = fields.Nested(ClientDetailSchema(exclude=("personal_data", "person")))
+    personal_data = fields.String()  # included, withheld (role), not_requested (no purpose)
+    person = fields.Nested(PersonSchema)  # only when included
+    candidate_person = fields.Raw()  # only when included and a possible duplicate
+
+
+class MayShareConsentSchema(Schema):
+    recipient, decision = fields.String(), fields.String()
+    decided_on = fields.Date()
+    expires_on, revoked_on = fields.Date(allow_none=True), fields.Date(allow_none=True)
+
+
+class MayShareResultSchema(Schema):
+    case_id, purpose, recipient = fields.String(), fields.String(), fields.String()
+    on = fields.Date()
+    allowed = fields.Boolean()
+    reason = fields.String()  # granted, refused, revoked, expired, no_consent
+    consent = fields.Nested(MayShareConsentSchema, allow_none=True)
+
+
+class AccessEntrySchema(Schema):
+    actor_id, role, purpose = fields.String(), fields.String(), fields.String()
+    case_id = fields.String(allow_none=True)
+    fields_read = fields.List(fields.String(), data_key="fields", attribute="fields")
+    read_at = _when()
+
+
+class AccessLogResultSchema(Schema):
+    items = fields.List(fields.Nested(AccessEntrySchema))
+
+
+class FollowUpRowSchema(Schema):
+    follow_up_id, case_id, reference = fields.String(), fields.String(), fields.String()
+    caseworker_id = fields.String(allow_none=True)
+    due_at, done_at = _when(), _when(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class FollowUpListSchema(Schema):
+    items = fields.List(fields.Nested(FollowUpRowSchema))
+
+
+class WorkloadRowSchema(Schema):
+    caseworker_id = fields.String()
+    open_cases = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_urgency = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue_follow_ups = fields.Integer()
+
+
+class WorkloadResultSchema(Schema):
+    items = fields.List(fields.Nested(WorkloadRowSchema))
+    unassigned_cases = fields.Integer()
+
+
+class CrisisSchema(Schema):
+    count = fields.Integer()
+    median_response_minutes = fields.Float(allow_none=True)
+
+
+class FollowUpFiguresSchema(Schema):
+    scheduled, done, overdue = fields.Integer(), fields.Integer(), fields.Integer()
+
+
+_CountByCountry = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class CaseworkStatsResultSchema(Schema):
+    month = fields.String()
+    new_cases = fields.Integer()
+    pending_cases = fields.Integer()  # open when the month began (carried into it)
+    closed_cases = fields.Integer()
+    open_at_month_end = fields.Integer()
+    follow_ups = fields.Nested(FollowUpFiguresSchema)
+    services_by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    crisis_interventions = fields.Nested(CrisisSchema)
+    # continent -> country -> cases: the centre's own report
+    new_cases_by_origin = fields.Dict(keys=fields.String(), values=_CountByCountry)
+    handled_cases_by_origin = fields.Dict(keys=fields.String(), values=_CountByCountry)
+
+
+# -- integration events (published on casework.events) ---------------------------------------
+# Version 1 of every payload. A breaking change adds a V2 schema and publishes it under a
+# new version number; consumers read `version` from the envelope. Ids, codes, dates only.
+class CaseOpenedV1(_Facts):
+    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
+    contact_id = fields.String(allow_none=True)  # the helpline contact, for a referral
+    source = fields.String()
+    opened_at = _when()
+    caseworker_id = fields.String(allow_none=True)
+    possible_duplicate = fields.Boolean()
+
+
+class CaseworkerAssignedV1(Schema):
+    case_id, caseworker_id, status = fields.String(), fields.String(), fields.String()
+    previous_caseworker_id = fields.String(allow_none=True)
+    assigned_at = _when()
+
+
+class IdentificationStatusChangedV1(Schema):
+    case_id, status, decided_by = fields.String(), fields.String(), fields.String()
+    decided_on = fields.Date()
+    previous_status = fields.String(allow_none=True)
+
+
+class ReflectionPeriodStartedV1(Schema):
+    case_id = fields.String()
+    starts_on, ends_on = fields.Date(), fields.Date()
+
+
+class ConsentRecordedV1(Schema):
+    case_id, purpose, recipient, decision = (fields.String(), fields.String(), fields.String(),
+                                             fields.String())
+    decided_on = fields.Date()
+    expires_on = fields.Date(allow_none=True)
+
+
+class ConsentRevokedV1(Schema):
+    case_id, purpose, recipient = fields.String(), fields.String(), fields.String()
+    revoked_on = fields.Date()
+
+
+class ServiceProvidedV1(Schema):
+    case_id, service_id, service_type = fields.String(), fields.String(), fields.String()
+    provided_at = _when()
+    duration_minutes = fields.Integer(allow_none=True)
+    language = fields.String(allow_none=True)
+    crisis_response_seconds = fields.Integer(allow_none=True)
+
+
+class FollowUpScheduledV1(Schema):
+    case_id, follow_up_id = fields.String(), fields.String()
+    due_at = _when()
+
+
+class FollowUpDoneV1(FollowUpScheduledV1):
+    done_at = _when()
+
+
+class CaseClosedV1(Schema):
+    case_id, status, closure_reason = fields.String(), fields.String(), fields.String()
+    closed_at = _when()
+
+
+class CaseReopenedV1(Schema):
+    case_id, status = fields.String(), fields.String()
+    reopened_at = _when()
+
+
+class ShelterPlacementRequestedV1(Schema):
+    case_id, request_id = fields.String(), fields.String()
+    needs_isolation = fields.Boolean()
+    isolation_reason = fields.String(allow_none=True)
+    accompanying_children = fields.Integer()
+    needed_from = fields.Date(allow_none=True)
+    gender = fields.String()
+    languages = fields.List(fields.String())
+    requested_at = _when()
+
+
+class LegalAssistanceRequestedV1(Schema):
+    case_id, request_id, matter = fields.String(), fields.String(), fields.String()
+    requested_at = _when()
+
+
+class SubjectErasedV1(Schema):
+    """Other services drop whatever they keep of these subjects and cases."""
+
+    client_id = fields.String()
+    subject_ids = fields.List(fields.String())
+    case_ids = fields.List(fields.String())
+    contact_ids = fields.List(fields.String())  # intake's contacts that referred the client
+    erased_at = _when()
+
+
+# domain event (aggregate.event) -> (published type, payload version, schema, id field)
+PAYLOADS: dict[str, tuple[str, int, type[Schema], str]] = {
+    "Case.CaseOpened": ("CaseOpened", 1, CaseOpenedV1, "case_id"),
+    "Case.CaseworkerAssigned": ("CaseworkerAssigned", 1, CaseworkerAssignedV1, "case_id"),
+    "Case.IdentificationStatusChanged": ("IdentificationStatusChanged", 1,
+                                         IdentificationStatusChangedV1, "case_id"),
+    "Case.ReflectionPeriodStarted": ("ReflectionPeriodStarted", 1, ReflectionPeriodStartedV1,
+                                     "case_id"),
+    "Case.ConsentRecorded": ("ConsentRecorded", 1, ConsentRecordedV1, "case_id"),
+    "Case.ConsentRevoked": ("ConsentRevoked", 1, ConsentRevokedV1, "case_id"),
+    "Case.ServiceProvided": ("ServiceProvided", 1, ServiceProvidedV1, "case_id"),
+    # One stream of services for consumers; a crisis intervention carries its response time.
+    "Case.CrisisInterventionProvided": ("ServiceProvided", 1, ServiceProvidedV1, "case_id"),
+    "Case.FollowUpScheduled": ("FollowUpScheduled", 1, FollowUpScheduledV1, "case_id"),
+    "Case.FollowUpDone": ("FollowUpDone", 1, FollowUpDoneV1, "case_id"),
+    "Case.CaseClosed": ("CaseClosed", 1, CaseClosedV1, "case_id"),
+    "Case.CaseReopened": ("CaseReopened", 1, CaseReopenedV1, "case_id"),
+    "Case.ShelterPlacementRequested": ("ShelterPlacementRequested", 1,
+                                       ShelterPlacementRequestedV1, "case_id"),
+    "Case.LegalAssistanceRequested": ("LegalAssistanceRequested", 1,
+                                      LegalAssistanceRequestedV1, "case_id"),
+    "Client.SubjectErased": ("SubjectErased", 1, SubjectErasedV1, "client_id"),
+}

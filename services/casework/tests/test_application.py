@@ -1,0 +1,372 @@
+"""Casework's commands and reads on a real PostgreSQL store: openings, references,
+duplicates, optimistic concurrency, field-level access and erasure."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import uuid
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from services.casework.domain import Case, Client
+from services.casework.domain.ids import client_index_id
+from services.casework.refusals import domain_rules
+from services.casework.tests.conftest import (
+    AUDITOR,
+    CASEWORKER,
+    COLLEAGUE,
+    SECOND_SUPERVISOR,
+    SUPERVISOR,
+    T0,
+    letters,
+    new_client,
+    opened,
+)
+from shared.crypto import ERASED, blind_index
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.eventstore import _conninfo
+
+
+def dump_schema(cfg, schema: str) -> str:
+    """Every value of every table in the schema, bytes decoded: what a dump would show."""
+    with psycopg.connect(_conninfo(cfg)) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        return "\n".join(
+            bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else str(v)
+            for table in tables for row in conn.execute(sql.SQL("SELECT * FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(table))) for v in row)
+
+
+def integration_events(app):
+    mapper = copy.copy(app.mapper)
+    mapper.unseal_on_read = False  # as the outbox relay reads
+    found = (app.to_integration_event(mapper.to_domain_event(n))
+             for n in app.recorder.select_notifications(0, 10_000))
+    return [e for e in found if e is not None]
+
+
+# -- opening ---------------------------------------------------------------------------
+def test_a_direct_opening_registers_the_client_and_takes_the_years_first_reference(app):
+    first, details = opened(app)
+    assert first.reference == "KC-2026-0001" and first.possible_duplicate is False
+    second, _ = opened(app, ctx=SUPERVISOR, caseworker_id="cw-7")
+    assert second.reference == "KC-2026-0002"
+    case = app.load(Case, first.case_id)
+    assert (case.caseworker_id, case.status, case.source) == ("cw-1", "Active", "direct")
+    client = app.load(Client, first.client_id)
+    assert client.family_name == details["family_name"] and client.birth_year == 1998
+    assert client.case_ids == [first.case_id]
+    assert app.load(Case, second.case_id).caseworker_id == "cw-7"
+
+
+def test_opening_for_a_known_client_links_the_case_to_them(app):
+    first, _ = opened(app)
+    again = app.open_case(CASEWORKER, client_id=uuid.UUID(first.client_id), urgency="routine")
+    assert again.client_id == first.client_id and not again.possible_duplicate
+    assert app.load(Client, first.client_id).case_ids == [first.case_id, again.case_id]
+    with pytest.raises(NotFound):
+        app.open_case(CASEWORKER, client_id=uuid.uuid4())
+
+
+def test_a_caseworker_opens_cases_for_themselves_only(app):
+    with pytest.raises(Forbidden):
+        opened(app, caseworker_id="cw-2")
+
+
+def test_references_stay_unique_and_gap_free_under_concurrent_openings(app):
+    results, errors = [], []
+
+    def open_one():
+        try:
+            results.append(opened(app, ctx=SUPERVISOR)[0].reference)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == [f"KC-2026-{n:04d}" for n in range(1, 11)]
+
+
+def test_the_same_new_person_opened_twice_at_once_becomes_one_client(app):
+    person = new_client()
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(
+        opened(app, ctx=SUPERVISOR, client=dict(person))[0])) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({o.client_id for o in found}) == 1
+    assert sorted(o.possible_duplicate for o in found) == [False, True]
+
+
+# -- duplicates ---------------------------------------------------------------------------
+def test_the_same_name_spelt_differently_and_born_the_same_year_is_a_possible_duplicate(app):
+    family = "Brzęczyszczykiewicz-" + letters()
+    first, _ = opened(app, client=new_client(given_name="Ána", family_name=family))
+    second, _ = opened(app, client=new_client(given_name="ANA", family_name=family.upper(),
+                                              phone="+48 700 000 000"))
+    assert second.client_id == first.client_id and second.possible_duplicate is True
+    other_year, _ = opened(app, client=new_client(given_name="Ana", family_name=family,
+                                                  birth_year=1999))
+    assert other_year.client_id != first.client_id and not other_year.possible_duplicate
+    # Linked, not merged: the client's details stay as first registered; the second
+    # description waits on the case, sealed under a subject of its own, for review.
+    assert app.load(Client, first.client_id).phone == "+48 511 222 333"
+    candidate = app.load(Case, second.case_id).candidate_person
+    assert candidate["phone"] == "+48 700 000 000"
+
+
+def test_a_reviewed_different_person_becomes_a_client_of_their_own(app):
+    family = "Nowak-" + letters()
+    first, _ = opened(app, client=new_client(family_name=family))
+    second, _ = opened(app, client=new_client(family_name=family, phone="+48 600 100 200"))
+    app.review_duplicate(CASEWORKER, uuid.UUID(second.case_id), "different_person")
+    case = app.load(Case, second.case_id)
+    assert case.client_id != first.client_id and case.duplicate_review["outcome"] == \
+        "different_person"
+    separate = app.load(Client, case.client_id)
+    assert (separate.phone, separate.subject_id) == ("+48 600 100 200",
+                                                     case.candidate_subject_id)
+    assert separate.case_ids == [second.case_id]
+    assert app.load(Client, first.client_id).case_ids == [first.case_id]
+    with pytest.raises(RuleViolated):
+        app.review_duplicate(CASEWORKER, uuid.UUID(second.case_id), "same_person")
+
+
+# -- optimistic concurrency ------------------------------------------------------------
+def test_a_change_decided_on_a_stale_version_is_a_conflict_and_loses_nothing(app):
+    o, _ = opened(app)
+    case_id = uuid.UUID(o.case_id)
+    seen = app.case_detail(CASEWORKER, case_id)["version"]
+    app.add_note(CASEWORKER, case_id, "first caseworker's note", expected_version=seen)
+    with pytest.raises(Conflict):
+        app.record_service(SUPERVISOR, case_id, "medical", expected_version=seen)
+    app.record_service(SUPERVISOR, case_id, "medical", expected_version=seen + 1)
+    detail = app.case_detail(SUPERVISOR, case_id, purpose="supervision")
+    assert [n["text"] for n in detail["notes"]] == ["first caseworker's note"]
+    assert [s["service_type"] for s in detail["services"]] == ["medical"]
+
+
+def test_two_saves_of_the_same_version_at_once_give_one_conflict(app):
+    o, _ = opened(app)
+    first = app.load(Case, o.case_id, sealed=True)
+    second = app.load(Case, o.case_id, sealed=True)
+    first.add_note(note_id="n1", note="one", written_by="cw-1", written_at=T0)
+    second.add_note(note_id="n2", note="two", written_by="sup-1", written_at=T0)
+    app.save(first, ctx=CASEWORKER)
+    with pytest.raises(Conflict), domain_rules():
+        app.save(second, ctx=SUPERVISOR)
+    assert app.load(Case, o.case_id).texts == {"note:n1": "one"}
+
+
+# -- who sees personal data ---------------------------------------------------------------
+def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logged(app):
+    o, details = opened(app)
+    case_id = uuid.UUID(o.case_id)
+    app.add_note(CASEWORKER, case_id, "afraid of the foreman")
+    app.record_consent(CASEWORKER, case_id, "share_with_police", "any", "granted",
+                       evidence="signed at the first meeting")
+    app.add_plan_objective(CASEWORKER, case_id, "Health", description="see a dentist")
+
+    for reader in (AUDITOR, COLLEAGUE):
+        seen = app.case_detail(reader, case_id, purpose="case_work")
+        assert seen["personal_data"] == "withheld"
+        text = json.dumps(seen, default=str)
+        for secret in (details["family_name"], "foreman", "signed at", "dentist", "pd1:"):
+            assert secret not in text
+        assert seen["origin_country"] == "UA" and seen["notes"][0]["written_by"] == "cw-1"
+    assert app.case_detail(CASEWORKER, case_id)["personal_data"] == "not_requested"
+    assert app.access_log(case_id=case_id) == []
+
+    mine = app.case_detail(CASEWORKER, case_id, purpose="case_work")
+    assert mine["personal_data"] == "included"
+    assert mine["person"]["family_name"] == details["family_name"]
+    assert mine["notes"][0]["text"] == "afraid of the foreman"
+    assert mine["consents"][0]["evidence"] == "signed at the first meeting"
+    assert mine["plan"][0]["description"] == "see a dentist"
+    [entry] = app.access_log(case_id=case_id)
+    assert (entry["actor_id"], entry["role"], entry["purpose"], entry["case_id"]) == \
+        ("cw-1", "caseworker", "case_work", o.case_id)
+    assert entry["fields"] == ["consent_evidence", "notes", "person", "plan_descriptions"]
+
+    app.client_detail(SUPERVISOR, uuid.UUID(o.client_id), purpose="supervision")
+    assert [e["actor_id"] for e in app.access_log(client_id=uuid.UUID(o.client_id))] == \
+        ["cw-1", "sup-1"]
+    assert "person" not in app.client_detail(AUDITOR, uuid.UUID(o.client_id), "supervision")
+
+
+def test_only_the_cases_caseworker_or_a_supervisor_changes_it(app):
+    o, _ = opened(app)
+    with pytest.raises(Forbidden):
+        app.add_note(COLLEAGUE, uuid.UUID(o.case_id), "not my case")
+    app.assign_caseworker(CASEWORKER, uuid.UUID(o.case_id), "cw-2")  # a handover
+    app.add_note(COLLEAGUE, uuid.UUID(o.case_id), "my case now")
+    with pytest.raises(Forbidden):
+        app.add_note(CASEWORKER, uuid.UUID(o.case_id), "no longer mine")
+
+
+# -- consent and other commands ------------------------------------------------------------
+def test_may_we_share_with_a_recipient_on_a_date(app, clock):
+    o, _ = opened(app)
+    case_id = uuid.UUID(o.case_id)
+    today = clock().date()
+    app.record_consent(CASEWORKER, case_id, "share_with_prosecutor", "any", "granted",
+                       expires_on=today + timedelta(days=30))
+    answer = app.may_share(case_id, "share_with_prosecutor", "prosecutor-wroclaw")
+    assert (answer["allowed"], answer["reason"], answer["on"]) == (True, "granted", today)
+    assert answer["consent"]["recipient"] == "any"
+    later = app.may_share(case_id, "share_with_prosecutor", "any", today + timedelta(days=31))
+    assert (later["allowed"], later["reason"]) == (False, "expired")
+    app.revoke_consent(CASEWORKER, case_id, "share_with_prosecutor", "any")
+    assert app.may_share(case_id, "share_with_prosecutor", "any")["reason"] == "revoked"
+
+
+def test_domain_refusals_come_back_in_the_error_contract(app):
+    o, _ = opened(app)
+    case_id = uuid.UUID(o.case_id)
+    with pytest.raises(InvalidInput) as refused:
+        app.start_reflection_period(CASEWORKER, case_id, date(2026, 3, 1), date(2027, 6, 1))
+    assert set(refused.value.errors) == {"ends_on"}
+    app.close_case(CASEWORKER, case_id, "goals_achieved")
+    with pytest.raises(RuleViolated):
+        app.record_service(CASEWORKER, case_id, "medical")
+    with pytest.raises(NotFound):
+        app.add_note(CASEWORKER, uuid.uuid4(), "nowhere")
+    with pytest.raises(NotFound):
+        app.case_detail(CASEWORKER, uuid.UUID(o.client_id))  # a client's id is no case
+
+
+def test_correcting_a_name_moves_the_client_in_the_blind_index(app, cfg):
+    o, details = opened(app)
+    client_id = uuid.UUID(o.client_id)
+    new_family = "Zielińska-" + letters()
+    app.correct_client_details(CASEWORKER, client_id, family_name=new_family, phone=None)
+    client = app.load(Client, client_id)
+    assert (client.family_name, client.phone, client.address) == \
+        (new_family, None, details["address"])
+    found, _ = opened(app, client=new_client(family_name=new_family.lower()))
+    assert found.client_id == o.client_id and found.possible_duplicate
+    old_name, _ = opened(app, client=new_client(family_name=details["family_name"]))
+    assert old_name.client_id != o.client_id  # the old name no longer leads to them
+    assert app.find(type(app.load(Case, o.case_id)), client_index_id(
+        blind_index(cfg.blind_index_key, "Olena " + new_family, 1998))) is None  # not a Case
+
+
+# -- erasure ----------------------------------------------------------------------------------
+def test_erasure_is_approved_by_a_second_supervisor_then_the_person_is_gone(app, cfg):
+    o, details = opened(app)
+    case_id, client_id = uuid.UUID(o.case_id), uuid.UUID(o.client_id)
+    app.add_note(CASEWORKER, case_id, "lives above the car wash")
+    app.record_service(CASEWORKER, case_id, "crisis_intervention")
+    app.request_erasure(SUPERVISOR, client_id, "client_request")
+    with pytest.raises(Forbidden):
+        app.request_erasure(COLLEAGUE, client_id, "client_request")
+    for refused_by in (SUPERVISOR, CASEWORKER):  # the requester; not a supervisor
+        with pytest.raises(RuleViolated):
+            app.approve_erasure(refused_by, client_id)
+    assert app.load(Client, client_id).family_name == details["family_name"]
+
+    result = app.approve_erasure(SECOND_SUPERVISOR, client_id)
+    client = app.load(Client, client_id)
+    assert result["case_ids"] == [o.case_id] and client.subject_id in result["subject_ids"]
+    assert (client.family_name, client.phone) == (ERASED, ERASED)
+    assert (client.gender, client.birth_year, client.citizenship) == ("Female", 1998, "UA")
+    detail = app.case_detail(SUPERVISOR, case_id, purpose="data_subject_request")
+    assert detail["notes"][0]["text"] == ERASED and detail["person"]["given_name"] == ERASED
+    assert detail["erased"] and detail["services"][0]["service_type"] == "crisis_intervention"
+    assert app.vault.is_shredded(client.subject_id) and app.vault.is_shredded(o.case_id)
+    stored = dump_schema(cfg, cfg.schema(app.name))
+    for secret in (details["family_name"], "car wash", "Ogrodowa"):
+        assert secret not in stored
+    with pytest.raises(RuleViolated):
+        app.add_note(SUPERVISOR, case_id, "more about her")
+    # The index forgot her: the same name later is a new person, not the erased client.
+    again, _ = opened(app, client=new_client(family_name=details["family_name"]))
+    assert again.client_id != o.client_id and not again.possible_duplicate
+    erased = [e for e in integration_events(app) if e.type == "SubjectErased"]
+    assert [e.data["case_ids"] for e in erased] == [[o.case_id]]
+
+
+def test_a_rejected_erasure_changes_nothing(app):
+    o, details = opened(app)
+    client_id = uuid.UUID(o.client_id)
+    app.request_erasure(CASEWORKER, client_id, "other")
+    app.reject_erasure(SUPERVISOR, client_id)
+    with pytest.raises(RuleViolated):
+        app.approve_erasure(SECOND_SUPERVISOR, client_id)
+    assert app.load(Client, client_id).family_name == details["family_name"]
+
+
+# -- sealed at rest, ids and codes on the broker -----------------------------------------------
+def test_personal_data_is_sealed_in_every_table_of_the_service_schema(app, runner, cfg):
+    o, details = opened(app, client=new_client(
+        email="olena@example.org",
+        identity_documents=[{"kind": "passport", "number": "FX123987", "issuing_country": "UA"}]))
+    case_id = uuid.UUID(o.case_id)
+    app.add_note(CASEWORKER, case_id, "the foreman keeps her passport")
+    app.record_consent(CASEWORKER, case_id, "share_with_court", "any", "granted",
+                       evidence="oral consent witnessed by Marta")
+    objective = app.add_plan_objective(CASEWORKER, case_id, "Legal", "sue the agency Victoria")
+    app.add_plan_action(CASEWORKER, case_id, uuid.UUID(objective["objective_id"]),
+                        "call attorney Wiśniewski")
+    app.case_detail(CASEWORKER, case_id, purpose="case_work")
+    runner.catch_up()
+    everything = dump_schema(cfg, cfg.schema(app.name))
+    assert "ForcedLabour" in everything and "pd1:" in everything  # the scan sees the rows
+    for secret in (details["family_name"], "Olena", "511 222 333", "Ogrodowa", "olena@",
+                   "FX123987", "foreman", "Marta", "Victoria", "Wiśniewski"):
+        assert secret not in everything
+
+
+def test_integration_events_carry_ids_codes_and_dates_only(app, clock):
+    o, details = opened(app, origin_country="MD")
+    case_id = uuid.UUID(o.case_id)
+    app.add_note(CASEWORKER, case_id, "note text never travels")
+    app.assign_caseworker(SUPERVISOR, case_id, "cw-2")
+    app.change_identification(SUPERVISOR, case_id, "Presumed", "NGO")
+    app.start_reflection_period(SUPERVISOR, case_id, date(2026, 3, 3), date(2026, 6, 1))
+    app.record_consent(SUPERVISOR, case_id, "share_with_police", "police-waw", "granted",
+                       evidence="evidence never travels")
+    app.revoke_consent(SUPERVISOR, case_id, "share_with_police", "police-waw")
+    clock.advance(minutes=20)
+    app.record_service(SUPERVISOR, case_id, "crisis_intervention", language="ro")
+    app.record_service(SUPERVISOR, case_id, "legal_counsel")
+    app.schedule_follow_up(SUPERVISOR, case_id, clock() + timedelta(days=7))
+    app.request_shelter_placement(SUPERVISOR, case_id, True, "safety", 1)
+    app.request_legal_assistance(SUPERVISOR, case_id, "criminal_proceedings")
+    app.close_case(SUPERVISOR, case_id, "goals_achieved")
+    app.reopen_case(SUPERVISOR, case_id)
+    events = integration_events(app)
+    assert [(e.type, e.version) for e in events] == [
+        ("CaseOpened", 1), ("CaseworkerAssigned", 1), ("IdentificationStatusChanged", 1),
+        ("ReflectionPeriodStarted", 1), ("ConsentRecorded", 1), ("ConsentRevoked", 1),
+        ("ServiceProvided", 1), ("ServiceProvided", 1), ("FollowUpScheduled", 1),
+        ("ShelterPlacementRequested", 1), ("LegalAssistanceRequested", 1), ("CaseClosed", 1),
+        ("CaseReopened", 1)]
+    on_the_wire = json.dumps([e.data for e in events])
+    for secret in (details["family_name"], "Olena", "never travels", "pd1:", '"note"',
+                   '"evidence"'):
+        assert secret not in on_the_wire
+    opened_event = events[0].data
+    assert (opened_event["case_id"], opened_event["reference"], opened_event["client_id"]) == \
+        (o.case_id, o.reference, o.client_id)
+    assert opened_event["origin_country"] == "MD" and opened_event["source"] == "direct"
+    crisis = events[6].data
+    assert (crisis["service_type"], crisis["crisis_response_seconds"]) == \
+        ("crisis_intervention", 20 * 60)
+    assert events[7].data["crisis_response_seconds"] is None
+    shelter = events[9].data
+    assert (shelter["needs_isolation"], shelter["gender"], shelter["languages"]) == \
+        (True, "Female", ["uk"])

@@ -1,0 +1,314 @@
+"""`haven audit ...`: the auditor's command line.
+
+Reads the stores directly: PostgreSQL with HAVEN_AUDIT_POSTGRES_URL (read-only credentials)
+or HAVEN_POSTGRES_URL, or with `--data-dir` the SQLite files of embedded mode. Commands that
+show a case need a token (`--token` or HAVEN_TOKEN) with the auditor or supervisor role;
+`--reveal` needs supervisor and is recorded before anything is shown.
+
+Exit status: 0 fine; 1 a verification found a break; 2 no such case or store;
+3 the token or role was refused.
+
+Imports are deferred into the commands: `haven` loads this module at start-up, before a
+service process is prepared (shared.process), so nothing here may import psycopg early.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+READ_ROLES = ("auditor", "supervisor")
+EXIT_BREAK, EXIT_NOT_FOUND, EXIT_REFUSED = 1, 2, 3
+
+
+class Instant(click.ParamType):
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T12:00:00Z)")
+
+
+def _services_option(f: Any) -> Any:
+    return click.option("--service", "services", multiple=True, metavar="NAME",
+                        help="Read only this store (repeatable). Default: every service"
+                             " and the audit store.")(f)
+
+
+def _format_option(f: Any) -> Any:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                        default="text", show_default=True)(f)
+
+
+def _token_option(f: Any) -> Any:
+    return click.option("--token", envvar="HAVEN_TOKEN", metavar="JWT",
+                        help="Bearer token (or HAVEN_TOKEN).")(f)
+
+
+def _reveal_options(f: Any) -> Any:
+    f = click.option("--reason", default=None, help="Free text, recorded with the reveal.")(f)
+    f = click.option("--purpose", default="",
+                     help="Why personal data is revealed, recorded in the access log (casework"
+                          " takes a code: supervision, legal_proceedings, data_subject_request,"
+                          " other...).")(f)
+    return click.option("--reveal", is_flag=True,
+                        help="Show personal data (supervisor; the reveal is recorded).")(f)
+
+
+def _principal(token: str | None, roles: tuple[str, ...] = READ_ROLES) -> Any:
+    from shared.auth import TokenRefused, authenticate, bearer
+
+    try:
+        principal = authenticate(bearer(token))
+    except TokenRefused as refused:
+        click.echo(f"refused: {refused.as_error().message} (--token or HAVEN_TOKEN)", err=True)
+        raise SystemExit(EXIT_REFUSED) from None
+    if not set(roles) & set(principal.roles):
+        click.echo(f"refused: this needs one of the roles {', '.join(roles)}", err=True)
+        raise SystemExit(EXIT_REFUSED)
+    return principal
+
+
+def _emit(fmt: str, as_dict: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(as_dict, indent=2, default=str) if fmt == "json" else text)
+
+
+def _case(ref: str, cfg: Any, catalogue: Any) -> Any:
+    from shared.audit_trail.links import collect_case
+
+    try:
+        return collect_case(ref, cfg, catalogue)
+    except LookupError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(EXIT_NOT_FOUND) from None
+
+
+def _reveal(principal: Any, case: Any, purpose: str, reason: str | None, what: str, cfg: Any,
+            catalogue: Any) -> Any:
+    """Record the reveal, then hand out the vault: no record, no reveal."""
+    from shared.audit_trail.access import record_reveal
+    from shared.audit_trail.reveals import read_only_vault
+    from shared.errors import HavenError
+
+    try:
+        where = record_reveal(principal, case, purpose, what, cfg, catalogue, reason)
+    except (PermissionError, ValueError) as exc:
+        click.echo(f"refused: {exc} (--reveal needs the supervisor role and --purpose)",
+                   err=True)
+        raise SystemExit(EXIT_REFUSED) from None
+    except HavenError as exc:  # the access log refused it (e.g. a purpose it does not know)
+        click.echo(f"refused by the access log: {exc.message} {exc.errors or ''}", err=True)
+        raise SystemExit(EXIT_REFUSED) from None
+    except Exception as exc:  # noqa: BLE001 - no record, no reveal; the type says enough
+        click.echo(f"refused: the reveal could not be recorded ({type(exc).__name__});"
+                   " nothing was revealed", err=True)
+        raise SystemExit(EXIT_REFUSED) from None
+    click.echo(f"reveal recorded in the {where}", err=True)
+    return read_only_vault(cfg)
+
+
+def _context(services: tuple[str, ...]) -> tuple[Any, Any]:
+    from shared.audit_trail.sources import Catalogue, audit_settings
+
+    return audit_settings(), Catalogue.default(services)
+
+
+# -- the group ----------------------------------------------------------------------------
+@click.group("audit")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Embedded mode: read the SQLite stores in this directory (e.g. var).")
+def audit_cli(data_dir: str | None) -> None:
+    """Case histories, past states, access to personal data, tamper verification."""
+    if data_dir:
+        os.environ.update(HAVEN_STORE="sqlite", HAVEN_DATA_DIR=data_dir)
+
+
+@audit_cli.command()
+@click.argument("case_ref")
+@_format_option
+@_token_option
+@_reveal_options
+@_services_option
+def history(case_ref: str, fmt: str, token: str | None, reveal: bool, purpose: str,
+            reason: str | None, services: tuple[str, ...]) -> None:
+    """Everything stored about a case, in every service, oldest first."""
+    from shared.audit_trail.history import history_of
+
+    principal = _principal(token)
+    cfg, catalogue = _context(services)
+    case = _case(case_ref, cfg, catalogue)
+    vault = _reveal(principal, case, purpose, reason, "history", cfg, catalogue) \
+        if reveal else None
+    result = history_of(case, vault)
+    _emit(fmt, result.to_dict(), result.text())
+
+
+@audit_cli.command()
+@click.argument("case_ref")
+@click.option("--as-of", "as_of", type=Instant(), required=True,
+              help="The instant, ISO 8601 (no zone = UTC).")
+@_format_option
+@_token_option
+@_reveal_options
+@_services_option
+def replay(case_ref: str, as_of: datetime, fmt: str, token: str | None, reveal: bool,
+           purpose: str, reason: str | None, services: tuple[str, ...]) -> None:
+    """The case as it stood at --as-of, rebuilt from its stored events only."""
+    from shared.audit_trail.replay import replay_of
+
+    principal = _principal(token)
+    cfg, catalogue = _context(services)
+    case = _case(case_ref, cfg, catalogue)
+    vault = _reveal(principal, case, purpose, reason, f"replay as of {as_of.isoformat()}",
+                    cfg, catalogue) if reveal else None
+    result = replay_of(case, as_of, catalogue, vault)
+    text = [f"Case {result.reference or '-'} (id {result.case_id}) as of {result.as_of}"]
+    for a in result.aggregates:
+        text.append(f"{a.service} {a.type} {a.id} v{a.version} (modified {a.modified_on})")
+        text += [f"    {k}: {v}" for k, v in sorted(a.state.items())]
+    if not result.aggregates:
+        text.append("(the case did not exist yet)")
+    _emit(fmt, result.to_dict(), "\n".join(text))
+
+
+@audit_cli.command()
+@click.argument("case_ref")
+@_format_option
+@_token_option
+@_services_option
+def access(case_ref: str, fmt: str, token: str | None, services: tuple[str, ...]) -> None:
+    """Who read the case's personal data, when, and for what purpose."""
+    from shared.audit_trail.access import access_of
+
+    _principal(token)
+    cfg, catalogue = _context(services)
+    result = access_of(_case(case_ref, cfg, catalogue))
+    _emit(fmt, result.to_dict(), result.text())
+
+
+@audit_cli.command()
+@_services_option
+@_format_option
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal).")
+def verify(services: tuple[str, ...], fmt: str, progress: bool | None) -> None:
+    """Check every stream's hash chain, each log chain and its checkpoints; exit 1 on a break."""
+    from shared.audit_trail.verification import total_positions, verify_services
+
+    cfg, catalogue = _context(services)
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        with click.progressbar(length=max(total_positions(cfg, catalogue), 1),
+                               label="verifying", file=sys.stderr) as bar:
+            verdicts = verify_services(cfg, catalogue, progress=bar.update)
+    else:
+        verdicts = verify_services(cfg, catalogue)
+    _emit_verdicts(verdicts, fmt)
+    if any(v.report is not None and not v.report.ok for v in verdicts):
+        raise SystemExit(EXIT_BREAK)
+    if any(v.report is None for v in verdicts):
+        raise SystemExit(EXIT_NOT_FOUND)
+
+
+def _emit_verdicts(verdicts: list[Any], fmt: str) -> None:
+    events = sum(v.report.events for v in verdicts if v.report)
+    streams = sum(v.report.streams for v in verdicts if v.report)
+    seconds = sum(v.report.elapsed for v in verdicts if v.report)
+    breaks = sum(v.report.break_count for v in verdicts if v.report)
+    rate = events / seconds if seconds else 0.0
+    if fmt == "json":
+        click.echo(json.dumps({"ok": all(v.ok for v in verdicts), "events": events,
+                               "streams": streams, "seconds": round(seconds, 6),
+                               "rate": round(rate, 1), "break_count": breaks,
+                               "services": [v.to_dict() for v in verdicts]}, indent=2))
+        return
+    for v in verdicts:
+        click.echo(_verdict_line(v))
+        for b in v.breaks:
+            click.echo(f"BREAK {v.service} {b.kind} stream={b.stream} position={b.position}"
+                       f" notification={b.notification_id}: {b.detail}")
+        if v.report and v.report.break_count > len(v.breaks):
+            click.echo(f"... and {v.report.break_count - len(v.breaks)} more break(s)")
+    click.echo(f"total: {len(verdicts)} store(s), {events} events in {streams} streams,"
+               f" {seconds:.3f}s ({rate:,.0f} events/s): "
+               + ("intact" if breaks == 0 else f"{breaks} break(s)"))
+
+
+def _verdict_line(v: Any) -> str:
+    if v.report is None:
+        return f"{v.service}: NO STORE ({v.missing})"
+    r = v.report
+    points = (f"{len(v.checkpoints)} checkpoint(s), last #{v.checkpoints[-1].seq} at"
+              f" position {v.checkpoints[-1].position}" if v.checkpoints
+              else "no checkpoint (a re-chained rewrite would go unseen)")
+    outcome = "intact" if r.ok else f"{r.break_count} break(s)"
+    return (f"{v.service} ({r.backend}): {r.events} events in {r.streams} streams,"
+            f" {r.elapsed:.3f}s ({r.rate:,.0f}/s), {points}: {outcome}")
+
+
+@audit_cli.command()
+@_services_option
+def checkpoint(services: tuple[str, ...]) -> None:
+    """Record each store's log head in its checkpoint log (run it from cron).
+
+    Uses the services' own credentials (HAVEN_POSTGRES_URL), not the audit ones."""
+    from shared.audit_trail.checkpoints import load_checkpoints, record_checkpoint
+    from shared.audit_trail.sources import Catalogue
+    from shared.config import settings
+    from shared.verify import log_length
+
+    cfg = settings()
+    for service in Catalogue.default(services).services:
+        if log_length(service, cfg) == 0:
+            click.echo(f"{service}: no events yet, nothing to checkpoint")
+            continue
+        point = record_checkpoint(service, cfg)
+        if point is None:
+            last = load_checkpoints(service, cfg)[-1]
+            click.echo(f"{service}: unchanged since checkpoint #{last.seq} (position"
+                       f" {last.position}, checkpoint_hash {last.checkpoint_hash.hex()})")
+        else:
+            click.echo(f"{service}: checkpoint #{point.seq} at position {point.position}"
+                       f" {point.recorded_at} log_hash {point.log_hash.hex()}"
+                       f" checkpoint_hash {point.checkpoint_hash.hex()}")
+
+
+@audit_cli.command()
+@click.argument("case_ref")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+@_token_option
+@_services_option
+def export(case_ref: str, out: str, token: str | None, services: tuple[str, ...]) -> None:
+    """Write a self-contained bundle of the case's stored events (JSON Lines)."""
+    from shared.audit_trail.bundle import export_case
+
+    principal = _principal(token)
+    cfg, catalogue = _context(services)
+    case = _case(case_ref, cfg, catalogue)  # "no such case" before the file is opened
+    with open(out, "wb") as f:
+        summary = export_case(case, cfg, f, exported_by=principal.user_id)
+    click.echo(f"{out}: case {summary['reference'] or '-'} (id {summary['case_id']}),"
+               f" {summary['events']} events, {summary['links']} log links")
+
+
+@audit_cli.command("verify-bundle")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
+@_format_option
+def verify_bundle_command(bundle: str, fmt: str) -> None:
+    """Verify an exported bundle offline, with nothing but the file; exit 1 if it fails."""
+    from dataclasses import asdict
+
+    from shared.audit_trail.bundle import verify_bundle
+
+    report = verify_bundle(bundle)
+    _emit(fmt, {**asdict(report), "ok": report.ok}, report.text())
+    raise SystemExit(0 if report.ok else EXIT_BREAK)

@@ -1,0 +1,211 @@
+"""Which stored events belong to a case, in every service: the one convention services follow.
+
+An event belongs to case C when
+  1. its aggregate is C (the Case itself), or it has a `case_id` field equal to C; then
+     its whole stream belongs too (a contact linked to the case, the case's access log, a
+     stay or a legal matter for the case) -- unless the stream also names another case, or
+     its aggregate declares `AUDIT_CASE_SCOPE = "events"` (a shelter, a roster: aggregates
+     that serve many cases), in which case only the events naming C belong;
+  2. or it carries the correlation id of an event found in 1. (a referral and the case
+     opened from it; the notification sent about it), even before the ids were linked.
+
+A case reference (KC-2026-0042) is read from a `reference` field of the case's own events,
+or a `case_reference` field next to `case_id` in another service's. Nothing here needs a
+read model, and a service adds nothing to be found: it names its fields this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import resolve_topic
+
+from shared.audit_trail.decode import Decoded, decode
+from shared.audit_trail.sources import Catalogue, Record, StoreReader
+from shared.config import Settings
+
+CASE_ID_FIELDS = ("case_id",)
+SCOPE_ATTRIBUTE = "AUDIT_CASE_SCOPE"
+ONLY_EVENTS = "events"
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+class CaseNotFound(LookupError):
+    """No stored event names this case id or reference."""
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    decoded: Decoded
+    why: str  # "case", "names the case", "stream of the case", "same correlation"
+
+    @property
+    def record(self) -> Record:
+        return self.decoded.record
+
+
+@dataclass
+class CaseFile:
+    """Everything stored about one case, across services, oldest first."""
+
+    case_id: str
+    reference: str | None
+    events: list[CaseEvent] = field(default_factory=list)
+    whole_streams: set[tuple[str, str]] = field(default_factory=set)  # (service, uuid hex)
+    services_read: list[str] = field(default_factory=list)
+
+    def stream(self, service: str, originator_id: str) -> list[CaseEvent]:
+        return sorted((e for e in self.events if e.record.service == service
+                       and e.record.originator_id == originator_id),
+                      key=lambda e: e.record.originator_version)
+
+
+def canonical(value: Any) -> str:
+    """Case ids compare as UUIDs when they are UUIDs (dashed or hex, str or UUID)."""
+    try:
+        return str(value if isinstance(value, UUID) else UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _needles(case_id: str) -> set[str]:
+    try:
+        return {case_id, UUID(case_id).hex}
+    except ValueError:
+        return {case_id}
+
+
+def named_cases(state: dict[str, Any]) -> set[str]:
+    return {canonical(state[f]) for f in CASE_ID_FIELDS if state.get(f) is not None}
+
+
+# -- case reference -> case id ----------------------------------------------------------
+def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> str:
+    """The case id a reference (or an id) names; CaseNotFound if none, LookupError if two."""
+    catalogue = catalogue or Catalogue.default()
+    try:
+        return str(UUID(ref))
+    except ValueError:
+        pass
+    own: set[str] = set()
+    linked: set[str] = set()
+    for service, records in _each_store(catalogue, cfg, lambda r: r.containing([ref])):
+        for record in records:
+            state = decode(record, catalogue.application(service)).state
+            if state.get("reference") == ref:
+                own.add(canonical(UUID(record.originator_id)))
+            if state.get("case_reference") == ref and state.get("case_id") is not None:
+                linked.add(canonical(state["case_id"]))
+    found = own or linked
+    if not found:
+        raise CaseNotFound(f"no case with reference {ref}")
+    if len(found) > 1:
+        raise LookupError(f"reference {ref} names {len(found)} cases: {sorted(found)}")
+    return found.pop()
+
+
+def _each_store(catalogue: Catalogue, cfg: Settings, query: Any) -> Iterable[tuple[str, Any]]:
+    for service in catalogue.services:
+        with StoreReader(service, cfg) as reader:
+            if reader.exists():
+                yield service, query(reader)
+
+
+# -- case id -> its events --------------------------------------------------------------
+def collect_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> CaseFile:
+    """Every stored event of the case, by the rules in this module's docstring."""
+    catalogue = catalogue or Catalogue.default()
+    case_id = resolve_case(ref, cfg, catalogue)
+    case = CaseFile(case_id, None if ref == case_id else ref)
+    seeds: list[CaseEvent] = []
+    for service in catalogue.services:
+        with StoreReader(service, cfg) as reader:
+            if not reader.exists():
+                continue
+            case.services_read.append(service)
+            seeds += _named(case, reader, catalogue.application(service))
+    if not seeds:
+        raise CaseNotFound(f"no stored event names case {ref}")
+    correlations = {c for e in seeds if (c := e.decoded.audit.get("correlation_id"))}
+    _add_correlated(case, correlations, cfg, catalogue)
+    case.events.sort(key=lambda e: (e.decoded.timestamp or _EPOCH, e.record.service,
+                                    e.record.notification_id))
+    case.reference = case.reference or _own_reference(case)
+    return case
+
+
+def _named(case: CaseFile, reader: StoreReader, app_cls: Any) -> list[CaseEvent]:
+    """Events naming the case, and the streams they belong to (whole, or just those)."""
+    hits = [decode(r, app_cls) for r in reader.containing(_needles(case.case_id))]
+    oids = {d.record.originator_id for d in hits if _names(d, case.case_id)}
+    try:  # the case's own stream: its events need not repeat their own id
+        oids.add(UUID(case.case_id).hex)
+    except ValueError:
+        pass
+    seeds = []
+    by_stream: dict[str, list[Decoded]] = {}
+    for record in reader.streams(oids):
+        by_stream.setdefault(record.originator_id, []).append(decode(record, app_cls))
+    for oid, events in by_stream.items():
+        whole = _whole_stream(case.case_id, oid, events)
+        if whole:
+            case.whole_streams.add((reader.service, oid))
+        for d in events:
+            named = _names(d, case.case_id)
+            if named or whole:
+                event = CaseEvent(d, "case" if canonical(UUID(oid)) == case.case_id
+                                  else "names the case" if named else "stream of the case")
+                case.events.append(event)
+                if named:
+                    seeds.append(event)
+    return seeds
+
+
+def _names(d: Decoded, case_id: str) -> bool:
+    return canonical(UUID(d.record.originator_id)) == case_id or case_id in named_cases(d.state)
+
+
+def _whole_stream(case_id: str, oid: str, events: list[Decoded]) -> bool:
+    if canonical(UUID(oid)) == case_id:
+        return True
+    if _scope(events[0].record.topic) == ONLY_EVENTS:
+        return False
+    return all(named_cases(d.state) <= {case_id} for d in events)
+
+
+def _scope(topic: str) -> str:
+    """The aggregate's AUDIT_CASE_SCOPE, found from one of its event classes' topic."""
+    module, _, qualname = topic.partition(":")
+    owner_name = qualname.rpartition(".")[0]
+    if not owner_name:
+        return "stream"  # a module-level event class: no aggregate to ask
+    try:
+        owner: Any = resolve_topic(f"{module}:{owner_name}")
+    except Exception:  # noqa: BLE001 - a store without code here: default scope
+        return "stream"
+    return str(getattr(owner, SCOPE_ATTRIBUTE, "stream"))
+
+
+def _add_correlated(case: CaseFile, correlations: set[str], cfg: Settings,
+                    catalogue: Catalogue) -> None:
+    have = {(e.record.service, e.record.notification_id) for e in case.events}
+    for service, records in _each_store(catalogue, cfg, lambda r: r.containing(correlations)):
+        for record in records:
+            d = decode(record, catalogue.application(service))
+            if (service, record.notification_id) not in have \
+                    and d.audit.get("correlation_id") in correlations:
+                case.events.append(CaseEvent(d, "same correlation"))
+
+
+def _own_reference(case: CaseFile) -> str | None:
+    for event in case.events:
+        if event.why == "case" and isinstance(event.decoded.state.get("reference"), str):
+            return str(event.decoded.state["reference"])
+    for event in case.events:
+        if isinstance(event.decoded.state.get("case_reference"), str):
+            return str(event.decoded.state["case_reference"])
+    return None
