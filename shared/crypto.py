@@ -55,12 +55,18 @@ class PostgresKeyStore:
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
                                     kwargs={"autocommit": True})
         with self._pool.connection() as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-            conn.execute(sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.subject_keys ("
-                " subject_id text PRIMARY KEY, wrapped_key bytea,"
-                " created_at timestamptz NOT NULL DEFAULT now(), shredded_at timestamptz)"
-            ).format(sql.Identifier(schema)))
+            # Services start together; concurrent CREATE ... IF NOT EXISTS can collide.
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (schema,))
+            try:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
+                             .format(sql.Identifier(schema)))
+                conn.execute(sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.subject_keys ("
+                    " subject_id text PRIMARY KEY, wrapped_key bytea,"
+                    " created_at timestamptz NOT NULL DEFAULT now(), shredded_at timestamptz)"
+                ).format(sql.Identifier(schema)))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))
 
     def _table(self) -> sql.Composed:
         return sql.SQL("{}.subject_keys").format(sql.Identifier(self._schema))

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from nameko.runners import ServiceRunner
 
 from services.gateway.routes import route_table
-from services.gateway.service import GatewayService
-from services.intake.service import IntakeService
 from shared.config import settings
 from shared.eventstore import HavenApplication
 from shared.registry import application_class
-from shared.runner import nameko_config
-from tests.gateway_fixtures import Api, eventually, free_port
+from tests.gateway_fixtures import Api, eventually, free_port, start_platform
 
 CONTACT = {"channel": "phone", "direction": "inbound", "caller_type": "potential_victim",
            "topic": "victim_support", "urgency": "urgent", "language": "uk",
@@ -23,11 +19,7 @@ CONTACT = {"channel": "phone", "direction": "inbound", "caller_type": "potential
 @pytest.fixture(scope="module")
 def api():
     port = free_port()
-    cfg = settings()
-    runner = ServiceRunner(nameko_config(cfg, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"))
-    runner.add_service(IntakeService)
-    runner.add_service(GatewayService)
-    runner.start()
+    runner = start_platform(port)
     yield Api(f"http://127.0.0.1:{port}")
     runner.stop()
 
@@ -140,3 +132,42 @@ def test_a_body_that_is_not_json_is_a_400(api):
     response = api.call("POST", "/api/v1/contacts", data=b"{nope",
                         headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["code"] == "INVALID_INPUT"
+
+
+@pytest.fixture(scope="module")
+def stores():
+    from shared.registry import SERVICES
+
+    apps = [application_class(name)(settings()) for name in SERVICES]
+    yield apps
+    for app in apps:
+        app.close()
+
+
+@pytest.mark.parametrize("route", route_table(), ids=lambda r: f"{r.method} {r.path}")
+def test_every_endpoint_refuses_an_unknown_field_naming_it(api, stores, route):
+    """The generic half of 'invalid input everywhere': any endpoint, any service."""
+    before = [stored_count(app) for app in stores]
+    ident = "00000000-0000-4000-8000-000000000001"
+    path = "/api/v1" + route.path.replace("<id>", ident).replace("<ref>", "KC-2026-0001")
+    roles = ("supervisor", "auditor") if route.service == "audit" else ("supervisor",)
+    token = api.token(*roles)
+    if route.method == "GET":
+        response = api.call("GET", path, token=token, params={"smuggled": "1"})
+    else:
+        response = api.call(route.method, path, token=token, json={"smuggled": 1})
+    assert response.status_code == 400, response.text
+    assert "smuggled" in response.json()["errors"]
+    assert [stored_count(app) for app in stores] == before
+
+
+@pytest.mark.parametrize("route", [r for r in route_table() if "<id>" in r.path],
+                         ids=lambda r: f"{r.method} {r.path}")
+def test_every_endpoint_refuses_a_malformed_id_naming_it(api, stores, route):
+    before = [stored_count(app) for app in stores]
+    path = "/api/v1" + route.path.replace("<id>", "not-a-uuid")
+    kwargs = {} if route.method == "GET" else {"json": {}}
+    response = api.call(route.method, path, roles=("supervisor",), **kwargs)
+    assert response.status_code == 400, response.text
+    assert route.path_fields["id"] in response.json()["errors"]
+    assert [stored_count(app) for app in stores] == before

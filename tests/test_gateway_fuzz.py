@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from nameko.runners import ServiceRunner
 
 from services.gateway.openapi import spec_dict
-from services.gateway.service import GatewayService
-from services.intake.service import IntakeService
 from shared.auth import issue_token
-from shared.config import settings as haven_settings
-from shared.runner import nameko_config
-from tests.gateway_fixtures import free_port
+from tests.gateway_fixtures import free_port, start_platform
 
 schema = schemathesis.openapi.from_dict(spec_dict())
 
@@ -21,17 +16,13 @@ schema = schemathesis.openapi.from_dict(spec_dict())
 @pytest.fixture(scope="module")
 def base_url():
     port = free_port()
-    runner = ServiceRunner(nameko_config(haven_settings(),
-                                         WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"))
-    runner.add_service(IntakeService)
-    runner.add_service(GatewayService)
-    runner.start()
+    runner = start_platform(port)
     yield f"http://127.0.0.1:{port}"
     runner.stop()
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
 def test_no_input_makes_the_gateway_fail(case, base_url):

@@ -44,7 +44,7 @@ from services.casework.vocabulary import (
 )
 
 MAX_PAGE_SIZE = 200
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"  # years 1900-2099: strptime has no year 0
 
 
 def _code(vocabulary: Any, **kwargs: Any) -> fields.String:

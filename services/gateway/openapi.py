@@ -9,6 +9,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema
 
 from services.gateway.routes import CreatedSchema, ProblemSchema, Route, route_table
 
@@ -23,6 +24,18 @@ _ERRORS = {
 }
 
 
+def _schema_name(schema: Any) -> str | None:
+    """Components named by service (`CaseworkPerson`, `IntakePerson`); a schema narrowed
+    for one route (less its path fields) is written inline rather than named twice."""
+    if isinstance(schema, Schema) and (schema.exclude or schema.only):
+        return None
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    parts = cls.__module__.split(".")
+    service = parts[1].title() if len(parts) > 2 and parts[0] == "services" else ""
+    return name if service == "Gateway" else service + name
+
+
 def _openapi_path(path: str) -> str:
     return PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
 
@@ -30,7 +43,7 @@ def _openapi_path(path: str) -> str:
 @lru_cache(maxsize=1)
 def spec_dict() -> dict[str, Any]:
     spec = APISpec(title="Haven API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "Internal API of the Haven case platform. Every call "
                                         "needs a bearer token from `haven token issue`."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",

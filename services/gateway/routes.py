@@ -62,9 +62,10 @@ def route_table() -> list[Route]:
 
 def _load() -> None:
     # Each service contributes its routes from a module of the gateway's own.
-    from services.gateway import audit_routes, intake_routes
+    from services.gateway import audit_routes, casework_routes, intake_routes
 
     register(intake_routes.ROUTES)
+    register(casework_routes.ROUTES)
     register(audit_routes.ROUTES)
 
 

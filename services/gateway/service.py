@@ -31,6 +31,7 @@ class GatewayService:
 
     forward = Forwarding()
     intake = RpcProxy("intake")
+    casework = RpcProxy("casework")
     audit = RpcProxy("audit")
 
     _urls = _url_map()

@@ -175,7 +175,7 @@ class CoverageSchema(_Ordered):
 
 class HelplineStatsSchema(Schema):
     month = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-(0[1-9]|1[0-2])$", error="must be YYYY-MM"))
+        r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="must be YYYY-MM"))
 
 
 # -- RPC outputs ---------------------------------------------------------------
