@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -254,6 +255,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
 
 # -- application -------------------------------------------------------------
 _vaults: dict[tuple[str, str], KeyVault] = {}
+_vaults_lock = threading.Lock()  # green under eventlet: services in one process set up at once
 
 
 def key_vault(cfg: Settings) -> KeyVault:
@@ -261,6 +263,11 @@ def key_vault(cfg: Settings) -> KeyVault:
     so that shredding a subject once makes it unreadable everywhere."""
     where = cfg.postgres_url + "|" + cfg.schema("keys") if cfg.store == "postgres" \
         else str(cfg.sqlite_path("keys"))
+    with _vaults_lock:
+        return _vault_for(cfg, where)
+
+
+def _vault_for(cfg: Settings, where: str) -> KeyVault:
     found = _vaults.get((cfg.store, where))
     if found is None:
         if cfg.store == "postgres":

@@ -130,7 +130,8 @@ class Casework(HavenApplication):
                               caseworker_id=caseworker_id,
                               client_id=None if client_id is None else str(client_id),
                               person=person)
-            return self.retrying(lambda: open_case(self, opening, ctx))  # type: ignore[no-any-return]
+            opened: Opened = self.retrying(lambda: open_case(self, opening, ctx))
+        return opened
 
     def _new_person(self, client: Fields) -> NewPerson:
         details = {k: v.isoformat() if isinstance(v, date) else v
@@ -152,6 +153,8 @@ class Casework(HavenApplication):
         if envelope.version != 1:
             raise ValueError(f"ReferredToCasework version {envelope.version} is not understood")
         data = ReferralV1().load(envelope.data)
+        data["contact_id"], data["person_subject_id"] = (str(data["contact_id"]),
+                                                         str(data["person_subject_id"]))
         case_id = referral_case_id(data["contact_id"])
         if self.find(Case, case_id, sealed=True) is not None:
             return  # opened by an earlier delivery of the same referral

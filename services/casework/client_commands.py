@@ -38,6 +38,8 @@ def correct_client_details(app: Casework, ctx: CommandContext, client_id: UUID,
         if not may_read_personal_data(ctx.actor_role, ctx.actor_id, app.caseworkers_of(client)):
             raise Forbidden("only a caseworker of the client's cases or a supervisor may"
                             " correct the client's details")
+        if client.erased:
+            raise RuleViolated("the client's personal data has been erased")
         person = _plain({**client.person, **{k: v for k, v in changes.items()
                                              if k in PERSON_FIELDS}})
         profile = {name: changes.get(name, getattr(client, name)) for name in PROFILE}

@@ -9,6 +9,7 @@ reaches the broker, which is how notes, evidence and the person stay off it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -20,6 +21,7 @@ from services.casework.vocabulary import (
     LANGUAGE_CODE,
     PHASES,
     RECIPIENT_CODE,
+    STAFF_ID,
     AccessPurpose,
     CaseStatus,
     ClosureReason,
@@ -44,7 +46,7 @@ from services.casework.vocabulary import (
 )
 
 MAX_PAGE_SIZE = 200
-MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"  # years 1900-2099: strptime has no year 0
+MONTH = r"\A(19|20)[0-9]{2}-(0[1-9]|1[0-2])\Z"  # years 1900-2099: strptime has no year 0
 
 
 def _code(vocabulary: Any, **kwargs: Any) -> fields.String:
@@ -79,8 +81,25 @@ def _recipient(**kwargs: Any) -> fields.String:
         RECIPIENT_CODE, error="a code: lower-case letters, digits and . _ : -"), **kwargs)
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A date-time with its offset, loaded in UTC: one zone in the store and in queries,
+    and a time with no UTC form (year 1 at +01:00) is refused here, not failed on later."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return loaded.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 def _when(**kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(**kwargs)
+    return UtcDateTime(**kwargs)
+
+
+def _staff(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(
+        STAFF_ID, error="a user id or partner code: letters, digits and . _ : @ -"), **kwargs)
 
 
 def _version(**kwargs: Any) -> fields.Integer:
@@ -188,7 +207,7 @@ class CaseFactsSchema(Schema):
 class OpenCaseSchema(CaseFactsSchema):
     client_id = fields.UUID(load_default=None)  # a known client...
     client = fields.Nested(NewClientSchema, load_default=None)  # ...or a person described here
-    caseworker_id = _text(100, load_default=None)  # None: the opening caseworker
+    caseworker_id = _staff(load_default=None)  # None: the opening caseworker
     opened_at = _when(load_default=None)
     urgency = _code(Urgency, load_default=Urgency.ROUTINE.value)
 
@@ -213,7 +232,7 @@ class GetCaseSchema(CaseIdSchema):
 
 class ListCasesSchema(Schema):
     status = _code(CaseStatus, load_default=None)
-    caseworker_id = _text(100, load_default=None)
+    caseworker_id = _staff(load_default=None)
     country = _country(load_default=None)  # country of origin
     exploitation_type = _code(Exploitation, load_default=None)
     urgency = _code(Urgency, load_default=None)
@@ -231,7 +250,7 @@ class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema):
 
 
 class AssignCaseworkerSchema(CaseChangeSchema):
-    caseworker_id = _text(100, required=True)
+    caseworker_id = _staff(required=True)
 
 
 class ChangePhaseSchema(CaseChangeSchema):
@@ -280,7 +299,7 @@ class RecordServiceSchema(CaseChangeSchema):
     provided_at = _when(load_default=None)
     duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60),
                                       load_default=None)
-    provided_by = _text(100, load_default=None)  # staff id or partner code; None: the caller
+    provided_by = _staff(load_default=None)  # staff id or partner code; None: the caller
     language = _language(load_default=None)
 
 
@@ -362,14 +381,14 @@ class AccessLogSchema(Schema):
 
 
 class ListFollowUpsSchema(Schema):
-    caseworker_id = _text(100, load_default=None)
+    caseworker_id = _staff(load_default=None)
     overdue_only = fields.Boolean(load_default=False)
     due_before = _when(load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=100)
 
 
 class WorkloadSchema(Schema):
-    caseworker_id = _text(100, load_default=None)
+    caseworker_id = _staff(load_default=None)
 
 
 class CaseworkStatsSchema(Schema):
@@ -384,8 +403,8 @@ class ReferralV1(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    contact_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    person_subject_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    contact_id = fields.UUID(required=True)
+    person_subject_id = fields.UUID(required=True)
     person = fields.String(required=True)  # sealed under person_subject_id
     blind_index = fields.String(required=True, validate=validate.Length(min=16, max=128))
     birth_year = fields.Integer(allow_none=True, load_default=None)

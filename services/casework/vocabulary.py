@@ -253,10 +253,14 @@ class IdentityDocument(StrEnum):
     OTHER = "other"
 
 
-# Shape checks for languages (ISO 639-1); countries are checked against countries.py.
-LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
+# Whole-string patterns (\A...\Z: "$" would let a trailing newline through).
+# Languages are ISO 639-1 by shape; countries are checked against countries.py.
+LANGUAGE_CODE = re.compile(r"\A[a-z]{2}\Z")
 # A recipient is a code ("police", "embassy-ua", an organisation id), never a name in free text.
-RECIPIENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
+RECIPIENT_CODE = re.compile(r"\A[a-z0-9][a-z0-9_.:-]{0,63}\Z")
+# A staff member's user id (as tokens carry it) or a partner's code: no spaces, no control
+# characters -- they are kept in clear, in read models too.
+STAFF_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}\Z")
 
 
 def values(vocabulary: type[StrEnum]) -> list[str]:

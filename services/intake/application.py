@@ -17,16 +17,17 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.intake.domain import Contact, MissedCall, Shift
 from services.intake.rules import IntakeError, InvalidValue, birth_year_of
 from services.intake.schemas import PAYLOADS
 from shared.audit import CommandContext
+from shared.consumers import policy_context
 from shared.crypto import blind_index, is_sealed
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
 from shared.eventstore import HavenApplication
-from shared.messaging import IntegrationEvent
+from shared.messaging import Envelope, IntegrationEvent
 
 A = TypeVar("A", Contact, MissedCall, Shift)
 Fields = dict[str, Any]
@@ -102,6 +103,32 @@ class Intake(HavenApplication):
             if changed:
                 self.save(contact, ctx=ctx)
         return changed
+
+    # -- policies: facts from casework ------------------------------------------------
+    def link_contact_to_opened_case(self, envelope: Envelope, tracking: Tracking) -> None:
+        """casework's CaseOpened: the contact a referral came from points to its case."""
+        contact_id, case_id = envelope.data.get("contact_id"), envelope.data.get("case_id")
+        if not contact_id or not case_id:
+            return  # a case opened directly, not from the helpline
+        contact = self._load(Contact, UUID(contact_id))
+        with domain_rules():
+            if contact.link_to_case(case_id, envelope.data.get("reference")):
+                self.save(contact, ctx=policy_context(envelope, self.name, "link_to_case"),
+                          tracking=tracking)
+
+    def erase_contacts_of_erased_subject(self, envelope: Envelope, tracking: Tracking) -> None:
+        """casework's SubjectErased: what the person said on the helpline goes with them.
+        The contacts' keys are shredded first: a crash before the save is retried, and
+        shredding twice is harmless."""
+        contacts = []
+        for contact_id in envelope.data.get("contact_ids") or []:
+            self.vault.shred(contact_id)
+            contact = self._load(Contact, UUID(contact_id))
+            if contact.erase(self.clock()):
+                contacts.append(contact)
+        if contacts:
+            self.save(*contacts, ctx=policy_context(envelope, self.name, "erase_contact"),
+                      tracking=tracking)
 
     def get_contact(self, contact_id: UUID) -> Fields:
         """The whole contact, personal data unsealed (or "[erased]")."""

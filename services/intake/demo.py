@@ -28,8 +28,10 @@ TOPICS = {"prevention_info": 30, "safe_work_abroad": 25, "victim_support": 18,
           "legal_question": 10, "institutional_consultation": 8, "emergency": 4, "other": 5}
 CALLERS = {"potential_victim": 30, "family_or_friend": 20, "professional": 15,
            "institution": 10, "witness": 5, "anonymous": 15, "other": 5}
-CITIZENSHIP = {"UA": 30, "PL": 10, "BY": 8, "RO": 6, "BG": 6, "MD": 6, "VN": 6, "PH": 5,
-               "NG": 5, "TH": 4, "UZ": 4, "MN": 3, "RU": 3, "TR": 2, "CN": 2}
+# The countries the centre's clients come from (its own slides), Europe first as there.
+CITIZENSHIP = {"UA": 24, "BY": 7, "BG": 7, "RO": 7, "MD": 6, "LT": 3, "RU": 3, "DE": 1, "TR": 2,
+               "VN": 6, "PH": 5, "TH": 4, "UZ": 4, "MN": 3, "CN": 3, "BD": 2, "TJ": 2, "AZ": 1,
+               "NG": 5, "UG": 2, "EG": 1, "DJ": 1}
 EXPLOITATION = {"ForcedLabour": 55, "SexualExploitation": 25, "ForcedCriminality": 7,
                 "ForcedBegging": 5, "Servitude": 4, "ForcedMarriage": 4}
 GIVEN = ["Olena", "Iryna", "Maria", "Ana", "Nguyen", "Svetlana", "Ion", "Dmytro", "Grace",

@@ -206,6 +206,19 @@ class Contact(Aggregate):
     def _link(self, case_id: str, case_reference: str | None) -> None:
         self.case_id, self.case_reference = case_id, case_reference
 
+    def erase(self, erased_at: datetime) -> bool:
+        """The person the contact was about was erased in casework. The key of the
+        contact's own personal data is shredded by the application; this records that
+        it happened, and when. Erasing twice changes nothing."""
+        if getattr(self, "erased_at", None) is not None:
+            return False
+        self._erase(erased_at=erased_at)
+        return True
+
+    @event("ContactErased")
+    def _erase(self, erased_at: datetime) -> None:
+        self.erased_at = erased_at
+
 
 # -- missed calls ----------------------------------------------------------
 class MissedCall(Aggregate):

@@ -65,7 +65,10 @@ def moment(value: Any, field: str) -> datetime:
     # A naive time is ambiguous across the DST change at 3 a.m.: the helpline runs at night.
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidValue(field, "must be a date-time with a time zone")
-    return value.astimezone(UTC)  # one zone in the store: months and orderings agree
+    try:
+        return value.astimezone(UTC)  # one zone in the store: months and orderings agree
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 has no UTC form
+        raise InvalidValue(field, "is out of range") from None
 
 
 def not_before(later: datetime, earlier: datetime, field: str) -> datetime:

@@ -15,6 +15,7 @@ from services.intake import schemas as s
 from services.intake.application import Intake
 from services.intake.projections import IntakeViews, projections
 from shared.audit import CommandContext
+from shared.consumers import IdempotentConsumer, event_handler
 from shared.projections import ReadModels
 from shared.shell import ApplicationProvider, Metrics, entrypoint
 
@@ -32,6 +33,15 @@ class IntakeService:
     app: Intake = ApplicationProvider(Intake)  # type: ignore[assignment]
     read_models: IntakeViews = ReadModels(projections, IntakeViews)  # type: ignore[assignment]
     metrics = Metrics()
+
+    # -- facts from casework ----------------------------------------------------------
+    @event_handler("casework", "CaseOpened")
+    def on_case_opened(self, body: Data) -> None:
+        IdempotentConsumer(self.app).handle(body, self.app.link_contact_to_opened_case)
+
+    @event_handler("casework", "SubjectErased")
+    def on_subject_erased(self, body: Data) -> None:
+        IdempotentConsumer(self.app).handle(body, self.app.erase_contacts_of_erased_subject)
 
     # -- contacts ---------------------------------------------------------------------
     @rpc

@@ -110,8 +110,9 @@ class Exploitation(StrEnum):
 
 # Shape checks only: the full ISO lists change (new countries, new codes) and are
 # not worth a dependency; a wrong but well-formed code is caught by people, not code.
-LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
+# \Z, not $: "$" also matches before a trailing newline.
+LANGUAGE_CODE = re.compile(r"\A[a-z]{2}\Z")  # ISO 639-1
+COUNTRY_CODE = re.compile(r"\A[A-Z]{2}\Z")  # ISO 3166-1 alpha-2
 
 
 def values(vocabulary: type[StrEnum]) -> list[str]:

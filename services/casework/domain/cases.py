@@ -43,6 +43,7 @@ from services.casework.vocabulary import (
     OPEN_STATUSES,
     PHASES,
     RECIPIENT_CODE,
+    STAFF_ID,
     CaseStatus,
     ClosureReason,
     ConsentDecision,
@@ -86,6 +87,9 @@ def checked_facts(facts: dict[str, Any]) -> dict[str, Any]:
 
 
 class Case(Aggregate):
+    """One person's case: profile, assignment, identification, consent, services,
+    plan, follow-ups, notes, requests to shelter and legal, closure."""
+
     PERSONAL_DATA = {"note": "id", "evidence": "id", "description": "id", "texts": "id",
                      "candidate_person": "candidate_subject_id"}
 
@@ -180,7 +184,7 @@ class Case(Aggregate):
     def assign(self, caseworker_id: str, assigned_at: datetime) -> bool:
         """Assign, or transfer to another caseworker; False if already theirs."""
         self._check_open()
-        caseworker_id = text(caseworker_id, "caseworker_id", 100)
+        caseworker_id = pattern(STAFF_ID, caseworker_id, "caseworker_id")
         if caseworker_id == self.caseworker_id:
             return False
         status = CaseStatus.ACTIVE.value if self.status == CaseStatus.OPEN else self.status
@@ -297,7 +301,7 @@ class Case(Aggregate):
             raise InvalidValue("duration_minutes", f"must be 1 to {MAX_SERVICE_MINUTES}")
         values = {"service_id": service_id, "provided_at": at,
                   "duration_minutes": duration_minutes,
-                  "provided_by": text(provided_by, "provided_by", 100),
+                  "provided_by": pattern(STAFF_ID, provided_by, "provided_by"),
                   "language": None if language is None else _language(language)}
         if kind == ServiceType.CRISIS_INTERVENTION:
             response = int((at - self.opened_at).total_seconds())

@@ -75,7 +75,10 @@ def moment(value: Any, field: str) -> datetime:
     # A naive time is ambiguous across a DST change; one zone in the store keeps months right.
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidValue(field, "must be a date-time with a time zone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset has no UTC form
+        raise InvalidValue(field, "is out of range") from None
 
 
 def day(value: Any, field: str) -> date:

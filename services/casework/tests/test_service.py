@@ -195,10 +195,14 @@ INVALID = [
     ("get_case", lambda c: {"case_id": c["case_id"], "purpose": "curiosity"}, {"purpose"}),
     ("list_cases", lambda c: {"status": "Pending", "page_size": 1000},
      {"status", "page_size"}),
+    ("list_cases", lambda c: {"from": "0001-01-01T00:00:00+01:00", "caseworker_id": "cw 1"},
+     {"from", "caseworker_id"}),  # no UTC form; a space (ids stay in clear, in tables too)
     ("update_case_facts", lambda c: {"case_id": c["case_id"], "origin_country": "Ukraine"},
      {"origin_country"}),
     ("update_case_facts", lambda c: {"case_id": c["case_id"]}, {"_schema"}),
     ("assign_caseworker", lambda c: {"case_id": c["case_id"], "caseworker_id": ""},
+     {"caseworker_id"}),
+    ("assign_caseworker", lambda c: {"case_id": c["case_id"], "caseworker_id": "cw-1\x00"},
      {"caseworker_id"}),
     ("change_phase", lambda c: {"case_id": c["case_id"], "phase": "Closed"}, {"phase"}),
     ("change_identification", lambda c: {"case_id": c["case_id"], "status": "Maybe",
@@ -214,6 +218,8 @@ INVALID = [
                                   "expires_on": "2026-03-01"}, {"expires_on"}),  # domain
     ("revoke_consent", lambda c: {"case_id": c["case_id"], "purpose": "share_with_police",
                                   "recipient": "The Police"}, {"recipient"}),
+    ("revoke_consent", lambda c: {"case_id": c["case_id"], "purpose": "share_with_police",
+                                  "recipient": "police\n"}, {"recipient"}),
     ("may_share", lambda c: {"case_id": BAD, "purpose": "share_with_police"}, {"case_id"}),
     ("record_service", lambda c: {"case_id": c["case_id"], "service_type": "massage",
                                   "duration_minutes": 0}, {"service_type", "duration_minutes"}),
@@ -259,6 +265,7 @@ INVALID = [
     ("reject_erasure", lambda c: {}, {"client_id"}),
     ("caseworker_workload", lambda c: {"caseworker_id": "x" * 101}, {"caseworker_id"}),
     ("casework_stats", lambda c: {"month": "2026-13"}, {"month"}),
+    ("casework_stats", lambda c: {"month": "0000-01"}, {"month"}),
 ]
 
 

@@ -186,3 +186,19 @@ def test_every_time_is_kept_in_utc_whatever_offset_it_came_with():
     c.close("no_action", (T0 + timedelta(hours=2)).astimezone(far_east))
     assert c.started_at.utcoffset() == c.ended_at.utcoffset() == timedelta(0)
     assert c.started_at == T0
+
+
+def test_codes_with_a_trailing_newline_and_times_without_a_utc_form_are_refused():
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from services.intake.rules import InvalidValue, moment, pattern
+    from services.intake.vocabulary import COUNTRY_CODE, LANGUAGE_CODE
+
+    with pytest.raises(InvalidValue):
+        pattern(LANGUAGE_CODE, "uk\n", "language")
+    with pytest.raises(InvalidValue):
+        pattern(COUNTRY_CODE, "UA\n", "citizenship")
+    with pytest.raises(InvalidValue):
+        moment(datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))), "started_at")
