@@ -84,7 +84,13 @@ def test_dev_serves_health_quickly_and_a_posted_contact_is_listed_and_counted(tm
         stats = requests.get(base + "/api/v1/helpline/stats", params={"month": month},
                              headers=auth, timeout=10).json()
         assert stats["contacts"] >= 1
-        assert eventually(lambda: (tmp_path / ".demo-loaded").exists(), timeout=120)
+        assert eventually(lambda: (tmp_path / ".demo-loaded").exists(), timeout=180)
+        # The helpline demo's referrals became cases over the in-memory broker, and
+        # the casework demo worked on them.
+        supervisor = {"Authorization": f"Bearer {_token(lines, 'supervisor')}"}
+        cases = requests.get(base + "/api/v1/cases", headers=supervisor, timeout=10).json()
+        assert cases["total"] >= 12
+        assert any(row["caseworker_id"] for row in cases["items"])
     finally:
         out = _stop(proc)
     assert "stopped." in out

@@ -72,9 +72,10 @@ def load_demo(cfg: Settings, now: datetime | None = None, seed: int = 2009,
     try:
         _shifts(app, rng, start, end)
         logged = 0
-        for _ in range(CONTACTS_PER_MONTH * MONTHS):
-            logged += _contact(app, rng, start + timedelta(
-                seconds=rng.uniform(0, (end - start).total_seconds())))
+        span = (end - start).total_seconds()
+        # In time order, as the calls came: casework numbers the cases it opens as it goes.
+        for offset in sorted(rng.uniform(0, span) for _ in range(CONTACTS_PER_MONTH * MONTHS)):
+            logged += _contact(app, rng, start + timedelta(seconds=offset))
             between()
         return logged
     finally:
@@ -121,8 +122,9 @@ def _log(app: Intake, rng: random.Random, ctx: CommandContext, channel: str, at:
         interpreter_used=rng.random() < 0.15, caller_type=caller, topic=topic,
         urgency=urgency, summary=SUMMARIES[topic].format(country=country),
         callback_contact=None)
+    # About a dozen referrals a month: the centre's ~12 new cases.
     referred = caller == "potential_victim" and topic in ("victim_support", "emergency") \
-        and rng.random() < 0.35
+        and rng.random() < 0.22
     if referred or (topic == "victim_support" and rng.random() < 0.3):
         app.screen_contact(ctx, contact, indicators=rng.sample(
             ["deception", "retained_documents", "withheld_wages", "debt_bondage",
