@@ -71,10 +71,12 @@ def verify(service: str, anchor: str | None) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
-def _add_token_commands() -> None:
+def _add_command_groups() -> None:
+    from shared.audit_trail.cli import audit_cli
     from shared.auth import token_cli
 
     main.add_command(token_cli, "token")
+    main.add_command(audit_cli, "audit")
 
 
-_add_token_commands()
+_add_command_groups()

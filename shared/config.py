@@ -48,6 +48,8 @@ class Settings:
     # of a core while idle.
     relay_poll_interval: float
     metrics_port: int  # /metrics, /health, /ready of a process; 0 = not served
+    # Read-only credentials for auditors' tools (shared/audit_trail); default: postgres_url.
+    audit_postgres_url: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,6 +69,8 @@ class Settings:
             environment=env.get("HAVEN_ENV", "development"),
             relay_poll_interval=float(env.get("HAVEN_RELAY_POLL_INTERVAL", "0.05")),
             metrics_port=int(env.get("HAVEN_METRICS_PORT", "0")),
+            audit_postgres_url=env.get("HAVEN_AUDIT_POSTGRES_URL")
+            or env.get("HAVEN_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         )
 
     def require_production_secrets(self, keys: bool = True) -> None:

@@ -60,13 +60,13 @@ class Platform:
         from nameko.runners import ServiceRunner
 
         from shared.config import settings
-        from shared.registry import SERVICES, service_class
+        from shared.registry import FRONTS, SERVICES, service_class
         from shared.runner import nameko_config
 
         self.cfg = settings()
         self.services = SERVICES
         self.runner = ServiceRunner(nameko_config(self.cfg, WEB_SERVER_ADDRESS=f"{host}:{port}"))
-        for name in (*SERVICES, "gateway"):
+        for name in (*SERVICES, *FRONTS):
             self.runner.add_service(service_class(name))
         self.stop_event = threading.Event()  # green once the process is prepared
         self.relay_threads: list[Any] = []

@@ -225,6 +225,7 @@ class Relay:
     """Publishes one application's integration events, in notification order."""
 
     def __init__(self, app: HavenApplication, amqp_uri: str, batch_size: int = 100,
+                 checkpoint_interval: float = 300.0,
                  publisher: Publisher | None = None):
         self.app = app
         self.service = app.name
@@ -239,6 +240,11 @@ class Relay:
         self._mapper.unseal_on_read = False
         self._position: int | None = None
         self.drained = False  # the last batch reached the end of the log
+        # The relay's loop already runs beside every store: it also records the head of the
+        # log's hash chain now and then, so a rewritten and re-chained history is caught.
+        from shared.audit_trail.checkpoints import Checkpointer
+
+        self._checkpointer = Checkpointer(app, interval=checkpoint_interval)
 
     def position(self) -> int:
         """The last notification id durably recorded as published."""
@@ -322,6 +328,10 @@ class Relay:
                 delay = min(delay * 2, _MAX_DELAY)
                 continue
             delay = _INITIAL_DELAY
+            try:
+                self._checkpointer.tick()
+            except Exception:  # noqa: BLE001 - a missed checkpoint must not stop the relay
+                log.warning("%s relay: checkpoint failed", self.service, exc_info=True)
             if self.drained:
                 stop.wait(poll_interval)
 

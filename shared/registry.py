@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-SERVICES = ("intake", "casework")  # grows as services are built; gateway is listed apart (no store)
+SERVICES = ("intake", "casework")  # event-sourced services, each with its store and relay
+# Processes with no store of their own: the HTTP front, and the auditors' read-only reader.
+FRONTS = ("gateway", "audit")
 
 
 def application_class(service: str) -> Any:

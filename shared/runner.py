@@ -11,7 +11,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 
 from shared.config import Settings, settings
-from shared.registry import service_class
+from shared.registry import FRONTS, service_class
 
 log = logging.getLogger("haven.runner")
 
@@ -35,7 +35,7 @@ def run_service(name: str) -> None:
 
     quiet_client_errors()
     cfg = settings()
-    cfg.require_production_secrets(keys=name != "gateway")
+    cfg.require_production_secrets(keys=name not in FRONTS)  # fronts never unseal
     runner = ServiceRunner(nameko_config(cfg))
     runner.add_service(service_class(name))
     stop_observability = _observability(cfg, name)
@@ -61,5 +61,5 @@ def run_service(name: str) -> None:
 def _observability(cfg: Settings, name: str) -> Any:
     from shared.observability import metrics_port, readiness, serve_observability
 
-    store = None if name == "gateway" else name
+    store = None if name in FRONTS else name
     return serve_observability(metrics_port(), ready_check=readiness(cfg, store))

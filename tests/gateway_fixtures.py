@@ -11,15 +11,13 @@ import requests
 
 from shared.auth import issue_token
 
-FRONTS = ("gateway", "audit")  # processes without a store of their own
-
 
 def start_platform(port: int) -> Any:
     """Every service, the audit reader and the gateway on the real broker and database."""
     from nameko.runners import ServiceRunner
 
     from shared.config import settings
-    from shared.registry import SERVICES, service_class
+    from shared.registry import FRONTS, SERVICES, service_class
     from shared.runner import nameko_config
 
     runner = ServiceRunner(nameko_config(settings(), WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"))

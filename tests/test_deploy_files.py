@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from shared import metrics
-from shared.registry import SERVICES
+from shared.registry import FRONTS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -234,7 +234,7 @@ def test_dashboards_query_real_metrics():
 
 def _process_commands() -> dict[str, list[str]]:
     """Process kind -> `haven` arguments it must run with."""
-    commands = {"gateway": ["run", "gateway"]}
+    commands = {name: ["run", name] for name in FRONTS}
     for service in SERVICES:
         commands[service] = ["run", service]
         commands[f"{service}-relay"] = ["relay", service]

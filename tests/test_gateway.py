@@ -171,3 +171,22 @@ def test_every_endpoint_refuses_a_malformed_id_naming_it(api, stores, route):
     assert response.status_code == 400, response.text
     assert route.path_fields["id"] in response.json()["errors"]
     assert [stored_count(app) for app in stores] == before
+
+
+def test_two_changes_to_one_case_on_the_same_version_give_one_409(api):
+    supervisor = ("supervisor",)
+    opened = api.call("POST", "/api/v1/cases", roles=supervisor, json={
+        "client": {"given_name": "Lena", "family_name": "Moroz", "birth_year": 1994,
+                   "citizenship": "UA"},
+        "origin_country": "UA", "urgency": "urgent"})
+    assert opened.status_code == 201, opened.text
+    case_id, version = opened.json()["id"], opened.json()["version"]
+    first = api.call("POST", f"/api/v1/cases/{case_id}/notes", roles=supervisor,
+                     json={"text": "first visit", "expected_version": version})
+    second = api.call("POST", f"/api/v1/cases/{case_id}/notes", roles=supervisor,
+                      json={"text": "second visit", "expected_version": version})
+    assert first.status_code == 200, first.text
+    assert second.status_code == 409 and second.json()["code"] == "CONFLICT"
+    notes = api.call("GET", f"/api/v1/cases/{case_id}", roles=supervisor,
+                     params={"purpose": "case_work"}).json()["notes"]
+    assert [n["text"] for n in notes] == ["first visit"]  # nothing half-written

@@ -71,7 +71,8 @@ def _operation(route: Route) -> dict[str, Any]:
                       for code in _ERRORS},
     }
     params = [{"in": "path", "name": name, "required": True,
-               "schema": {"type": "string", "format": "uuid"}}
+               "schema": {"type": "string", "format": "uuid"} if name == "id"
+               else {"type": "string"}}  # e.g. a case reference, KC-2026-0042
               for name in re.findall(r"<(?:\w+:)?(\w+)>", route.path)]
     if route.query is not None:
         params.append({"in": "query", "schema": route.query})

@@ -16,7 +16,8 @@ record of a reveal of personal data, made before anything is revealed.
 
 How a service's events join a case is an explicit, small convention (see `links`):
 an event belongs to case C if its aggregate *is* C, or it has a `case_id` field equal to C,
-or it shares a correlation id with such an event; an aggregate that serves many cases
+or it caused / was caused by such an event within one correlation (causation ids
+"<service>:<nid>"); an aggregate that serves many cases
 declares `AUDIT_CASE_SCOPE = "events"`. A reference such as KC-2026-0042 is found in a
 `reference` field of the case's own events or a `case_reference` field next to `case_id`.
 An application that keeps an access log offers `record_personal_data_read(ctx, case_id,

@@ -6,8 +6,13 @@ An event belongs to case C when
      stay or a legal matter for the case) -- unless the stream also names another case, or
      its aggregate declares `AUDIT_CASE_SCOPE = "events"` (a shelter, a roster: aggregates
      that serve many cases), in which case only the events naming C belong;
-  2. or it carries the correlation id of an event found in 1. (a referral and the case
-     opened from it; the notification sent about it), even before the ids were linked.
+  2. or it caused, or was caused by, an event found so far, within the same correlation:
+     `causation_id` "<service>:<notification id>" (shared.consumers.policy_context) names
+     the other event, and both carry one correlation id -- a referral and the case opened
+     from it (even before the contact was linked), the notification sent about the case,
+     the escalation of that notification. A correlation id alone is not enough: a caller
+     may reuse one for unrelated commands (the demo loaders reuse one context for every
+     case), and that must not pull other cases' events in.
 
 A case reference (KC-2026-0042) is read from a `reference` field of the case's own events,
 or a `case_reference` field next to `case_id` in another service's. Nothing here needs a
@@ -19,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +36,7 @@ from shared.config import Settings
 
 CASE_ID_FIELDS = ("case_id",)
 SCOPE_ATTRIBUTE = "AUDIT_CASE_SCOPE"
+MAX_CAUSAL_STEPS = 8  # how far a chain of reactions is followed from the case's own events
 ONLY_EVENTS = "events"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -41,7 +48,7 @@ class CaseNotFound(LookupError):
 @dataclass(frozen=True)
 class CaseEvent:
     decoded: Decoded
-    why: str  # "case", "names the case", "stream of the case", "same correlation"
+    why: str  # "case", "names the case", "stream of the case", "caused it", "caused by it"
 
     @property
     def record(self) -> Record:
@@ -130,8 +137,7 @@ def collect_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) ->
             seeds += _named(case, reader, catalogue.application(service))
     if not seeds:
         raise CaseNotFound(f"no stored event names case {ref}")
-    correlations = {c for e in seeds if (c := e.decoded.audit.get("correlation_id"))}
-    _add_correlated(case, correlations, cfg, catalogue)
+    _add_causal(case, cfg, catalogue)
     case.events.sort(key=lambda e: (e.decoded.timestamp or _EPOCH, e.record.service,
                                     e.record.notification_id))
     case.reference = case.reference or _own_reference(case)
@@ -190,15 +196,60 @@ def _scope(topic: str) -> str:
     return str(getattr(owner, SCOPE_ATTRIBUTE, "stream"))
 
 
-def _add_correlated(case: CaseFile, correlations: set[str], cfg: Settings,
-                    catalogue: Catalogue) -> None:
-    have = {(e.record.service, e.record.notification_id) for e in case.events}
-    for service, records in _each_store(catalogue, cfg, lambda r: r.containing(correlations)):
-        for record in records:
-            d = decode(record, catalogue.application(service))
-            if (service, record.notification_id) not in have \
-                    and d.audit.get("correlation_id") in correlations:
-                case.events.append(CaseEvent(d, "same correlation"))
+def _key(event: CaseEvent | Decoded) -> str:
+    """How a causation id names an event: "<service>:<notification id>"."""
+    record = event.record
+    return f"{record.service}:{record.notification_id}"
+
+
+def _cause_of(event: CaseEvent) -> tuple[str, int] | None:
+    source, _, nid = str(event.decoded.audit.get("causation_id") or "").rpartition(":")
+    return (source, int(nid)) if source and nid.isdigit() else None
+
+
+def _add_causal(case: CaseFile, cfg: Settings, catalogue: Catalogue) -> None:
+    """Follow causation links out of the events found so far, both ways, step by step."""
+    have = {_key(e) for e in case.events}
+    frontier = list(case.events)
+    for _ in range(MAX_CAUSAL_STEPS):
+        by_key = {_key(e): e for e in frontier}
+        causes: dict[str, set[int]] = {}
+        for event in frontier:
+            cause = _cause_of(event)
+            if cause is not None and f"{cause[0]}:{cause[1]}" not in have:
+                causes.setdefault(cause[0], set()).add(cause[1])
+        # The exact JSON the mapper writes, so "intake:12" never matches "intake:123".
+        effects = [f'"causation_id":"{key}"' for key in by_key]
+        found = []
+        for service, records in _each_store(catalogue, cfg, partial(_neighbours, causes=causes,
+                                                                    effects=effects)):
+            for record in records:
+                d = decode(record, catalogue.application(service))
+                why = _causal_link(d, by_key)
+                if why and _key(d) not in have:
+                    have.add(_key(d))
+                    found.append(CaseEvent(d, why))
+        if not found:
+            return
+        case.events += found
+        frontier = found
+
+
+def _neighbours(reader: StoreReader, causes: dict[str, set[int]],
+                effects: list[str]) -> list[Record]:
+    return reader.at(causes.get(reader.service, set())) + reader.containing(effects)
+
+
+def _causal_link(d: Decoded, by_key: dict[str, CaseEvent]) -> str | None:
+    correlation = d.audit.get("correlation_id")
+    effect_of = by_key.get(str(d.audit.get("causation_id") or ""))
+    if effect_of is not None and effect_of.decoded.audit.get("correlation_id") == correlation:
+        return "caused by it"
+    for event in by_key.values():
+        if event.decoded.audit.get("causation_id") == _key(d) \
+                and event.decoded.audit.get("correlation_id") == correlation:
+            return "caused it"
+    return None
 
 
 def _own_reference(case: CaseFile) -> str | None:

@@ -7,7 +7,6 @@ and key table on start, which read-only audit credentials must not (and cannot) 
 from __future__ import annotations
 
 import dataclasses
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
@@ -27,10 +26,8 @@ AUDIT_STORE = "audit"  # the reveal log's own store (shared.audit_trail.reveals)
 def audit_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings for reading: HAVEN_AUDIT_POSTGRES_URL (read-only credentials in production)
     when set, else HAVEN_POSTGRES_URL."""
-    env = dict(os.environ if env is None else env)
     cfg = Settings.from_env(env)
-    url = env.get(AUDIT_URL_VARIABLE)
-    return dataclasses.replace(cfg, postgres_url=url) if url else cfg
+    return dataclasses.replace(cfg, postgres_url=cfg.audit_postgres_url)
 
 
 @dataclass(frozen=True)
@@ -170,6 +167,15 @@ class StoreReader:
             return []
         test = "position(?::bytea in e.state) > 0" if self.postgres else "instr(e.state, ?) > 0"
         return self._select(" OR ".join([test] * len(wanted)), wanted)
+
+    def at(self, notification_ids: Iterable[int]) -> list[Record]:
+        """The events at these log positions."""
+        nids = sorted(set(notification_ids))
+        if not nids:
+            return []
+        if self.postgres:
+            return self._select("e.notification_id = ANY(?)", [nids])
+        return self._select(f"e.rowid IN ({', '.join('?' * len(nids))})", nids)
 
     def streams(self, originator_ids: Iterable[str]) -> list[Record]:
         """Every event of these streams, in log order."""

@@ -64,7 +64,7 @@ def test_history_leaves_out_other_cases_and_masks_personal_data(world, cfg):
     assert "[personal data]" in text and not history.revealed
 
 
-def test_a_referral_joins_its_case_by_correlation_before_the_contact_is_linked(world, cfg):
+def test_a_referral_joins_its_case_by_causation_before_the_contact_is_linked(world, cfg):
     correlation = str(uuid.uuid4())
     contact = world.intake.log_contact(ctx("op-3", "helpline_operator", "log_contact"),
                                        **CONTACT)
@@ -74,11 +74,30 @@ def test_a_referral_joins_its_case_by_correlation_before_the_contact_is_linked(w
         ctx("op-3", "helpline_operator", "refer_to_casework", None, correlation), contact,
         person=PERSON, gender="Female", citizenship="UA", languages=["uk"],
         exploitation_types=[], urgency=None)
-    case_id = world.casework.open_case(
-        ctx("service:casework", "system", "open_case", None, correlation), "KC-2026-7777", "X")
+    referral = world.last_nid(world.intake)
+    case_id = world.casework.open_case(  # as the policy does: same correlation, caused by it
+        ctx("service:casework", "system", "open_case", None, correlation,
+            f"{world.intake.name}:{referral}"), "KC-2026-7777", "X")
+    world.casework.change(ctx("service:casework", "system", "assign", None, correlation,
+                              f"{world.casework.name}:{world.last_nid(world.casework)}"),
+                          case_id, "assign", "cw-1")
     case = collect_case(str(case_id), cfg, world.catalogue)
     found = [(e.decoded.name, e.why) for e in case.events]
-    assert found == [("ReferredToCasework", "same correlation"), ("CaseOpened", "case")]
+    assert found == [("ReferredToCasework", "caused it"), ("CaseOpened", "case"),
+                     ("CaseworkerAssigned", "case")]
+
+
+def test_a_correlation_id_reused_for_other_cases_does_not_join_them(world, cfg):
+    shared = str(uuid.uuid4())  # one context reused for everything, as the demo loaders do
+    first = world.casework.open_case(ctx("sup-1", "supervisor", "open", None, shared),
+                                     "KC-2026-8001", "A")
+    second = world.casework.open_case(ctx("sup-1", "supervisor", "open", None, shared),
+                                      "KC-2026-8002", "B")
+    world.casework.change(ctx("sup-1", "supervisor", "assign", None, shared), second,
+                          "assign", "cw-2")
+    streams = {e.record.originator_id for e in collect_case("KC-2026-8001", cfg,
+                                                            world.catalogue).events}
+    assert streams == {first.hex}
 
 
 def test_an_unknown_case_is_not_found(world, cfg):

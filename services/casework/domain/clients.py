@@ -256,6 +256,7 @@ def _profile(details: dict[str, Any], gender: str, birth_year: int | None,
 
 
 class ClientIndex(Aggregate):
+    AUDIT_CASE_SCOPE = "events"  # shared by several cases: an audit takes only their events
     """Who holds a blind index (HMAC of normalised name and birth year): one client.
 
     Its id derives from the blind index, so two openings for one new person race for

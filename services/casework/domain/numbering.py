@@ -23,6 +23,7 @@ def reference(year: int, number: int) -> str:
 
 
 class CaseNumbering(Aggregate):
+    AUDIT_CASE_SCOPE = "events"  # a year's numbering is not part of any one case's history
     @classmethod
     def start(cls, year: int) -> CaseNumbering:
         return cls(id=numbering_id(year), year=year)
