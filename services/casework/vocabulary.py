@@ -11,6 +11,14 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabularies
+    LANGUAGE_CODE,
+    Exploitation,
+    Gender,
+    Urgency,
+    values,
+)
+
 
 class CaseStatus(StrEnum):
     """HTCDS CaseStatus."""
@@ -42,40 +50,6 @@ class ClosureReason(StrEnum):
 class Source(StrEnum):
     REFERRAL = "referral"  # from the helpline (intake's ReferredToCasework)
     DIRECT = "direct"  # opened by a caseworker
-
-
-class Urgency(StrEnum):
-    EMERGENCY = "emergency"
-    URGENT = "urgent"
-    ROUTINE = "routine"
-
-
-class Gender(StrEnum):
-    """HTCDS 2.0 Gender."""
-
-    FEMALE = "Female"
-    MALE = "Male"
-    TRANSGENDER_FEMALE = "TransgenderFemale"
-    TRANSGENDER_MALE = "TransgenderMale"
-    NON_CONFORMING = "NonConforming"
-    UNKNOWN = "Unknown"
-
-
-class Exploitation(StrEnum):
-    """HTCDS 2.0 TypeOfExploitation."""
-
-    FORCED_LABOUR = "ForcedLabour"
-    SEXUAL_EXPLOITATION = "SexualExploitation"
-    CHILD_LABOUR = "ChildLabour"
-    FORCED_MARRIAGE = "ForcedMarriage"
-    SERVITUDE = "Servitude"
-    FORCED_MILITARY_BY_NON_STATE_ACTORS = "ForcedMilitaryByNonStateActors"
-    ORGAN_REMOVAL = "OrganRemoval"
-    FORCED_BEGGING = "ForcedBegging"
-    FORCED_ADOPTION = "ForcedAdoption"
-    SURROGACY = "Surrogacy"
-    FORCED_CRIMINALITY = "ForcedCriminality"
-    OTHER = "Other"
 
 
 class MethodOfControl(StrEnum):
@@ -254,14 +228,8 @@ class IdentityDocument(StrEnum):
 
 
 # Whole-string patterns (\A...\Z: "$" would let a trailing newline through).
-# Languages are ISO 639-1 by shape; countries are checked against countries.py.
-LANGUAGE_CODE = re.compile(r"\A[a-z]{2}\Z")
 # A recipient is a code ("police", "embassy-ua", an organisation id), never a name in free text.
 RECIPIENT_CODE = re.compile(r"\A[a-z0-9][a-z0-9_.:-]{0,63}\Z")
 # A staff member's user id (as tokens carry it) or a partner's code: no spaces, no control
 # characters -- they are kept in clear, in read models too.
 STAFF_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}\Z")
-
-
-def values(vocabulary: type[StrEnum]) -> list[str]:
-    return [member.value for member in vocabulary]

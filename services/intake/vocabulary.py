@@ -7,8 +7,16 @@ value, so a value retired from a list still replays.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
+
+from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabularies
+    COUNTRY_CODE,
+    LANGUAGE_CODE,
+    Exploitation,
+    Gender,
+    Urgency,
+    values,
+)
 
 
 class Channel(StrEnum):
@@ -45,12 +53,6 @@ class Topic(StrEnum):
     OTHER = "other"
 
 
-class Urgency(StrEnum):
-    EMERGENCY = "emergency"
-    URGENT = "urgent"
-    ROUTINE = "routine"
-
-
 class Outcome(StrEnum):
     INFORMATION_GIVEN = "information_given"
     REFERRED_EXTERNALLY = "referred_externally"
@@ -78,42 +80,3 @@ class Assessment(StrEnum):
     PRESUMED_VICTIM = "presumed_victim"
     NOT_A_VICTIM = "not_a_victim"
     UNCLEAR = "unclear"
-
-
-class Gender(StrEnum):
-    """HTCDS 2.0 Gender."""
-
-    FEMALE = "Female"
-    MALE = "Male"
-    TRANSGENDER_FEMALE = "TransgenderFemale"
-    TRANSGENDER_MALE = "TransgenderMale"
-    NON_CONFORMING = "NonConforming"
-    UNKNOWN = "Unknown"
-
-
-class Exploitation(StrEnum):
-    """HTCDS 2.0 TypeOfExploitation."""
-
-    FORCED_LABOUR = "ForcedLabour"
-    SEXUAL_EXPLOITATION = "SexualExploitation"
-    CHILD_LABOUR = "ChildLabour"
-    FORCED_MARRIAGE = "ForcedMarriage"
-    SERVITUDE = "Servitude"
-    FORCED_MILITARY_BY_NON_STATE_ACTORS = "ForcedMilitaryByNonStateActors"
-    ORGAN_REMOVAL = "OrganRemoval"
-    FORCED_BEGGING = "ForcedBegging"
-    FORCED_ADOPTION = "ForcedAdoption"
-    SURROGACY = "Surrogacy"
-    FORCED_CRIMINALITY = "ForcedCriminality"
-    OTHER = "Other"
-
-
-# Shape checks only: the full ISO lists change (new countries, new codes) and are
-# not worth a dependency; a wrong but well-formed code is caught by people, not code.
-# \Z, not $: "$" also matches before a trailing newline.
-LANGUAGE_CODE = re.compile(r"\A[a-z]{2}\Z")  # ISO 639-1
-COUNTRY_CODE = re.compile(r"\A[A-Z]{2}\Z")  # ISO 3166-1 alpha-2
-
-
-def values(vocabulary: type[StrEnum]) -> list[str]:
-    return [member.value for member in vocabulary]
