@@ -8,6 +8,8 @@ with the HTTP status from `HTTP_STATUS`. Callers never see a stack trace.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -79,3 +81,28 @@ def from_remote(exc_type: str, value: str) -> HavenError:
     except (TypeError, ValueError):
         return cls()
     return cls(body.get("message"), body.get("errors"))
+
+
+@contextmanager
+def domain_refusals(rule: type[Exception], invalid: type[Exception],
+                    forbidden: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """A service's domain refusals in the one error contract.
+
+    `invalid` is the domain's bad-value error (with `.field` and `.message`), `forbidden`
+    its authorisation refusals, `rule` the base of every other rule it enforces. A
+    concurrent save of the same aggregate (eventsourcing's IntegrityError) is a Conflict.
+    """
+    from eventsourcing.persistence import IntegrityError
+
+    try:
+        yield
+    except invalid as refused:
+        field, message = refused.field, refused.message  # type: ignore[attr-defined]
+        raise InvalidInput(f"{field}: {message}", {field: [message]}) from None
+    except forbidden as refused:
+        raise Forbidden(str(refused)) from None
+    except rule as refused:
+        raise RuleViolated(str(refused)) from None
+    except IntegrityError:
+        # Someone else saved the same aggregate first: the optimistic lock held.
+        raise Conflict() from None

@@ -10,14 +10,14 @@ live in projections.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 
 from services.intake.domain import Contact, MissedCall, Shift
 from services.intake.rules import IntakeError, InvalidValue, birth_year_of
@@ -25,7 +25,7 @@ from services.intake.schemas import PAYLOADS
 from shared.audit import CommandContext
 from shared.consumers import policy_context
 from shared.crypto import blind_index, is_sealed
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.errors import Forbidden, NotFound, domain_refusals
 from shared.eventstore import HavenApplication
 from shared.messaging import Envelope, IntegrationEvent
 
@@ -33,19 +33,9 @@ A = TypeVar("A", Contact, MissedCall, Shift)
 Fields = dict[str, Any]
 
 
-@contextmanager
-def domain_rules() -> Iterator[None]:
+def domain_rules() -> AbstractContextManager[None]:
     """Domain refusals in the platform's one error contract."""
-    try:
-        yield
-    except InvalidValue as refused:
-        raise InvalidInput(f"{refused.field}: {refused.message}",
-                           {refused.field: [refused.message]}) from None
-    except IntakeError as refused:
-        raise RuleViolated(str(refused)) from None
-    except IntegrityError:
-        # Someone else saved the same aggregate first: the optimistic lock held.
-        raise Conflict() from None
+    return domain_refusals(IntakeError, InvalidValue)
 
 
 class Intake(HavenApplication):
