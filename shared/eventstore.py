@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent, Tracking, Transcoder
+from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic, resolve_topic
@@ -356,9 +356,6 @@ class HavenApplication(Application[UUID]):
         mapper.vault = self.vault
         return mapper
 
-    def construct_transcoder(self) -> Transcoder:
-        return super().construct_transcoder()
-
     def save(self, *objs: Any, ctx: CommandContext | None = None,  # type: ignore[override]
              tracking: Tracking | None = None, **kwargs: Any) -> Any:
         """Store the aggregates' new events atomically, stamped with who, when and why.
@@ -376,10 +373,6 @@ class HavenApplication(Application[UUID]):
             self._notify(recordings)
         return recordings
 
-    def take_snapshot(self, *args: Any, **kwargs: Any) -> None:
-        # Snapshots are written by the system on behalf of the command that triggered them.
-        super().take_snapshot(*args, **kwargs)
-
     def to_integration_event(self, domain_event: Any) -> IntegrationEvent | None:
         """The integration event this domain event publishes, or None if it stays inside.
 
@@ -393,6 +386,3 @@ class HavenApplication(Application[UUID]):
         from shared.consumers import has_handled
 
         return has_handled(self, Tracking(source, notification_id))
-
-    def close(self) -> None:
-        super().close()

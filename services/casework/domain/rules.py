@@ -1,6 +1,7 @@
 """Casework's rules as errors and checks, shared by its aggregates.
 
-Every refusal is a `CaseworkError`; the application maps `InvalidValue` to
+Every refusal is a `CaseworkError`, or a bad value (`shared.checks.InvalidValue`);
+the application maps `InvalidValue` to
 INVALID_INPUT (naming the field), `AccessDenied` to FORBIDDEN and every other one
 to RULE_VIOLATED. Checks never echo the refused value: a free-text slip into a
 code field may be personal data.
@@ -8,25 +9,23 @@ code field may be personal data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from services.casework.countries import is_country
 from services.casework.vocabulary import LANGUAGE_CODE
+from shared.checks import (  # noqa: F401 - re-exported: the checks every domain uses
+    InvalidValue,
+    code,
+    moment,
+    pattern,
+)
 
 
 class CaseworkError(Exception):
     """A casework rule refused the command."""
-
-
-class InvalidValue(CaseworkError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class AccessDenied(CaseworkError):
@@ -54,13 +53,6 @@ class NotADuplicate(CaseworkError):
 
 
 # -- checks ----------------------------------------------------------------
-def code(vocabulary: type[StrEnum], value: Any, field: str) -> str:
-    try:
-        return vocabulary(value).value
-    except ValueError:
-        raise InvalidValue(field, f"must be one of {[v.value for v in vocabulary]}") from None
-
-
 def codes(vocabulary: type[StrEnum], given: Iterable[Any], field: str) -> list[str]:
     """Each code once, in the vocabulary's order: two spellings of one list are one list."""
     seen = {code(vocabulary, value, field) for value in given}
@@ -69,16 +61,6 @@ def codes(vocabulary: type[StrEnum], given: Iterable[Any], field: str) -> list[s
 
 def optional_code(vocabulary: type[StrEnum], value: Any, field: str) -> str | None:
     return None if value is None else code(vocabulary, value, field)
-
-
-def moment(value: Any, field: str) -> datetime:
-    # A naive time is ambiguous across a DST change; one zone in the store keeps months right.
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidValue(field, "must be a date-time with a time zone")
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 with an offset has no UTC form
-        raise InvalidValue(field, "is out of range") from None
 
 
 def day(value: Any, field: str) -> date:
@@ -115,12 +97,6 @@ def languages(given: Iterable[Any], field: str = "languages") -> list[str]:
         if value not in found:
             found.append(value)
     return found
-
-
-def pattern(regex: re.Pattern[str], value: Any, field: str) -> str:
-    if not isinstance(value, str) or not regex.match(value):
-        raise InvalidValue(field, "is not a valid code")
-    return value
 
 
 def text(value: Any, field: str, max_length: int) -> str:
