@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint typecheck unit bench services clean
+.PHONY: help dev test lint typecheck unit bench services promtool clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,13 +25,18 @@ dev: $(STAMP) ## Run the whole platform embedded (SQLite, in-memory broker) on :
 services: $(STAMP) ## Check (or start) the PostgreSQL and RabbitMQ the tests use
 	@PYTHON=$(BIN)/python scripts/ensure_services.sh
 
+promtool: ## Install promtool (Debian package prometheus), which checks the alert rules
+	@command -v promtool >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		prometheus >/dev/null; }
+
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check shared services tests bench
 
 typecheck: $(STAMP) ## mypy
 	$(BIN)/mypy
 
-unit: $(STAMP) services ## The test suite only
+unit: $(STAMP) services promtool ## The test suite only
 	$(BIN)/pytest
 
 test: lint typecheck unit ## Lint, type-check and run every test against real PostgreSQL and RabbitMQ
@@ -41,3 +46,6 @@ bench: $(STAMP) services ## Measure raw baselines and the platform side by side 
 
 clean: ## Remove the venv and embedded data
 	rm -rf $(VENV) var
+
+deploy-files: $(STAMP) ## Regenerate docker-compose.yml and deploy/k8s/ from services/manifest.py
+	$(BIN)/haven deploy-files

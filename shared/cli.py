@@ -71,12 +71,22 @@ def verify(service: str, anchor: str | None) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
+@main.command("deploy-files", help="Write docker-compose.yml and deploy/k8s/ from the manifest.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 naming each stale file.")
+def deploy_files(check: bool) -> None:
+    from shared.deploy_files import sync
+
+    raise SystemExit(sync(check=check))
+
+
 def _add_command_groups() -> None:
     from shared.audit_trail.cli import audit_cli
     from shared.auth import token_cli
+    from shared.dead_letters import dead_letters_cli  # pika and services load per command
 
     main.add_command(token_cli, "token")
     main.add_command(audit_cli, "audit")
+    main.add_command(dead_letters_cli, "dead-letters")
 
 
 _add_command_groups()

@@ -48,6 +48,7 @@ from shared.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DEAD_LETTERS
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-haven-attempts"
+DEAD_SUFFIX = ".dead"  # a handler's dead letters wait in "<its queue>.dead"
 ERROR_HEADER = "x-haven-error"
 _ERROR_MAX = 500  # characters of "ExceptionType: message" kept on a dead letter
 
@@ -175,7 +176,7 @@ class HavenEventHandler(EventHandler):
         config = self.container.config
         # No exchange: the default exchange routes by queue name, so a retry reaches only
         # this handler's queue, not every subscriber of the source's topic exchange.
-        self.dead_letter_queue = Queue(f"{self.queue.name}.dead", durable=True,
+        self.dead_letter_queue = Queue(self.queue.name + DEAD_SUFFIX, durable=True,
                                        auto_delete=False)
         with get_connection(config[AMQP_URI_CONFIG_KEY], config.get(AMQP_SSL_CONFIG_KEY),
                             config.get(LOGIN_METHOD_CONFIG_KEY)) as conn:

@@ -11,15 +11,11 @@ while hashes and statistics stay intact.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
-import unicodedata
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +26,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from shared.checks import SubjectErased  # noqa: F401 - raised here, re-exported
+
+# The blind index is defined with the person; re-exported for its users.
+from shared.person import blind_index, normalise_name  # noqa: F401
+
 SEAL_PREFIX = "pd1:"
 ERASED = "[erased]"  # what a shredded field reads as: explicit, never an exception
 _KEY_CACHE_SECONDS = 5.0  # bounds how long another process may still read a shredded subject
-
-
-class SubjectErased(Exception):
-    """New personal data was offered for a subject whose key is shredded."""
 
 
 class KeyStore(Protocol):
@@ -231,23 +228,3 @@ def is_sealed(value: Any) -> bool:
 
 def sealed_subject(value: str) -> str:
     return value[len(SEAL_PREFIX):].split(":", 1)[0]
-
-
-# -- blind index -------------------------------------------------------------
-# Letters that NFKD does not decompose into a base letter plus accents.
-_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ı": "i", "æ": "ae", "œ": "oe",
-                       "þ": "th", "ħ": "h", "ŧ": "t"})
-
-
-def normalise_name(name: str) -> str:
-    """'  Ána  MARIA-Popescu ' -> 'ana maria popescu': case, accents and spacing do not matter."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = re.findall(r"[^\W\d_]+", letters.casefold().translate(_FOLD))
-    return " ".join(words)
-
-
-def blind_index(key: bytes, name: str, birth_year: int | None) -> str:
-    """HMAC of the normalised name and birth year: findable, never readable."""
-    message = f"{normalise_name(name)}|{birth_year or ''}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()

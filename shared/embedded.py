@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -60,25 +59,24 @@ class Platform:
         from nameko.runners import ServiceRunner
 
         from shared.config import settings
-        from shared.registry import FRONTS, SERVICES, service_class
+        from shared.manifest import manifest
         from shared.runner import nameko_config
 
         self.cfg = settings()
-        self.services = SERVICES
+        self.services = manifest().stores
         self.runner = ServiceRunner(nameko_config(self.cfg, WEB_SERVER_ADDRESS=f"{host}:{port}"))
-        for name in (*SERVICES, *FRONTS):
-            self.runner.add_service(service_class(name))
+        for entry in manifest():
+            self.runner.add_service(entry.service_class)
         self.stop_event = threading.Event()  # green once the process is prepared
         self.relay_threads: list[Any] = []
         self.relays: list[Any] = []
 
     def start(self) -> None:
-        from shared.outbox import Relay
-        from shared.registry import application_class
+        from shared.bootstrap import build_relay
 
         self.runner.start()
         for name in self.services:
-            relay = Relay(application_class(name)(self.cfg), self.cfg.amqp_uri)
+            relay = build_relay(name, self.cfg)
             self.relays.append(relay)
             self.relay_threads.append(eventlet.spawn(relay.run_forever, 0.02, self.stop_event))
 
@@ -115,6 +113,7 @@ def run_embedded(data_dir: str, port: int, demo: bool) -> None:
 
     quiet_client_errors()
     from shared.auth import issue_token
+    from shared.process import stop_signal
 
     platform = Platform(data_dir, port)
     platform.start()
@@ -129,15 +128,7 @@ def run_embedded(data_dir: str, port: int, demo: bool) -> None:
     if demo:
         eventlet.spawn(load_demo_if_first_start, platform.cfg, platform.services)
 
-    stopping = eventlet.event.Event()
-
-    def _stop(signum: int, frame: Any) -> None:
-        if not stopping.ready():
-            stopping.send(True)
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    stopping.wait()
+    stop_signal().wait()
     print("stopping...", flush=True)
     platform.stop()
     print("stopped.", flush=True)

@@ -71,38 +71,58 @@ ERRORS_BY_NAME: dict[str, type[HavenError]] = {
 }
 
 
+ERRORS_BY_CODE: dict[str, type[HavenError]] = {cls.code: cls for cls in ERRORS_BY_NAME.values()}
+
+
 def from_remote(exc_type: str, value: str) -> HavenError:
-    """Rebuild a HavenError from what nameko's RemoteError carries; unknown -> generic 500."""
-    cls = ERRORS_BY_NAME.get(exc_type)
-    if cls is None:
-        return HavenError()
+    """Rebuild a HavenError from what nameko's RemoteError carries: by its class name, or
+    for a subclass (a ContractViolation is an InvalidInput) by its code; unknown -> 500."""
     try:
         body = json.loads(value)
     except (TypeError, ValueError):
-        return cls()
+        body = {}
+    cls = ERRORS_BY_NAME.get(exc_type) or ERRORS_BY_CODE.get(str(body.get("code")))
+    if cls is None:
+        return HavenError()
     return cls(body.get("message"), body.get("errors"))
 
 
-@contextmanager
-def domain_refusals(rule: type[Exception], invalid: type[Exception],
-                    forbidden: tuple[type[Exception], ...] = ()) -> Iterator[None]:
-    """A service's domain refusals in the one error contract.
+def as_haven_error(exc: BaseException) -> HavenError | None:
+    """The error contract's view of what a command raised; None for a fault of ours.
 
-    `invalid` is the domain's bad-value error (with `.field` and `.message`), `forbidden`
-    its authorisation refusals, `rule` the base of every other rule it enforces. A
-    concurrent save of the same aggregate (eventsourcing's IntegrityError) is a Conflict.
+    The one mapping: the shell uses it for every RPC, applications for their own callers.
     """
+    from eventsourcing.application import AggregateNotFoundError
     from eventsourcing.persistence import IntegrityError
 
+    from shared import checks
+
+    if isinstance(exc, HavenError):
+        return exc
+    if isinstance(exc, checks.InvalidValue):
+        return InvalidInput(f"{exc.field}: {exc.message}", {exc.field: [exc.message]})
+    if isinstance(exc, checks.AccessDenied):
+        return Forbidden(str(exc))
+    if isinstance(exc, checks.RuleBroken):
+        return RuleViolated(str(exc))
+    if isinstance(exc, checks.SubjectErased):
+        return RuleViolated("the person's personal data has been erased")
+    if isinstance(exc, AggregateNotFoundError):
+        return NotFound()
+    if isinstance(exc, IntegrityError):
+        # The only constraint a command can break is the (aggregate, version) key: someone
+        # else saved the same aggregate first, and the optimistic lock held.
+        return Conflict()
+    return None
+
+
+@contextmanager
+def domain_refusals() -> Iterator[None]:
+    """Domain refusals raised inside, as the error contract's errors."""
     try:
         yield
-    except invalid as refused:
-        field, message = refused.field, refused.message  # type: ignore[attr-defined]
-        raise InvalidInput(f"{field}: {message}", {field: [message]}) from None
-    except forbidden as refused:
-        raise Forbidden(str(refused)) from None
-    except rule as refused:
-        raise RuleViolated(str(refused)) from None
-    except IntegrityError:
-        # Someone else saved the same aggregate first: the optimistic lock held.
-        raise Conflict() from None
+    except Exception as exc:
+        mapped = as_haven_error(exc)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from None

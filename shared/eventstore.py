@@ -13,17 +13,26 @@ SQLite under HAVEN_DATA_DIR.
 from __future__ import annotations
 
 import atexit
+import copy
+import random
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from functools import cache, cached_property
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent, Tracking
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic, resolve_topic
@@ -32,10 +41,15 @@ from psycopg import sql
 from shared import chain
 from shared.audit import CommandContext, acting_as, current_context
 from shared.config import Settings, settings
+from shared.contracts import Publications
 from shared.crypto import KeyVault, PostgresKeyStore, SQLiteKeyStore
+from shared.errors import NotFound
 from shared.messaging import IntegrationEvent
 
 AUDIT_KEY = "_audit"
+MAX_ATTEMPTS = 25  # concurrent writers each lose at most once per winner: 25 is ample
+A = TypeVar("A")
+T = TypeVar("T")
 
 
 # -- personal data declarations ---------------------------------------------
@@ -73,6 +87,7 @@ class HavenMapper(Mapper[UUID]):
     service: str = ""
     vault: KeyVault | None = None
     unseal_on_read: bool = True
+    publishes: Publications | None = None  # checked before an event is stored
 
     def _seal(self, state: dict[str, Any], fields: dict[str, str], originator_id: Any) -> None:
         assert self.vault is not None
@@ -110,6 +125,10 @@ class HavenMapper(Mapper[UUID]):
                 self._seal(event_state["state"], fields, originator_id)
             else:
                 self._seal(event_state, fields, originator_id)
+        if self.publishes is not None:
+            # As the relay will see it (sealed): what consumers cannot accept is refused
+            # here, before anything is written, naming the field.
+            self.publishes.check(domain_event, event_state)
         event_state[AUDIT_KEY] = ctx.metadata(self.service)
         return StoredEvent(
             originator_id=originator_id,
@@ -334,6 +353,12 @@ class HavenApplication(Application[UUID]):
 
     name = ""  # each service sets its own; it names its schema and tables
     env: ClassVar[dict[str, str]] = {"COMPRESSOR_TOPIC": ""}  # noqa: RUF012
+    # The integration events it publishes, under their contracts (shared.contracts).
+    publishes: ClassVar[Publications | None] = None
+    views: Any = None  # its read models' queries, attached by shared.bootstrap
+    # The one place a service reads the time: domains take it as an argument, and a test
+    # replaces this to move time on.
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
 
     def __init__(self, cfg: Settings | None = None, env: dict[str, str] | None = None):
         self.settings = cfg or settings()
@@ -354,6 +379,7 @@ class HavenApplication(Application[UUID]):
         mapper = HavenMapper(transcoder=self.construct_transcoder())
         mapper.service = self.name
         mapper.vault = self.vault
+        mapper.publishes = self.publishes
         return mapper
 
     def save(self, *objs: Any, ctx: CommandContext | None = None,  # type: ignore[override]
@@ -373,13 +399,50 @@ class HavenApplication(Application[UUID]):
             self._notify(recordings)
         return recordings
 
+    # -- loading ---------------------------------------------------------------------
+    @cached_property
+    def sealed(self) -> Repository[UUID]:
+        """A second way in that leaves personal data sealed: for writes and for readers
+        without access, so that they never decrypt what they must not see."""
+        mapper = copy.copy(self.mapper)
+        assert isinstance(mapper, HavenMapper)
+        mapper.unseal_on_read = False
+        return Repository(EventStore(mapper, self.recorder))
+
+    def find(self, kind: type[A], aggregate_id: UUID | str, *, sealed: bool = False) -> A | None:
+        """The aggregate of that kind, or None (no such id, or an aggregate of another kind)."""
+        repository = self.sealed if sealed else self.repository
+        try:
+            found: Any = repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            return None
+        return found if isinstance(found, kind) else None
+
+    def load(self, kind: type[A], aggregate_id: UUID | str, *, sealed: bool = False) -> A:
+        found = self.find(kind, aggregate_id, sealed=sealed)
+        if found is None:
+            raise NotFound(f"no {kind.__name__} {aggregate_id}")
+        return found
+
+    def retrying(self, attempt: Callable[[], T], tracking: Tracking | None = None) -> T:
+        """Run `attempt` (load, decide, save) again on a concurrent change, a bounded
+        number of times, from fresh state: the losing transaction stored nothing."""
+        for n in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return attempt()
+            except IntegrityError:
+                if n == MAX_ATTEMPTS or (tracking is not None and self.has_handled(
+                        tracking.application_name, tracking.notification_id)):
+                    raise
+                time.sleep(random.uniform(0, 0.004 * n))  # noqa: S311 - jitter, not secrets
+        raise AssertionError("unreachable")
+
     def to_integration_event(self, domain_event: Any) -> IntegrationEvent | None:
         """The integration event this domain event publishes, or None if it stays inside.
 
-        Services override this in application.py using their versioned schemas.
         `domain_event` arrives with personal data still sealed (the relay never unseals).
         """
-        return None
+        return None if self.publishes is None else self.publishes.integration_event(domain_event)
 
     def has_handled(self, source: str, notification_id: int) -> bool:
         """Whether exactly this message was handled (not merely a later one)."""

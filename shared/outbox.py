@@ -358,15 +358,15 @@ def _json_default(value: Any) -> Any:
 
 def run_relay(service_name: str, poll_interval: float | None = None) -> None:
     """`haven relay SERVICE`: relay one service's outbox until SIGTERM or SIGINT."""
+    from shared import registry
     from shared.config import settings
     from shared.observability import metrics_port, readiness, serve_observability
-    from shared.registry import application_class
 
     logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = settings()
     cfg.require_production_secrets()
-    app = application_class(service_name)(cfg)
+    app = registry.application_class(service_name)(cfg)
     relay = Relay(app, cfg.amqp_uri)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

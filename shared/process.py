@@ -9,8 +9,10 @@ for 0.5 s). `wait_select` goes through the select module eventlet patches.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
+from typing import Any
 
 
 def prepare_service_process() -> None:
@@ -22,3 +24,19 @@ def prepare_service_process() -> None:
     import eventlet
 
     eventlet.monkey_patch()
+
+
+def stop_signal() -> Any:
+    """An event that SIGTERM or SIGINT sets: what a process waits on before it stops
+    gracefully (nameko lets running workers finish)."""
+    import eventlet.event
+
+    stopping = eventlet.event.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        if not stopping.ready():
+            stopping.send(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
+    return stopping

@@ -26,6 +26,8 @@ import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
@@ -35,11 +37,21 @@ from shared.eventstore import HavenApplication, HavenMapper
 from shared.metrics import PROJECTION_LAG
 from shared.readstore import POSITIONS, Cursor, ReadModelStore, open_read_models
 
-__all__ = ["Cursor", "Projection", "ProjectionRunner", "ReadModelStore", "ReadModels", "handles",
-           "open_read_models"]
+__all__ = ["Cursor", "Projection", "ProjectionRunner", "ReadModelSet", "ReadModelStore",
+           "ReadModels", "handles", "month_of", "open_read_models", "stream_id"]
 
 _log = logging.getLogger("haven.projections")
 MAX_ERROR_BACKOFF = 5.0
+
+
+def month_of(when: datetime) -> str:
+    """The UTC calendar month "YYYY-MM" that read models count by."""
+    return when.strftime("%Y-%m")
+
+
+def stream_id(event: Any) -> str:
+    """The id of the aggregate an event belongs to, as read models key their rows."""
+    return str(event.originator_id)
 
 
 def handles(aggregate: type, *event_names: str) -> Callable[[Callable[..., None]],
@@ -254,6 +266,19 @@ class ProjectionRunner:
     def close(self) -> None:
         self.stop()
         self.store.close()
+
+
+# -- a service's read models, as its manifest entry names them -------------------------
+@dataclass(frozen=True)
+class ReadModelSet:
+    """A service's read models: its projections, and the queries asked of them.
+
+    `views(store, settle)` makes the query object, where `settle()` applies what the log
+    holds so far (so a desk sees what it has just written).
+    """
+
+    projections: Callable[[], Sequence[Projection]]
+    views: Callable[[ReadModelStore, Callable[[], Any]], Any]
 
 
 # -- inside a nameko service ---------------------------------------------------------

@@ -41,6 +41,13 @@ class Cursor:
         if len(self._queued) >= self.MAX_QUEUED:
             self.flush()
 
+    def update(self, table: str, key: tuple[str, Any], **values: Any) -> None:
+        """`UPDATE table SET column = value, ... WHERE key column = key value`; the column
+        names are the caller's fixed words, only values are parameters."""
+        columns = ", ".join(f"{column} = %s" for column in values)
+        self.execute(f"UPDATE {{{table}}} SET {columns} WHERE {key[0]} = %s",
+                     (*values.values(), key[1]))
+
     def fetch(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.flush()
         self._raw.execute(self._store.render(template), self._store.params(params))
@@ -104,8 +111,26 @@ class ReadModelStore:
     def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def page(self, table: str, order_by: str, conditions: Sequence[tuple[str, Any]],
+             page: int, page_size: int) -> dict[str, Any]:
+        """One page of `table`'s rows matching every condition whose value is not None,
+        with the total: `conditions` pairs a clause with its one parameter. Clauses and
+        the order are the caller's fixed SQL; only values are parameters."""
+        chosen = [(clause, value) for clause, value in conditions if value is not None]
+        where = " AND ".join(["true", *(clause for clause, _ in chosen)])
+        params = [value for _, value in chosen]
+        total = self.query(f"SELECT count(*) AS n FROM {{{table}}} WHERE {where}", params)
+        rows = self.query(f"SELECT * FROM {{{table}}} WHERE {where} ORDER BY {order_by}"
+                          " LIMIT %s OFFSET %s", [*params, page_size, (page - 1) * page_size])
+        return {"items": rows, "total": total[0]["n"], "page": page, "page_size": page_size}
+
     def close(self) -> None:
         pass
+
+
+def equal(columns: Sequence[str], values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Conditions `column = value` for the given fixed column names."""
+    return [(f"{column} = %s", values.get(column)) for column in columns]
 
 
 class PostgresReadModels(ReadModelStore):

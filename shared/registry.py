@@ -1,22 +1,28 @@
-"""Where each service lives. `haven run NAME` and `haven relay NAME` look here."""
+"""Lookups by service name, over the manifest (services/manifest.py).
+
+Kept for the callers that name a service and want its classes; the manifest is where
+services are declared.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-SERVICES = ("intake", "casework")  # event-sourced services, each with its store and relay
-# Processes with no store of their own: the HTTP front, and the auditors' read-only reader.
-FRONTS = ("gateway", "audit")
+from shared.manifest import manifest
 
 
 def application_class(service: str) -> Any:
-    """The HavenApplication subclass of a service: `services.<name>.application.APPLICATION`."""
-    module = importlib.import_module(f"services.{service}.application")
-    return module.APPLICATION
+    return manifest()[service].application_class
 
 
 def service_class(service: str) -> Any:
-    """The nameko service class: `services.<name>.service.SERVICE`."""
-    module = importlib.import_module(f"services.{service}.service")
-    return module.SERVICE
+    return manifest()[service].service_class
+
+
+def __getattr__(name: str) -> Any:
+    # SERVICES: the event-sourced services with a relay; FRONTS: processes without one.
+    if name == "SERVICES":
+        return manifest().stores
+    if name == "FRONTS":
+        return tuple(n for n in manifest().names if n not in manifest().stores)
+    raise AttributeError(name)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 from typing import Any
 
 import eventlet
 from nameko.runners import ServiceRunner
 
 from shared.config import Settings, settings
-from shared.registry import FRONTS, service_class
+from shared.manifest import manifest
+from shared.process import stop_signal
 
 log = logging.getLogger("haven.runner")
 
@@ -34,22 +34,16 @@ def run_service(name: str) -> None:
     from shared.observability import quiet_client_errors
 
     quiet_client_errors()
+    entry = manifest()[name]
     cfg = settings()
-    cfg.require_production_secrets(keys=name not in FRONTS)  # fronts never unseal
+    cfg.require_production_secrets(keys=entry.unseals)
     runner = ServiceRunner(nameko_config(cfg))
-    runner.add_service(service_class(name))
+    runner.add_service(entry.service_class)
     stop_observability = _observability(cfg, name)
     runner.start()
     log.info("service %s started", name)
 
-    stopping = eventlet.event.Event()
-
-    def _stop(signum: int, frame: Any) -> None:
-        if not stopping.ready():
-            stopping.send(True)
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stopping = stop_signal()
     runner_thread = eventlet.spawn(runner.wait)
     stopping.wait()
     log.info("service %s stopping", name)
@@ -61,5 +55,5 @@ def run_service(name: str) -> None:
 def _observability(cfg: Settings, name: str) -> Any:
     from shared.observability import metrics_port, readiness, serve_observability
 
-    store = None if name in FRONTS else name
+    store = name if manifest()[name].application else None
     return serve_observability(metrics_port(), ready_check=readiness(cfg, store))

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore
 from marshmallow import RAISE, Schema, ValidationError
 from nameko.extensions import DependencyProvider
@@ -36,7 +34,7 @@ from psycopg import sql
 from shared.audit import CommandContext, acting_as
 from shared.auth import ROLES, Principal, TokenRefused, authenticate, bearer
 from shared.config import Settings, settings
-from shared.errors import Conflict, Forbidden, HavenError, InvalidInput, NotFound
+from shared.errors import Forbidden, HavenError, InvalidInput, as_haven_error
 from shared.eventstore import HavenApplication
 from shared.metrics import AUTH_REFUSALS
 from shared.observability import Metrics
@@ -68,12 +66,13 @@ _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 class ApplicationProvider(DependencyProvider):
     """One HavenApplication per container, injected as is; it also owns the refusal log."""
 
-    def __init__(self, app_cls: type[HavenApplication]) -> None:
+    def __init__(self, app_cls: type[HavenApplication] | None) -> None:
         self.app_cls = app_cls
         self.app: HavenApplication | None = None
 
     def setup(self) -> None:
         self.settings = settings()
+        assert self.app_cls is not None, "a provider without a class builds in its own setup"
         self.app = self.app_cls(self.settings)
         self.refusals = RefusalLog.of(self.app)
 
@@ -103,23 +102,27 @@ class ApplicationProvider(DependencyProvider):
 class EntrypointSpec:
     """Kept on the wrapped method, for tools that describe the API (e.g. the gateway)."""
 
-    roles: tuple[str, ...]
+    roles: tuple[str, ...] | None  # None: the service's policy table names them
     schema: type[Schema] | None
     command: str
+    output: type[Schema] | None = None
 
 
-def entrypoint(roles: tuple[str, ...], schema: type[Schema] | None = None,
-               command: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def entrypoint(roles: tuple[str, ...] | None = None, schema: type[Schema] | None = None,
+               command: str | None = None, output: type[Schema] | None = None,
+               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Authenticate, authorise, validate, then call `method(self, ctx, data)`.
 
-    Goes under nameko's `@rpc`; the wire signature becomes `method(payload=None)`.
+    Goes under nameko's `@rpc`; the wire signature becomes `method(payload=None)`. Without
+    `roles`, the service class's `policy` table names them, by the RPC's name.
     """
-    unknown = set(roles) - set(ROLES)
-    if not roles or unknown:
+    unknown = set(roles or ()) - set(ROLES)
+    if roles is not None and (not roles or unknown):
         raise ValueError(f"entrypoint needs known roles, got {sorted(roles)}")
 
     def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
-        spec = EntrypointSpec(tuple(roles), schema, command or method.__name__)
+        spec = EntrypointSpec(tuple(roles) if roles else None, schema,
+                              command or method.__name__, output)
 
         def handle(self: Any, payload: Any = None) -> Any:
             call = _current_call.get()
@@ -129,7 +132,8 @@ def entrypoint(roles: tuple[str, ...], schema: type[Schema] | None = None,
                 raise HavenError()
             correlation_id = _text(call.context_data, "correlation_id") or str(uuid.uuid4())
             try:
-                principal, role = _authorise(call, spec.roles)
+                allowed = spec.roles or type(self).policy.roles(call.method)
+                principal, role = _authorise(call, allowed)
                 reason, data = _validated(payload, spec.schema)
                 ctx = CommandContext(actor_id=principal.user_id, actor_role=role,
                                      command=spec.command, correlation_id=correlation_id,
@@ -215,14 +219,9 @@ def _validated(payload: Any, schema: type[Schema] | None) -> tuple[str | None, A
 # -- one error contract ------------------------------------------------------------
 def haven_error(exc: Exception, call: _Call, correlation_id: str) -> HavenError:
     """The HavenError a caller sees for whatever a command raised."""
-    if isinstance(exc, HavenError):
-        return exc
-    if isinstance(exc, AggregateNotFoundError):
-        return NotFound()
-    if isinstance(exc, IntegrityError):
-        # On the RPC path the only constraint a command can break is the
-        # (aggregate, version) key: another worker saved the same version first.
-        return Conflict()
+    mapped = as_haven_error(exc)
+    if mapped is not None:
+        return mapped
     # Type and place only: the message may quote personal data.
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:

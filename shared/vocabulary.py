@@ -9,11 +9,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-
-class Urgency(StrEnum):
-    EMERGENCY = "emergency"
-    URGENT = "urgent"
-    ROUTINE = "routine"
+Urgency = StrEnum("Urgency", "EMERGENCY URGENT ROUTINE")
 
 
 class Gender(StrEnum):
@@ -44,11 +40,21 @@ class Exploitation(StrEnum):
     OTHER = "Other"
 
 
+IdentityDocument = StrEnum("IdentityDocument", "PASSPORT NATIONAL_ID RESIDENCE_PERMIT VISA"
+                                               " DRIVING_LICENCE BIRTH_CERTIFICATE OTHER")
+
+
 # Shapes only, whole-string (\A...\Z: "$" would let a trailing newline through). The
 # full ISO lists change and are not worth a dependency; casework checks countries
 # against its continent table.
 LANGUAGE_CODE = re.compile(r"\A[a-z]{2}\Z")  # ISO 639-1
 COUNTRY_CODE = re.compile(r"\A[A-Z]{2}\Z")  # ISO 3166-1 alpha-2
+# A staff member's user id (as tokens carry it) or a partner's code: no spaces, no control
+# characters -- they are kept in clear, in read models too.
+STAFF_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}\Z")
+# A recipient is a code ("police", "embassy-ua", an organisation id), never a name in free text.
+RECIPIENT_CODE = re.compile(r"\A[a-z0-9][a-z0-9_.:-]{0,63}\Z")
+MAX_LANGUAGES = 20  # languages a person speaks: enough for anyone, bounded on every side
 
 
 def values(vocabulary: type[StrEnum]) -> list[str]:

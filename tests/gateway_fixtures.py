@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from shared.auth import issue_token
+from shared.testing.plugin import eventually  # noqa: F401 - its old home; importers use it
 
 
 def start_platform(port: int) -> Any:
@@ -17,14 +17,25 @@ def start_platform(port: int) -> Any:
     from nameko.runners import ServiceRunner
 
     from shared.config import settings
-    from shared.registry import FRONTS, SERVICES, service_class
+    from shared.manifest import manifest
     from shared.runner import nameko_config
 
     runner = ServiceRunner(nameko_config(settings(), WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"))
-    for name in (*SERVICES, *FRONTS):
-        runner.add_service(service_class(name))
+    for entry in manifest():
+        runner.add_service(entry.service_class)
     runner.start()
     return runner
+
+
+def serve_platform() -> Iterator[Api]:
+    """The whole platform on a free port, for a module of HTTP tests:
+    `api = pytest.fixture(scope="module")(serve_platform)`."""
+    port = free_port()
+    runner = start_platform(port)
+    try:
+        yield Api(f"http://127.0.0.1:{port}")
+    finally:
+        runner.stop()
 
 
 def free_port() -> int:
@@ -52,13 +63,3 @@ class Api:
             headers["Authorization"] = f"Bearer {token}"
         return self.session.request(method, self.base + path, headers=headers, timeout=15,
                                     **kwargs)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Wait for an eventually consistent read model; fail with the last answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from services.gateway.routes import route_table
 from shared.config import settings
 from shared.eventstore import HavenApplication
 from shared.registry import application_class
-from tests.gateway_fixtures import Api, eventually, free_port, start_platform
+from tests.gateway_fixtures import eventually, serve_platform
 
 CONTACT = {"channel": "phone", "direction": "inbound", "caller_type": "potential_victim",
            "topic": "victim_support", "urgency": "urgent", "language": "uk",
@@ -16,12 +18,7 @@ CONTACT = {"channel": "phone", "direction": "inbound", "caller_type": "potential
            "callback_contact": "+48 600 100 200"}
 
 
-@pytest.fixture(scope="module")
-def api():
-    port = free_port()
-    runner = start_platform(port)
-    yield Api(f"http://127.0.0.1:{port}")
-    runner.stop()
+api = pytest.fixture(scope="module")(serve_platform)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +36,7 @@ def test_health_and_openapi_are_served(api):
     assert api.call("GET", "/health", roles=()).json() == {"status": "ok"}
     spec = api.call("GET", "/api/v1/openapi.json", roles=()).json()
     assert spec["openapi"].startswith("3.")
-    assert "/api/v1/contacts/{id}/referral" in spec["paths"]
+    assert "/api/v1/contacts/{contact_id}/referral" in spec["paths"]
     assert "Haven API" in api.call("GET", "/api/v1/docs", roles=()).text
 
 
@@ -102,25 +99,26 @@ BAD_QUERIES = {
 }
 
 
-def _path(route, ident):
-    return "/api/v1" + route.path.replace("<id>", ident)
+def _path(endpoint, ident):
+    return "/api/v1" + re.sub(r"<\w+>", ident, endpoint.route.path)
 
 
-@pytest.mark.parametrize("route", [r for r in route_table() if r.service == "intake"],
-                         ids=lambda r: r.rpc)
-def test_every_endpoint_refuses_invalid_input_naming_the_field(api, intake_store, route):
+@pytest.mark.parametrize("endpoint", [r for r in route_table() if r.service == "intake"],
+                         ids=lambda r: r.route.rpc)
+def test_every_endpoint_refuses_invalid_input_naming_the_field(api, intake_store, endpoint):
+    route = endpoint.route
     contact_id = api.call("POST", "/api/v1/contacts", json=CONTACT).json()["id"]
     before = stored_count(intake_store)
     roles = ("supervisor",)
     if route.method == "POST":
         body, field = BAD_BODIES[route.rpc]
-        response = api.call("POST", _path(route, contact_id), roles=roles, json=body)
+        response = api.call("POST", _path(endpoint, contact_id), roles=roles, json=body)
     elif route.rpc == "get_contact":
-        response = api.call("GET", _path(route, "not-a-uuid"), roles=roles)
+        response = api.call("GET", _path(endpoint, "not-a-uuid"), roles=roles)
         field = "contact_id"
     else:
         query, field = BAD_QUERIES[route.rpc]
-        response = api.call("GET", _path(route, contact_id), roles=roles, params=query)
+        response = api.call("GET", _path(endpoint, contact_id), roles=roles, params=query)
     assert response.status_code == 400, response.text
     problem = response.json()
     assert problem["code"] == "INVALID_INPUT"
@@ -144,13 +142,16 @@ def stores():
         app.close()
 
 
-@pytest.mark.parametrize("route", route_table(), ids=lambda r: f"{r.method} {r.path}")
-def test_every_endpoint_refuses_an_unknown_field_naming_it(api, stores, route):
+@pytest.mark.parametrize("endpoint", route_table(),
+                         ids=lambda r: f"{r.route.method} {r.route.path}")
+def test_every_endpoint_refuses_an_unknown_field_naming_it(api, stores, endpoint):
     """The generic half of 'invalid input everywhere': any endpoint, any service."""
+    route = endpoint.route
     before = [stored_count(app) for app in stores]
     ident = "00000000-0000-4000-8000-000000000001"
-    path = "/api/v1" + route.path.replace("<id>", ident).replace("<ref>", "KC-2026-0001")
-    roles = ("supervisor", "auditor") if route.service == "audit" else ("supervisor",)
+    path = "/api/v1" + route.path.replace("<reference>", "KC-2026-0001")
+    path = re.sub(r"<\w+>", ident, path)
+    roles = ("supervisor", "auditor") if endpoint.service == "audit" else ("supervisor",)
     token = api.token(*roles)
     if route.method == "GET":
         response = api.call("GET", path, token=token, params={"smuggled": "1"})
@@ -161,15 +162,16 @@ def test_every_endpoint_refuses_an_unknown_field_naming_it(api, stores, route):
     assert [stored_count(app) for app in stores] == before
 
 
-@pytest.mark.parametrize("route", [r for r in route_table() if "<id>" in r.path],
-                         ids=lambda r: f"{r.method} {r.path}")
-def test_every_endpoint_refuses_a_malformed_id_naming_it(api, stores, route):
+@pytest.mark.parametrize("endpoint", [r for r in route_table() if "_id>" in r.route.path],
+                         ids=lambda r: f"{r.route.method} {r.route.path}")
+def test_every_endpoint_refuses_a_malformed_id_naming_it(api, stores, endpoint):
+    route = endpoint.route
     before = [stored_count(app) for app in stores]
-    path = "/api/v1" + route.path.replace("<id>", "not-a-uuid")
+    path = "/api/v1" + re.sub(r"<\w+>", "not-a-uuid", route.path)
     kwargs = {} if route.method == "GET" else {"json": {}}
     response = api.call(route.method, path, roles=("supervisor",), **kwargs)
     assert response.status_code == 400, response.text
-    assert route.path_fields["id"] in response.json()["errors"]
+    assert route.path_fields[0] in response.json()["errors"]
     assert [stored_count(app) for app in stores] == before
 
 

@@ -8,26 +8,21 @@ from hypothesis import HealthCheck, settings
 
 from services.gateway.openapi import spec_dict
 from shared.auth import issue_token
-from tests.gateway_fixtures import free_port, start_platform
+from tests.gateway_fixtures import serve_platform
 
 schema = schemathesis.openapi.from_dict(spec_dict())
 
 
-@pytest.fixture(scope="module")
-def base_url():
-    port = free_port()
-    runner = start_platform(port)
-    yield f"http://127.0.0.1:{port}"
-    runner.stop()
+api = pytest.fixture(scope="module")(serve_platform)
 
 
 @schema.parametrize()
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
-def test_no_input_makes_the_gateway_fail(case, base_url):
+def test_no_input_makes_the_gateway_fail(case, api):
     token = issue_token("fuzzer", ["supervisor"])
-    response = case.call(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
+    response = case.call(base_url=api.base, headers={"Authorization": f"Bearer {token}"},
                          timeout=15)
     assert response.status_code < 500, (case.method, case.path, response.text)
     if response.status_code >= 400:

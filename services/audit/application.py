@@ -5,4 +5,4 @@ from __future__ import annotations
 
 from shared.audit_trail.reveals import RevealLog
 
-APPLICATION = RevealLog
+__all__ = ["RevealLog"]

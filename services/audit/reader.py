@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 
+from shared.audit import CommandContext
 from shared.audit_trail.access import access_of
 from shared.audit_trail.history import history_of
 from shared.audit_trail.links import CaseFile, collect_case
@@ -38,16 +39,17 @@ class AuditReader:
         with _case_lookup():
             return collect_case(reference, self.cfg, self.catalogue)
 
-    def history(self, reference: str) -> dict[str, Any]:
+    def case_history(self, ctx: CommandContext, reference: str) -> dict[str, Any]:
         return history_of(self._case(reference)).to_dict()
 
-    def replay(self, reference: str, as_of: datetime) -> dict[str, Any]:
+    def replay_case(self, ctx: CommandContext, reference: str,
+                    as_of: datetime) -> dict[str, Any]:
         return replay_of(self._case(reference), as_of, self.catalogue).to_dict()
 
-    def access(self, reference: str) -> dict[str, Any]:
+    def case_access(self, ctx: CommandContext, reference: str) -> dict[str, Any]:
         return access_of(self._case(reference)).to_dict()
 
-    def verify(self, service: str | None = None) -> dict[str, Any]:
+    def verify_stores(self, ctx: CommandContext, service: str | None = None) -> dict[str, Any]:
         catalogue = self.catalogue
         if service is not None:
             if service not in catalogue.services:

@@ -24,63 +24,55 @@ class VerifyInputSchema(Schema):
 
 
 # -- answers ------------------------------------------------------------------------------
-class HistoryLineSchema(Schema):
+class _StoredEventSchema(Schema):
+    """Any stored event as an auditor sees it: when, where, what, who (its audit stamp)."""
+
     at = fields.String(required=True)
     service = fields.String(required=True)
     event = fields.String(required=True)
-    aggregate = fields.String()
-    stream = fields.String()
-    version = fields.Integer()
-    notification_id = fields.Integer()
-    actor_id = fields.String(allow_none=True)
-    actor_role = fields.String(allow_none=True)
-    command = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    actor_id, actor_role = fields.String(allow_none=True), fields.String(allow_none=True)
     correlation_id = fields.String(allow_none=True)
+
+
+class HistoryLineSchema(_StoredEventSchema):
+    aggregate, stream = fields.String(), fields.String()
+    version, notification_id = fields.Integer(), fields.Integer()
+    command, reason = fields.String(allow_none=True), fields.String(allow_none=True)
     causation_id = fields.String(allow_none=True)
     link = fields.String(metadata={"description": "Why the event belongs to the case"})
     data = fields.Dict(metadata={"description": "The event's fields; personal data masked"})
 
 
-class CaseHistorySchema(Schema):
+class AccessEntrySchema(_StoredEventSchema):
+    purpose = fields.String(allow_none=True)
+    what = fields.Raw(allow_none=True)
+
+
+class _CaseViewSchema(Schema):
     case_id = fields.String(required=True)
     reference = fields.String(allow_none=True)
+
+
+class CaseHistorySchema(_CaseViewSchema):
     revealed = fields.Boolean()
     events = fields.List(fields.Nested(HistoryLineSchema))
 
 
 class AggregateStateSchema(Schema):
-    service = fields.String(required=True)
-    type = fields.String(required=True)
-    id = fields.String(required=True)
+    service, type, id = (fields.String(required=True), fields.String(required=True),
+                         fields.String(required=True))
     version = fields.Integer(required=True)
-    created_on = fields.String()
-    modified_on = fields.String()
+    created_on, modified_on = fields.String(), fields.String()
     state = fields.Dict(metadata={"description": "Attributes; personal data masked"})
 
 
-class CaseReplaySchema(Schema):
-    case_id = fields.String(required=True)
-    reference = fields.String(allow_none=True)
+class CaseReplaySchema(_CaseViewSchema):
     as_of = fields.String(required=True)
     revealed = fields.Boolean()
     aggregates = fields.List(fields.Nested(AggregateStateSchema))
 
 
-class AccessEntrySchema(Schema):
-    at = fields.String(required=True)
-    service = fields.String(required=True)
-    event = fields.String(required=True)
-    actor_id = fields.String(allow_none=True)
-    actor_role = fields.String(allow_none=True)
-    purpose = fields.String(allow_none=True)
-    what = fields.Raw(allow_none=True)
-    correlation_id = fields.String(allow_none=True)
-
-
-class CaseAccessSchema(Schema):
-    case_id = fields.String(required=True)
-    reference = fields.String(allow_none=True)
+class CaseAccessSchema(_CaseViewSchema):
     entries = fields.List(fields.Nested(AccessEntrySchema))
 
 

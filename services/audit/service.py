@@ -1,6 +1,6 @@
-"""audit over nameko RPC: auditors (and supervisors) read case histories, past states,
-access to personal data and the stores' integrity. Nothing here writes, and personal data
-is always masked: a reveal is a recorded, supervisor-only act of the `haven audit` CLI.
+"""audit over nameko: auditors (and supervisors) read case histories, past states, access
+to personal data and the stores' integrity. Nothing here writes, and personal data is
+always masked: a reveal is a recorded, supervisor-only act of the `haven audit` CLI.
 
 Each store is read directly and read-only (shared.audit_trail); the process needs SELECT
 on every service's schema, and its own `audit` schema for the shell's refusal log.
@@ -8,45 +8,18 @@ on every service's schema, and its own `audit` schema for the shell's refusal lo
 
 from __future__ import annotations
 
-from typing import Any
-
-from nameko.rpc import rpc
-
 from services.audit import schemas as s
+from services.audit.policy import POLICY
 from services.audit.reader import AuditReader, AuditTrail
-from shared.audit import CommandContext
-from shared.audit_trail.reveals import RevealLog
-from shared.shell import ApplicationProvider, Metrics, entrypoint
-
-Data = dict[str, Any]
-AUDIT = ("auditor", "supervisor")
+from shared.service import HavenService, expose
 
 
-class AuditService:
+class AuditService(HavenService):
     name = "audit"
-    app: RevealLog = ApplicationProvider(RevealLog)  # type: ignore[assignment]
-    trail: AuditReader = AuditTrail()  # type: ignore[assignment]
-    metrics = Metrics()
+    policy = POLICY
+    trail = AuditTrail()
 
-    @rpc
-    @entrypoint(roles=AUDIT, schema=s.CaseRefSchema)
-    def case_history(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseHistorySchema().dump(self.trail.history(data["reference"]))
-
-    @rpc
-    @entrypoint(roles=AUDIT, schema=s.ReplayInputSchema)
-    def replay_case(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseReplaySchema().dump(self.trail.replay(data["reference"], data["as_of"]))
-
-    @rpc
-    @entrypoint(roles=AUDIT, schema=s.CaseRefSchema)
-    def case_access(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseAccessSchema().dump(self.trail.access(data["reference"]))
-
-    @rpc
-    @entrypoint(roles=AUDIT, schema=s.VerifyInputSchema)
-    def verify_stores(self, ctx: CommandContext, data: Data) -> Data:
-        return s.VerifyResultSchema().dump(self.trail.verify(data["service"]))
-
-
-SERVICE = AuditService
+    case_history = expose(AuditReader.case_history, s.CaseRefSchema, s.CaseHistorySchema, on="trail")
+    replay_case = expose(AuditReader.replay_case, s.ReplayInputSchema, s.CaseReplaySchema, on="trail")
+    case_access = expose(AuditReader.case_access, s.CaseRefSchema, s.CaseAccessSchema, on="trail")
+    verify_stores = expose(AuditReader.verify_stores, s.VerifyInputSchema, s.VerifyResultSchema, on="trail")

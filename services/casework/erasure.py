@@ -11,80 +11,79 @@ is released too. Case facts, codes and countries stay: they are the statistics.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from services.casework.domain import Case, Client, ClientIndex
 from services.casework.domain.access import may_read_personal_data
 from services.casework.domain.ids import client_index_id
-from services.casework.refusals import domain_rules
+from services.casework.store import CaseworkStore
 from shared.audit import CommandContext
-from shared.errors import Forbidden
-
-if TYPE_CHECKING:
-    from services.casework.application import Casework
+from shared.errors import Forbidden, domain_refusals
 
 Fields = dict[str, Any]
 
 
-def request_erasure(app: Casework, ctx: CommandContext, client_id: UUID,
-                    erasure_reason: str) -> Fields:
-    with domain_rules():
-        client = app.load(Client, client_id, sealed=True)
-        if not may_read_personal_data(ctx.actor_role, ctx.actor_id, app.caseworkers_of(client)):
-            raise Forbidden("only a caseworker of the client's cases or a supervisor may"
-                            " request an erasure")
-        client.request_erasure(requested_by=ctx.actor_id, erasure_reason=erasure_reason,
-                               requested_at=app.clock())
-        app.save(client, ctx=ctx)
-    return {"client_id": str(client.id), "status": "requested"}
+class Erasure(CaseworkStore):
+    def request_erasure(self, ctx: CommandContext, client_id: UUID,
+                        erasure_reason: str) -> Fields:
+        with domain_refusals():
+            client = self.load(Client, client_id, sealed=True)
+            if not may_read_personal_data(ctx.actor_role, ctx.actor_id,
+                                          self.caseworkers_of(client)):
+                raise Forbidden("only a caseworker of the client's cases or a supervisor may"
+                                " request an erasure")
+            client.request_erasure(requested_by=ctx.actor_id, erasure_reason=erasure_reason,
+                                   requested_at=self.clock())
+            self.save(client, ctx=ctx)
+        return {"client_id": str(client.id), "status": "requested"}
 
 
-def reject_erasure(app: Casework, ctx: CommandContext, client_id: UUID) -> Fields:
-    with domain_rules():
-        client = app.load(Client, client_id, sealed=True)
-        client.reject_erasure(rejected_by=ctx.actor_id, rejected_at=app.clock())
-        app.save(client, ctx=ctx)
-    return {"client_id": str(client.id), "status": "rejected"}
+    def reject_erasure(self, ctx: CommandContext, client_id: UUID) -> Fields:
+        with domain_refusals():
+            client = self.load(Client, client_id, sealed=True)
+            client.reject_erasure(rejected_by=ctx.actor_id, rejected_at=self.clock())
+            self.save(client, ctx=ctx)
+        return {"client_id": str(client.id), "status": "rejected"}
 
 
-def approve_erasure(app: Casework, ctx: CommandContext, client_id: UUID) -> Fields:
-    now = app.clock()
-    with domain_rules():
-        client = app.load(Client, client_id)  # unsealed: its blind index finds its entry
-        client.approve_erasure(approved_by=ctx.actor_id, approver_role=ctx.actor_role,
-                               approved_at=now)
-        index = _index_of(app, client)
-        seal = index.seal_id if index is not None else None
-        if index is not None:
-            index.release(str(client.id))
-        app.save(*[a for a in (client, index) if a is not None], ctx=ctx)
+    def approve_erasure(self, ctx: CommandContext, client_id: UUID) -> Fields:
+        now = self.clock()
+        with domain_refusals():
+            client = self.load(Client, client_id)  # unsealed: its blind index finds its entry
+            client.approve_erasure(approved_by=ctx.actor_id, approver_role=ctx.actor_role,
+                                   approved_at=now)
+            index = self._index_of(client)
+            seal = index.seal_id if index is not None else None
+            if index is not None:
+                index.release(str(client.id))
+            self.save(*[a for a in (client, index) if a is not None], ctx=ctx)
 
-        cases = [app.load(Case, case_id, sealed=True) for case_id in client.case_ids]
-        subject_ids = sorted({client.subject_id, *(c.candidate_subject_id for c in cases
-                                                   if c.candidate_subject_id)})
-        case_ids = [str(c.id) for c in cases]
-        contact_ids = [c.contact_id for c in cases if c.contact_id]
-        for key in (*subject_ids, *case_ids, *([seal] if seal else [])):
-            app.vault.shred(key)
+            cases = [self.load(Case, case_id, sealed=True) for case_id in client.case_ids]
+            subject_ids = sorted({client.subject_id, *(c.candidate_subject_id for c in cases
+                                                       if c.candidate_subject_id)})
+            case_ids = [str(c.id) for c in cases]
+            contact_ids = [c.contact_id for c in cases if c.contact_id]
+            for key in (*subject_ids, *case_ids, *([seal] if seal else [])):
+                self.vault.shred(key)
 
-        def record() -> None:
-            erased = app.load(Client, client_id, sealed=True)
-            erased.record_erased(subject_ids=subject_ids, case_ids=case_ids,
-                                 contact_ids=contact_ids, erased_at=now)
-            changed = [app.load(Case, case_id, sealed=True) for case_id in case_ids]
-            for case in changed:
-                case.record_erased(now)
-            app.save(erased, *changed, ctx=ctx)
+            def record() -> None:
+                erased = self.load(Client, client_id, sealed=True)
+                erased.record_erased(subject_ids=subject_ids, case_ids=case_ids,
+                                     contact_ids=contact_ids, erased_at=now)
+                changed = [self.load(Case, case_id, sealed=True) for case_id in case_ids]
+                for case in changed:
+                    case.record_erased(now)
+                self.save(erased, *changed, ctx=ctx)
 
-        app.retrying(record)
-    return {"client_id": str(client_id), "status": "erased", "subject_ids": subject_ids,
-            "case_ids": case_ids}
+            self.retrying(record)
+        return {"client_id": str(client_id), "status": "erased", "subject_ids": subject_ids,
+                "case_ids": case_ids}
 
 
-def _index_of(app: Casework, client: Client) -> ClientIndex | None:
-    """The client's entry in the blind index, if it still leads to them."""
-    if not isinstance(client.blind_index, str):
-        return None
-    entry = app.find(ClientIndex, client_index_id(client.blind_index))
-    return entry if entry is not None and entry.holder == str(client.id) else None
+    def _index_of(self, client: Client) -> ClientIndex | None:
+        """The client's entry in the blind index, if it still leads to them."""
+        if not isinstance(client.blind_index, str):
+            return None
+        entry = self.find(ClientIndex, client_index_id(client.blind_index))
+        return entry if entry is not None and entry.holder == str(client.id) else None

@@ -11,19 +11,28 @@ referred twice at once gets one client, not two.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
 from services.casework.domain import Case, CaseNumbering, Client, ClientIndex
-from services.casework.domain.ids import client_index_id, numbering_id
+from services.casework.domain.access import check_may_assign
+from services.casework.domain.ids import client_index_id, numbering_id, referral_case_id
+from services.casework.store import CaseworkStore
+from services.casework.vocabulary import Source
 from shared.audit import CommandContext
+from shared.consumers import policy_context
+from shared.errors import domain_refusals
+from shared.messaging import Envelope
+from shared.person import PERSON_FIELDS, birth_year_of, blind_index_of
 
-if TYPE_CHECKING:
-    from services.casework.application import Casework
+log = logging.getLogger(__name__)
+Fields = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,49 +68,106 @@ class Opened:
     version: int
 
 
-def open_case(app: Casework, opening: Opening, ctx: CommandContext,
+class CaseOpenings(CaseworkStore):
+    def open_case(self, ctx: CommandContext, *, client_id: UUID | None = None,
+                  client: Fields | None = None, caseworker_id: str | None = None,
+                  opened_at: datetime | None = None, **facts: Any) -> Opened:
+        """Open a case directly, for a known client or a person described here."""
+        if caseworker_id is None and ctx.actor_role == "caseworker":
+            caseworker_id = ctx.actor_id  # who opens it works on it, unless told otherwise
+        at = opened_at or self.clock()
+        with domain_refusals():
+            if caseworker_id is not None:
+                check_may_assign(ctx.actor_role, ctx.actor_id, None, caseworker_id)
+            opening = Opening(case_id=uuid.uuid4(), source=Source.DIRECT, opened_at=at,
+                              facts=facts, caseworker_id=caseworker_id,
+                              client_id=None if client_id is None else str(client_id),
+                              person=None if client is None else self._new_person(client, at))
+            return self.retrying(lambda: self._open(opening, ctx))
+
+    def _new_person(self, client: Fields, at: datetime) -> NewPerson:
+        details = {k: v.isoformat() if isinstance(v, date) else v
+                   for k, v in client.items() if k in PERSON_FIELDS and v not in (None, "", [])}
+        birth_year = birth_year_of(details.get("birth_date"), client.get("birth_year"),
+                                   at.date())
+        return NewPerson(subject_id=str(uuid.uuid4()), details=details,
+                         profile={"gender": client.get("gender") or "Unknown",
+                                  "birth_year": birth_year,
+                                  "citizenship": client.get("citizenship"),
+                                  "languages": list(client.get("languages") or [])},
+                         blind_index=blind_index_of(self.settings.blind_index_key, details,
+                                                    birth_year))
+
+    def open_case_from_referral(self, data: Fields, envelope: Envelope,
+                                tracking: Tracking) -> None:
+        """Policy for intake's ReferredToCasework: one case per referred contact."""
+        contact_id, subject_id = str(data["contact_id"]), str(data["person_subject_id"])
+        case_id = referral_case_id(contact_id)
+        if self.find(Case, case_id, sealed=True) is not None:
+            return  # opened by an earlier delivery of the same referral
+        person = self.vault.unseal(data["person"])
+        if not isinstance(person, dict):
+            # Erased before we got to it: the person asked to be forgotten, so we do.
+            log.warning("referral %s:%s names an erased person; no case opened",
+                        envelope.source, envelope.notification_id)
+            return
+        opening = Opening(
+            case_id=case_id, source=Source.REFERRAL, opened_at=data["referred_at"],
+            contact_id=contact_id,
+            facts={"origin_country": data["citizenship"], "urgency": data["urgency"],
+                   "exploitation_types": data["exploitation_types"]},
+            person=NewPerson(subject_id=subject_id,
+                             details={k: v for k, v in person.items() if k in PERSON_FIELDS},
+                             profile={k: data[k] for k in ("gender", "birth_year",
+                                                           "citizenship", "languages")},
+                             blind_index=data["blind_index"]),
+            sealed_person=data["person"],
+            screening={"assessment": data["assessment"], "indicators": data["indicators"]})
+        ctx = policy_context(envelope, self.name, "open_case_from_referral")
+        self.retrying(lambda: self._open(opening, ctx, tracking), tracking)
+
+    def _open(self, opening: Opening, ctx: CommandContext,
               tracking: Tracking | None = None) -> Opened:
-    """One attempt: the caller retries it on a concurrent change (IntegrityError)."""
-    numbering = app.find(CaseNumbering, numbering_id(opening.opened_at.year)) \
-        or CaseNumbering.start(opening.opened_at.year)
-    client, index, duplicate = _client_for(app, opening)
-    reference = numbering.issue(str(opening.case_id))
-    client.link_case(str(opening.case_id))
-    case = Case.open(case_id=opening.case_id, reference=reference, client_id=str(client.id),
-                     source=opening.source, opened_at=opening.opened_at, facts=opening.facts,
-                     caseworker_id=opening.caseworker_id, contact_id=opening.contact_id,
-                     possible_duplicate=duplicate, candidate=_candidate(opening, duplicate),
-                     screening=opening.screening)
-    app.save(*[a for a in (numbering, index, client, case) if a is not None], ctx=ctx,
-             tracking=tracking)
-    return Opened(str(case.id), reference, str(client.id), duplicate, case.version)
+        """One attempt: the caller retries it on a concurrent change (IntegrityError)."""
+        year = opening.opened_at.year
+        numbering = self.find(CaseNumbering, numbering_id(year)) or CaseNumbering.start(year)
+        client, index, duplicate = self._client_for(opening)
+        reference = numbering.issue(str(opening.case_id))
+        client.link_case(str(opening.case_id))
+        case = Case.open(case_id=opening.case_id, reference=reference, client_id=str(client.id),
+                         source=opening.source, opened_at=opening.opened_at,
+                         facts=opening.facts, caseworker_id=opening.caseworker_id,
+                         contact_id=opening.contact_id, possible_duplicate=duplicate,
+                         candidate=_candidate(opening, duplicate), screening=opening.screening)
+        self.save(*[a for a in (numbering, index, client, case) if a is not None], ctx=ctx,
+                  tracking=tracking)
+        return Opened(str(case.id), reference, str(client.id), duplicate, case.version)
 
-
-def _client_for(app: Casework, opening: Opening) -> tuple[Client, ClientIndex | None, bool]:
-    """(client, index entry to save, possible duplicate)."""
-    if opening.client_id is not None:
-        return app.load(Client, opening.client_id, sealed=True), None, False
-    person = opening.person
-    assert person is not None
-    index = app.find(ClientIndex, client_index_id(person.blind_index))
-    holder = index.holder if index is not None else None
-    if holder is not None:
-        # Linked, not merged: the case is flagged and a person decides.
-        return app.load(Client, holder, sealed=True), None, True
-    client = Client.register(client_id=uuid.uuid4(), subject_id=person.subject_id,
-                             person=person.details, blind_index=person.blind_index,
-                             gender=person.profile["gender"],
-                             birth_year=person.profile["birth_year"],
-                             citizenship=person.profile["citizenship"],
-                             languages_spoken=person.profile["languages"],
-                             registered_at=opening.opened_at)
-    seal_id = str(uuid.uuid4())
-    if index is None:
-        index = ClientIndex.claim(blind_index=person.blind_index, client_id=str(client.id),
-                                  seal_id=seal_id)
-    else:
-        index.reclaim(client_id=str(client.id), seal_id=seal_id)
-    return client, index, False
+    def _client_for(self, opening: Opening) -> tuple[Client, ClientIndex | None, bool]:
+        """(client, index entry to save, possible duplicate)."""
+        if opening.client_id is not None:
+            return self.load(Client, opening.client_id, sealed=True), None, False
+        person = opening.person
+        assert person is not None
+        index = self.find(ClientIndex, client_index_id(person.blind_index))
+        holder = index.holder if index is not None else None
+        if holder is not None:
+            # Linked, not merged: the case is flagged and a person decides.
+            return self.load(Client, holder, sealed=True), None, True
+        client = Client.register(client_id=uuid.uuid4(), subject_id=person.subject_id,
+                                 person=person.details, blind_index=person.blind_index,
+                                 gender=person.profile["gender"],
+                                 birth_year=person.profile["birth_year"],
+                                 citizenship=person.profile["citizenship"],
+                                 languages_spoken=person.profile["languages"],
+                                 registered_at=opening.opened_at)
+        seal_id = str(uuid.uuid4())
+        if index is None:
+            index = ClientIndex.claim(blind_index=person.blind_index, client_id=str(client.id),
+                                      seal_id=seal_id)
+        else:
+            index.reclaim(client_id=str(client.id), seal_id=seal_id)
+        return client, index, False
 
 
 def _candidate(opening: Opening, duplicate: bool) -> dict[str, Any]:

@@ -8,20 +8,12 @@ that (the helpline contact) is dropped. Months are UTC calendar months.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from services.casework.countries import continent_of
 from services.casework.domain import Case, Client
-from shared.projections import Cursor, Projection, handles
-
-
-def _month(when: datetime) -> str:
-    return when.strftime("%Y-%m")
-
-
-def _id(event: Any) -> str:
-    return str(event.originator_id)
+from services.casework.queries import CaseworkViews
+from shared.countries import continent_of
+from shared.projections import Cursor, Projection, ReadModelSet, handles, month_of, stream_id
 
 
 class CaseList(Projection):
@@ -58,20 +50,20 @@ class CaseList(Projection):
             " exploitation_types, methods_of_control, recruitment, relationship_to_trafficker,"
             " urgency, opened_at, month, possible_duplicate, erased) VALUES (%s, %s, %s, %s,"
             " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false)",
-            (_id(e), e.reference, e.client_id, e.contact_id, e.source,
+            (stream_id(e), e.reference, e.client_id, e.contact_id, e.source,
              "Active" if e.caseworker_id else "Open", e.caseworker_id, e.origin_country,
              continent_of(e.origin_country), e.exploitation_country,
              " ".join(e.exploitation_types), " ".join(e.methods_of_control), e.recruitment,
-             e.relationship_to_trafficker, e.urgency, e.opened_at, _month(e.opened_at),
+             e.relationship_to_trafficker, e.urgency, e.opened_at, month_of(e.opened_at),
              e.possible_duplicate))
         self._types(e, cur)
         cur.execute("INSERT INTO {case_periods} (case_id, opened_at) VALUES (%s, %s)",
-                    (_id(e), e.opened_at))
+                    (stream_id(e), e.opened_at))
 
     def _types(self, e: Any, cur: Cursor) -> None:
-        cur.execute("DELETE FROM {case_exploitation} WHERE case_id = %s", (_id(e),))
+        cur.execute("DELETE FROM {case_exploitation} WHERE case_id = %s", (stream_id(e),))
         for kind in e.exploitation_types:
-            cur.execute("INSERT INTO {case_exploitation} VALUES (%s, %s)", (_id(e), kind))
+            cur.execute("INSERT INTO {case_exploitation} VALUES (%s, %s)", (stream_id(e), kind))
 
     @handles(Case, "CaseFactsUpdated")
     def facts(self, e: Any, cur: Cursor) -> None:
@@ -81,52 +73,49 @@ class CaseList(Projection):
             " relationship_to_trafficker = %s, urgency = %s WHERE case_id = %s",
             (e.origin_country, continent_of(e.origin_country), e.exploitation_country,
              " ".join(e.exploitation_types), " ".join(e.methods_of_control), e.recruitment,
-             e.relationship_to_trafficker, e.urgency, _id(e)))
+             e.relationship_to_trafficker, e.urgency, stream_id(e)))
         self._types(e, cur)
 
     @handles(Case, "CaseworkerAssigned")
     def assigned(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET caseworker_id = %s, status = %s WHERE case_id = %s",
-                    (e.caseworker_id, e.status, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), caseworker_id=e.caseworker_id,
+                   status=e.status)
 
     @handles(Case, "CasePhaseChanged")
     def phase(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET status = %s WHERE case_id = %s", (e.phase, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), status=e.phase)
 
     @handles(Case, "IdentificationStatusChanged")
     def identified(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET identification_status = %s WHERE case_id = %s",
-                    (e.status, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), identification_status=e.status)
 
     @handles(Case, "CaseClosed")
     def closed(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET status = %s, closed_at = %s, closure_reason = %s"
-                    " WHERE case_id = %s", (e.status, e.closed_at, e.closure_reason, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), status=e.status, closed_at=e.closed_at,
+                   closure_reason=e.closure_reason)
         cur.execute("UPDATE {case_periods} SET closed_at = %s WHERE case_id = %s"
-                    " AND closed_at IS NULL", (e.closed_at, _id(e)))
+                    " AND closed_at IS NULL", (e.closed_at, stream_id(e)))
 
     @handles(Case, "CaseReopened")
     def reopened(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET status = %s, closed_at = NULL, closure_reason = NULL"
-                    " WHERE case_id = %s", (e.status, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), status=e.status, closed_at=None,
+                   closure_reason=None)
         cur.execute("INSERT INTO {case_periods} (case_id, opened_at) VALUES (%s, %s)",
-                    (_id(e), e.reopened_at))
+                    (stream_id(e), e.reopened_at))
 
     @handles(Case, "DuplicateReviewed")
     def reviewed(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET possible_duplicate = false WHERE case_id = %s",
-                    (_id(e),))
+        cur.update("cases", ("case_id", stream_id(e)), possible_duplicate=False)
 
     @handles(Case, "ClientChanged")
     def moved(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {cases} SET client_id = %s WHERE case_id = %s",
-                    (e.client_id, _id(e)))
+        cur.update("cases", ("case_id", stream_id(e)), client_id=e.client_id)
 
     @handles(Case, "CasePersonalDataErased")
     def erased(self, e: Any, cur: Cursor) -> None:
         # The contact id would lead back to the call; the case's facts stay as statistics.
-        cur.execute("UPDATE {cases} SET erased = true, contact_id = NULL,"
-                    " possible_duplicate = false WHERE case_id = %s", (_id(e),))
+        cur.update("cases", ("case_id", stream_id(e)), erased=True, contact_id=None,
+                   possible_duplicate=False)
 
 
 class CaseActivity(Projection):
@@ -147,12 +136,11 @@ class CaseActivity(Projection):
     @handles(Case, "FollowUpScheduled")
     def scheduled(self, e: Any, cur: Cursor) -> None:
         cur.execute("INSERT INTO {follow_ups} (follow_up_id, case_id, due_at)"
-                    " VALUES (%s, %s, %s)", (e.follow_up_id, _id(e), e.due_at))
+                    " VALUES (%s, %s, %s)", (e.follow_up_id, stream_id(e), e.due_at))
 
     @handles(Case, "FollowUpDone")
     def follow_up_done(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {follow_ups} SET done_at = %s WHERE follow_up_id = %s",
-                    (e.done_at, e.follow_up_id))
+        cur.update("follow_ups", ("follow_up_id", e.follow_up_id), done_at=e.done_at)
 
     @handles(Case, "ServiceProvided")
     def service(self, e: Any, cur: Cursor) -> None:
@@ -164,7 +152,7 @@ class CaseActivity(Projection):
 
     def _service(self, e: Any, kind: str, response: int | None, cur: Cursor) -> None:
         cur.execute("INSERT INTO {services} VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (e.service_id, _id(e), kind, e.provided_at, _month(e.provided_at),
+                    (e.service_id, stream_id(e), kind, e.provided_at, month_of(e.provided_at),
                      e.duration_minutes, response))
 
 
@@ -177,28 +165,31 @@ class ClientList(Projection):
     @handles(Client, "ClientRegistered")
     def registered(self, e: Any, cur: Cursor) -> None:
         cur.execute("INSERT INTO {clients} VALUES (%s, %s, %s, %s, %s, 0, false)",
-                    (_id(e), e.gender, e.birth_year, e.citizenship, e.registered_at))
+                    (stream_id(e), e.gender, e.birth_year, e.citizenship, e.registered_at))
 
     @handles(Client, "ClientDetailsCorrected")
     def corrected(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {clients} SET gender = %s, birth_year = %s, citizenship = %s"
-                    " WHERE client_id = %s", (e.gender, e.birth_year, e.citizenship, _id(e)))
+        cur.update("clients", ("client_id", stream_id(e)), gender=e.gender,
+                   birth_year=e.birth_year, citizenship=e.citizenship)
 
     @handles(Client, "CaseLinked")
     def linked(self, e: Any, cur: Cursor) -> None:
         cur.execute("UPDATE {clients} SET case_count = case_count + 1 WHERE client_id = %s",
-                    (_id(e),))
+                    (stream_id(e),))
 
     @handles(Client, "CaseUnlinked")
     def unlinked(self, e: Any, cur: Cursor) -> None:
         cur.execute("UPDATE {clients} SET case_count = case_count - 1 WHERE client_id = %s",
-                    (_id(e),))
+                    (stream_id(e),))
 
     @handles(Client, "SubjectErased")
     def erased(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {clients} SET erased = true WHERE client_id = %s", (_id(e),))
+        cur.update("clients", ("client_id", stream_id(e)), erased=True)
 
 
 def projections() -> list[Projection]:
     return [CaseList(), CaseActivity(), ClientList()]
 
+
+
+READ_MODELS = ReadModelSet(projections, CaseworkViews)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.casework.countries import continent_of
 from services.casework.vocabulary import OPEN_STATUSES
+from shared.countries import continent_of
 from shared.projections import ReadModelStore
+from shared.readstore import equal
 
 Row = dict[str, Any]
 _OPEN = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)  # fixed codes, not input
@@ -48,47 +49,20 @@ class CaseworkViews:
                   page: int = 1, page_size: int = 50, **filters: Any) -> Row:
         """Newest first; `date_from` inclusive, `date_to` exclusive, on the opening time."""
         self.settle()
-        where, params = ["true"], []
-        for name in CASE_FILTERS:  # fixed column names: values only are parameters
-            if filters.get(name) is not None:
-                where.append(f"{name} = %s")
-                params.append(filters[name])
-        if country is not None:
-            where.append("origin_country = %s")
-            params.append(country)
-        if exploitation_type is not None:
-            where.append("case_id IN (SELECT case_id FROM {case_exploitation}"
-                         " WHERE exploitation_type = %s)")
-            params.append(exploitation_type)
-        for clause, value in (("opened_at >= %s", date_from), ("opened_at < %s", date_to)):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        condition = " AND ".join(where)
-        total = self.store.query(f"SELECT count(*) AS n FROM {{cases}} WHERE {condition}",
-                                 params)[0]["n"]
-        rows = self.store.query(f"SELECT * FROM {{cases}} WHERE {condition} ORDER BY"
-                                " opened_at DESC, case_id DESC LIMIT %s OFFSET %s",
-                                [*params, page_size, (page - 1) * page_size])
-        return {"items": [self._case(r) for r in rows], "total": total, "page": page,
-                "page_size": page_size}
+        found = self.store.page("cases", "opened_at DESC, case_id DESC", [
+            *equal(CASE_FILTERS, filters), ("origin_country = %s", country),
+            ("case_id IN (SELECT case_id FROM {case_exploitation} WHERE exploitation_type = %s)",
+             exploitation_type),
+            ("opened_at >= %s", date_from), ("opened_at < %s", date_to)], page, page_size)
+        return {**found, "items": [self._case(r) for r in found["items"]]}
 
     def client_list(self, page: int = 1, page_size: int = 50, **filters: Any) -> Row:
         self.settle()
-        where, params = ["true"], []
-        for name in ("citizenship", "gender", "erased"):
-            if filters.get(name) is not None:
-                where.append(f"{name} = %s")
-                params.append(filters[name])
-        condition = " AND ".join(where)
-        total = self.store.query(f"SELECT count(*) AS n FROM {{clients}} WHERE {condition}",
-                                 params)[0]["n"]
-        rows = self.store.query(f"SELECT * FROM {{clients}} WHERE {condition} ORDER BY"
-                                " registered_at DESC, client_id LIMIT %s OFFSET %s",
-                                [*params, page_size, (page - 1) * page_size])
-        return {"items": [{**r, "registered_at": self.store.when(r["registered_at"]),
-                           "erased": bool(r["erased"])} for r in rows],
-                "total": total, "page": page, "page_size": page_size}
+        found = self.store.page("clients", "registered_at DESC, client_id",
+                                equal(("citizenship", "gender", "erased"), filters),
+                                page, page_size)
+        return {**found, "items": [{**r, "registered_at": self.store.when(r["registered_at"]),
+                                    "erased": bool(r["erased"])} for r in found["items"]]}
 
     def follow_ups(self, now: datetime, caseworker_id: str | None = None,
                    overdue_only: bool = False, due_before: datetime | None = None,

@@ -1,117 +1,20 @@
-"""What casework accepts and answers over RPC, what it consumes, and what it publishes.
+"""What casework accepts and answers over RPC.
 
 Inputs reject unknown fields (marshmallow's default RAISE), so a misspelt field is an
 error the caller sees, not a value silently dropped. No input has a field called
 `reason`: the shell takes that one for the audit trail (why a command was given).
-Integration-event payload schemas are allowlists: a field not declared here never
-reaches the broker, which is how notes, evidence and the person stay off it.
+Fields are built from shared.fields, the same definitions the published contracts
+(contracts.py) use.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.casework.countries import CONTINENT_OF
-from services.casework.vocabulary import (
-    ANY_RECIPIENT,
-    CLOSED_STATUSES,
-    LANGUAGE_CODE,
-    PHASES,
-    RECIPIENT_CODE,
-    STAFF_ID,
-    AccessPurpose,
-    CaseStatus,
-    ClosureReason,
-    ConsentDecision,
-    ConsentPurpose,
-    Decider,
-    DuplicateOutcome,
-    ErasureReason,
-    Exploitation,
-    Gender,
-    IdentityDocument,
-    IsolationReason,
-    LegalMatter,
-    MethodOfControl,
-    Recruitment,
-    Relationship,
-    ServiceType,
-    SupportPlan,
-    TraffickingStatus,
-    Urgency,
-    values,
-)
-
-MAX_PAGE_SIZE = 200
-MONTH = r"\A(19|20)[0-9]{2}-(0[1-9]|1[0-2])\Z"  # years 1900-2099: strptime has no year 0
-
-
-def _code(vocabulary: Any, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(values(vocabulary)), **kwargs)
-
-
-def _codes(vocabulary: Any, **kwargs: Any) -> fields.List:
-    return fields.List(_code(vocabulary), validate=validate.Length(max=len(vocabulary)),
-                       **kwargs)
-
-
-def _country(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(
-        sorted(CONTINENT_OF), error="not an ISO 3166-1 alpha-2 country code"), **kwargs)
-
-
-def _language(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(LANGUAGE_CODE, error="not an ISO 639-1 code"),
-                         **kwargs)
-
-
-def _languages(**kwargs: Any) -> fields.List:
-    return fields.List(_language(), validate=validate.Length(max=20), **kwargs)
-
-
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
-
-
-def _recipient(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(
-        RECIPIENT_CODE, error="a code: lower-case letters, digits and . _ : -"), **kwargs)
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """A date-time with its offset, loaded in UTC: one zone in the store and in queries,
-    and a time with no UTC form (year 1 at +01:00) is refused here, not failed on later."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
-        loaded = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return loaded.astimezone(UTC)
-        except OverflowError:
-            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
-
-
-def _when(**kwargs: Any) -> fields.AwareDateTime:
-    return UtcDateTime(**kwargs)
-
-
-def _staff(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(
-        STAFF_ID, error="a user id or partner code: letters, digits and . _ : @ -"), **kwargs)
-
-
-def _version(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1), **kwargs)
-
-
-def _page() -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
-
-
-def _page_size() -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=50)
+from services.casework import vocabulary as v
+from shared import fields as f
 
 
 def _one_of(data: dict[str, Any], names: tuple[str, str]) -> None:
@@ -120,41 +23,21 @@ def _one_of(data: dict[str, Any], names: tuple[str, str]) -> None:
 
 
 # -- RPC inputs: clients -----------------------------------------------------------------
-class IdentityDocumentSchema(Schema):
-    kind = _code(IdentityDocument, required=True)
-    number = _text(100, required=True)
-    issuing_country = _country(load_default=None)
-
-
-class PersonDetailsSchema(Schema):
-    """Personal data: sealed under the client's data subject before it is stored."""
-
-    given_name = _text(200)
-    family_name = _text(200)
-    other_names = _text(500)
-    birth_date = fields.Date()
-    phone = _text(100)
-    email = fields.Email(validate=validate.Length(max=254))
-    address = _text(1000)
-    identity_documents = fields.List(fields.Nested(IdentityDocumentSchema),
-                                     validate=validate.Length(max=20))
-
-
 class ClientProfileSchema(Schema):
     """Not personal data on their own: kept in clear, they survive an erasure as statistics."""
 
     birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100))
-    gender = _code(Gender)
-    citizenship = _country(allow_none=True)
-    languages = _languages()
+    gender = f.code(v.Gender)
+    citizenship = f.country(allow_none=True)
+    languages = f.languages()
 
 
-class NewClientSchema(PersonDetailsSchema, ClientProfileSchema):
-    given_name = _text(200, required=True)
-    family_name = _text(200, required=True)
-    gender = _code(Gender, load_default=Gender.UNKNOWN.value)
-    citizenship = _country(load_default=None)
-    languages = _languages(load_default=list)
+class NewClientSchema(f.PersonDetailsSchema, ClientProfileSchema):
+    given_name = f.text(200, required=True)
+    family_name = f.text(200, required=True)
+    gender = f.code(v.Gender, load_default=v.Gender.UNKNOWN.value)
+    citizenship = f.country(load_default=None)
+    languages = f.languages(load_default=list)
 
 
 class ClientIdSchema(Schema):
@@ -162,18 +45,18 @@ class ClientIdSchema(Schema):
 
 
 class GetClientSchema(ClientIdSchema):
-    purpose = _code(AccessPurpose, load_default=None)  # required to see personal data
+    purpose = f.code(v.AccessPurpose, load_default=None)  # required to see personal data
 
 
-class CorrectClientDetailsSchema(ClientIdSchema, PersonDetailsSchema, ClientProfileSchema):
+class CorrectClientDetailsSchema(ClientIdSchema, f.PersonDetailsSchema, ClientProfileSchema):
     """Only the fields given change; null clears an optional detail."""
 
-    expected_version = _version(load_default=None)
-    other_names = _text(500, allow_none=True)
+    expected_version = f.version(load_default=None)
+    other_names = f.text(500, allow_none=True)
     birth_date = fields.Date(allow_none=True)
-    phone = _text(100, allow_none=True)
+    phone = f.text(100, allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
-    address = _text(1000, allow_none=True)
+    address = f.text(1000, allow_none=True)
     birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), allow_none=True)
 
     @validates_schema
@@ -183,33 +66,33 @@ class CorrectClientDetailsSchema(ClientIdSchema, PersonDetailsSchema, ClientProf
 
 
 class ListClientsSchema(Schema):
-    citizenship = _country(load_default=None)
-    gender = _code(Gender, load_default=None)
+    citizenship = f.country(load_default=None)
+    gender = f.code(v.Gender, load_default=None)
     erased = fields.Boolean(load_default=None)
-    page, page_size = _page(), _page_size()
+    page, page_size = f.page(), f.page_size()
 
 
 class RequestErasureSchema(ClientIdSchema):
-    erasure_reason = _code(ErasureReason, required=True)
+    erasure_reason = f.code(v.ErasureReason, required=True)
 
 
 # -- RPC inputs: cases -------------------------------------------------------------------
 class CaseFactsSchema(Schema):
-    origin_country = _country(allow_none=True)
-    exploitation_country = _country(allow_none=True)
-    exploitation_types = _codes(Exploitation)
-    methods_of_control = _codes(MethodOfControl)
-    recruitment = _code(Recruitment, allow_none=True)
-    relationship_to_trafficker = _code(Relationship, allow_none=True)
-    urgency = _code(Urgency)
+    origin_country = f.country(allow_none=True)
+    exploitation_country = f.country(allow_none=True)
+    exploitation_types = f.codes(v.Exploitation)
+    methods_of_control = f.codes(v.MethodOfControl)
+    recruitment = f.code(v.Recruitment, allow_none=True)
+    relationship_to_trafficker = f.code(v.Relationship, allow_none=True)
+    urgency = f.code(v.Urgency)
 
 
 class OpenCaseSchema(CaseFactsSchema):
     client_id = fields.UUID(load_default=None)  # a known client...
     client = fields.Nested(NewClientSchema, load_default=None)  # ...or a person described here
-    caseworker_id = _staff(load_default=None)  # None: the opening caseworker
-    opened_at = _when(load_default=None)
-    urgency = _code(Urgency, load_default=Urgency.ROUTINE.value)
+    caseworker_id = f.staff(load_default=None)  # None: the opening caseworker
+    opened_at = f.when(load_default=None)
+    urgency = f.code(v.Urgency, load_default=v.Urgency.ROUTINE.value)
 
     @validates_schema
     def _one_client(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -223,23 +106,23 @@ class CaseIdSchema(Schema):
 class CaseChangeSchema(CaseIdSchema):
     """Every change may name the version it was decided on: a stale one is a conflict."""
 
-    expected_version = _version(load_default=None)
+    expected_version = f.version(load_default=None)
 
 
 class GetCaseSchema(CaseIdSchema):
-    purpose = _code(AccessPurpose, load_default=None)  # required to see personal data
+    purpose = f.code(v.AccessPurpose, load_default=None)  # required to see personal data
 
 
 class ListCasesSchema(Schema):
-    status = _code(CaseStatus, load_default=None)
-    caseworker_id = _staff(load_default=None)
-    country = _country(load_default=None)  # country of origin
-    exploitation_type = _code(Exploitation, load_default=None)
-    urgency = _code(Urgency, load_default=None)
+    status = f.code(v.CaseStatus, load_default=None)
+    caseworker_id = f.staff(load_default=None)
+    country = f.country(load_default=None)  # country of origin
+    exploitation_type = f.code(v.Exploitation, load_default=None)
+    urgency = f.code(v.Urgency, load_default=None)
     possible_duplicate = fields.Boolean(load_default=None)
-    date_from = _when(data_key="from", load_default=None)
-    date_to = _when(data_key="to", load_default=None)
-    page, page_size = _page(), _page_size()
+    date_from = f.when(data_key="from", load_default=None)
+    date_to = f.when(data_key="to", load_default=None)
+    page, page_size = f.page(), f.page_size()
 
 
 class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema):
@@ -250,16 +133,16 @@ class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema):
 
 
 class AssignCaseworkerSchema(CaseChangeSchema):
-    caseworker_id = _staff(required=True)
+    caseworker_id = f.staff(required=True)
 
 
 class ChangePhaseSchema(CaseChangeSchema):
-    phase = fields.String(required=True, validate=validate.OneOf([p.value for p in PHASES]))
+    phase = fields.String(required=True, validate=validate.OneOf([p.value for p in v.PHASES]))
 
 
 class ChangeIdentificationSchema(CaseChangeSchema):
-    status = _code(TraffickingStatus, required=True)
-    decided_by = _code(Decider, required=True)
+    status = f.code(v.TraffickingStatus, required=True)
+    decided_by = f.code(v.Decider, required=True)
     decided_on = fields.Date(load_default=None)  # None: today
 
 
@@ -274,44 +157,44 @@ class StartReflectionPeriodSchema(CaseChangeSchema):
 
 
 class RecordConsentSchema(CaseChangeSchema):
-    purpose = _code(ConsentPurpose, required=True)
-    recipient = _recipient(load_default=ANY_RECIPIENT)
-    decision = _code(ConsentDecision, required=True)
+    purpose = f.code(v.ConsentPurpose, required=True)
+    recipient = f.recipient(load_default=v.ANY_RECIPIENT)
+    decision = f.code(v.ConsentDecision, required=True)
     decided_on = fields.Date(load_default=None)  # None: today
     expires_on = fields.Date(load_default=None)  # the last day it is valid
-    evidence = _text(2000, load_default=None)  # personal data: sealed
+    evidence = f.text(2000, load_default=None)  # personal data: sealed
 
 
 class RevokeConsentSchema(CaseChangeSchema):
-    purpose = _code(ConsentPurpose, required=True)
-    recipient = _recipient(load_default=ANY_RECIPIENT)
+    purpose = f.code(v.ConsentPurpose, required=True)
+    recipient = f.recipient(load_default=v.ANY_RECIPIENT)
     revoked_on = fields.Date(load_default=None)
 
 
 class MayShareSchema(CaseIdSchema):
-    purpose = _code(ConsentPurpose, required=True)
-    recipient = _recipient(load_default=ANY_RECIPIENT)
+    purpose = f.code(v.ConsentPurpose, required=True)
+    recipient = f.recipient(load_default=v.ANY_RECIPIENT)
     on = fields.Date(load_default=None)  # None: today
 
 
 class RecordServiceSchema(CaseChangeSchema):
-    service_type = _code(ServiceType, required=True)
-    provided_at = _when(load_default=None)
+    service_type = f.code(v.ServiceType, required=True)
+    provided_at = f.when(load_default=None)
     duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60),
                                       load_default=None)
-    provided_by = _staff(load_default=None)  # staff id or partner code; None: the caller
-    language = _language(load_default=None)
+    provided_by = f.staff(load_default=None)  # staff id or partner code; None: the caller
+    language = f.language(load_default=None)
 
 
 class AddPlanObjectiveSchema(CaseChangeSchema):
-    objective_type = _code(SupportPlan, required=True)
-    description = _text(2000, load_default=None)  # personal data: sealed
+    objective_type = f.code(v.SupportPlan, required=True)
+    description = f.text(2000, load_default=None)  # personal data: sealed
     due_on = fields.Date(load_default=None)
 
 
 class AddPlanActionSchema(CaseChangeSchema):
     objective_id = fields.UUID(required=True)
-    description = _text(2000, required=True)  # personal data: sealed
+    description = f.text(2000, required=True)  # personal data: sealed
     due_on = fields.Date(load_default=None)
 
 
@@ -326,21 +209,21 @@ class CompletePlanObjectiveSchema(CaseChangeSchema):
 
 
 class ScheduleFollowUpSchema(CaseChangeSchema):
-    due_at = _when(required=True)
+    due_at = f.when(required=True)
 
 
 class CompleteFollowUpSchema(CaseChangeSchema):
     follow_up_id = fields.UUID(required=True)
-    done_at = _when(load_default=None)
+    done_at = f.when(load_default=None)
 
 
 class AddNoteSchema(CaseChangeSchema):
-    text = _text(20_000, required=True)  # personal data: sealed
+    text = f.text(20_000, required=True)  # personal data: sealed
 
 
 class RequestShelterPlacementSchema(CaseChangeSchema):
     needs_isolation = fields.Boolean(load_default=False)
-    isolation_reason = _code(IsolationReason, load_default=None)
+    isolation_reason = f.code(v.IsolationReason, load_default=None)
     accompanying_children = fields.Integer(validate=validate.Range(min=0, max=20),
                                            load_default=0)
     needed_from = fields.Date(load_default=None)
@@ -353,22 +236,22 @@ class RequestShelterPlacementSchema(CaseChangeSchema):
 
 
 class RequestLegalAssistanceSchema(CaseChangeSchema):
-    matter = _code(LegalMatter, required=True)
+    matter = f.code(v.LegalMatter, required=True)
 
 
 class CloseCaseSchema(CaseChangeSchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in CLOSED_STATUSES]),
-                           load_default=CaseStatus.CLOSED.value)
-    closure_reason = _code(ClosureReason, required=True)
-    closed_at = _when(load_default=None)
+    status = fields.String(validate=validate.OneOf([s.value for s in v.CLOSED_STATUSES]),
+                           load_default=v.CaseStatus.CLOSED.value)
+    closure_reason = f.code(v.ClosureReason, required=True)
+    closed_at = f.when(load_default=None)
 
 
 class ReopenCaseSchema(CaseChangeSchema):
-    reopened_at = _when(load_default=None)
+    reopened_at = f.when(load_default=None)
 
 
 class ReviewDuplicateSchema(CaseChangeSchema):
-    outcome = _code(DuplicateOutcome, required=True)
+    outcome = f.code(v.DuplicateOutcome, required=True)
 
 
 class AccessLogSchema(Schema):
@@ -381,41 +264,18 @@ class AccessLogSchema(Schema):
 
 
 class ListFollowUpsSchema(Schema):
-    caseworker_id = _staff(load_default=None)
+    caseworker_id = f.staff(load_default=None)
     overdue_only = fields.Boolean(load_default=False)
-    due_before = _when(load_default=None)
-    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=100)
+    due_before = f.when(load_default=None)
+    limit = fields.Integer(validate=validate.Range(min=1, max=f.MAX_PAGE_SIZE), load_default=100)
 
 
 class WorkloadSchema(Schema):
-    caseworker_id = _staff(load_default=None)
+    caseworker_id = f.staff(load_default=None)
 
 
 class CaseworkStatsSchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH, error="must be YYYY-MM"))
-
-
-# -- consumed: intake's referral ------------------------------------------------------------
-class ReferralV1(Schema):
-    """intake's ReferredToCasework, version 1, as casework reads it. Unknown fields are
-    ignored: intake may add to a version without breaking its consumers."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    contact_id = fields.UUID(required=True)
-    person_subject_id = fields.UUID(required=True)
-    person = fields.String(required=True)  # sealed under person_subject_id
-    blind_index = fields.String(required=True, validate=validate.Length(min=16, max=128))
-    birth_year = fields.Integer(allow_none=True, load_default=None)
-    gender = _code(Gender, load_default=Gender.UNKNOWN.value)
-    citizenship = _country(allow_none=True, load_default=None)
-    languages = _languages(load_default=list)
-    exploitation_types = _codes(Exploitation, load_default=list)
-    urgency = _code(Urgency, load_default=Urgency.URGENT.value)
-    assessment = fields.String(allow_none=True, load_default=None)
-    indicators = fields.List(fields.String(), load_default=list)
-    referred_at = _when(required=True)
+    month = f.month(required=True)
 
 
 # -- RPC outputs -------------------------------------------------------------------------------
@@ -454,7 +314,7 @@ class CaseRowSchema(_Facts):
     source, status = fields.String(), fields.String()
     caseworker_id = fields.String(allow_none=True)
     continent = fields.String()
-    opened_at, closed_at = _when(), _when(allow_none=True)
+    opened_at, closed_at = f.when(), f.when(allow_none=True)
     closure_reason = fields.String(allow_none=True)
     identification_status = fields.String(allow_none=True)
     possible_duplicate, erased = fields.Boolean(), fields.Boolean()
@@ -479,8 +339,8 @@ class ErasureStateSchema(Schema):
     status = fields.String()  # requested, approved, erased
     erasure_reason = fields.String()
     requested_by, approved_by = fields.String(), fields.String(allow_none=True)
-    requested_at, approved_at = _when(), _when(allow_none=True)
-    erased_at = _when()
+    requested_at, approved_at = f.when(), f.when(allow_none=True)
+    erased_at = f.when()
 
 
 class ClientDetailSchema(Schema):
@@ -491,7 +351,7 @@ class ClientDetailSchema(Schema):
     citizenship = fields.String(allow_none=True)
     languages = fields.List(fields.String())
     case_ids = fields.List(fields.String())
-    registered_at = _when()
+    registered_at = f.when()
     erased = fields.Boolean()
     erasure = fields.Nested(ErasureStateSchema, allow_none=True)
     personal_data = fields.String()  # included, withheld (role), not_requested (no purpose)
@@ -503,7 +363,7 @@ class ClientRowSchema(Schema):
     gender = fields.String()
     birth_year = fields.Integer(allow_none=True)
     citizenship = fields.String(allow_none=True)
-    registered_at = _when()
+    registered_at = f.when()
     case_count = fields.Integer()
     erased = fields.Boolean()
 
@@ -542,7 +402,7 @@ class ConsentSchema(Schema):
 
 class ServiceSchema(Schema):
     service_id, service_type = fields.String(), fields.String()
-    provided_at = _when()
+    provided_at = f.when()
     duration_minutes = fields.Integer(allow_none=True)
     provided_by = fields.String()
     language = fields.String(allow_none=True)
@@ -564,19 +424,19 @@ class PlanObjectiveSchema(Schema):
 
 class FollowUpSchema(Schema):
     follow_up_id = fields.String()
-    due_at, done_at = _when(), _when(allow_none=True)
+    due_at, done_at = f.when(), f.when(allow_none=True)
     overdue = fields.Boolean()
 
 
 class NoteSchema(Schema):
     note_id, written_by = fields.String(), fields.String()
-    written_at = _when()
+    written_at = f.when()
     text = fields.Raw()  # personal data: only when included
 
 
 class RequestSchema(Schema):
     request_id, kind = fields.String(), fields.String()
-    requested_at = _when()
+    requested_at = f.when()
     needs_isolation = fields.Boolean()
     isolation_reason = fields.String(allow_none=True)
     accompanying_children = fields.Integer()
@@ -585,11 +445,11 @@ class RequestSchema(Schema):
 
 
 class ClosureSchema(Schema):
-    status, closure_reason, closed_at = fields.String(), fields.String(), _when()
+    status, closure_reason, closed_at = fields.String(), fields.String(), f.when()
 
 
 class DuplicateReviewSchema(Schema):
-    outcome, reviewed_by, reviewed_at = fields.String(), fields.String(), _when()
+    outcome, reviewed_by, reviewed_at = fields.String(), fields.String(), f.when()
 
 
 class CaseDetailSchema(_Facts):
@@ -598,7 +458,7 @@ class CaseDetailSchema(_Facts):
     version = fields.Integer()
     client_id = fields.String()
     contact_id = fields.String(allow_none=True)
-    opened_at = _when()
+    opened_at = f.when()
     caseworker_id = fields.String(allow_none=True)
     assessment = fields.String(allow_none=True)
     indicators = fields.List(fields.String())
@@ -639,7 +499,7 @@ class AccessEntrySchema(Schema):
     actor_id, role, purpose = fields.String(), fields.String(), fields.String()
     case_id = fields.String(allow_none=True)
     fields_read = fields.List(fields.String(), data_key="fields", attribute="fields")
-    read_at = _when()
+    read_at = f.when()
 
 
 class AccessLogResultSchema(Schema):
@@ -649,7 +509,7 @@ class AccessLogResultSchema(Schema):
 class FollowUpRowSchema(Schema):
     follow_up_id, case_id, reference = fields.String(), fields.String(), fields.String()
     caseworker_id = fields.String(allow_none=True)
-    due_at, done_at = _when(), _when(allow_none=True)
+    due_at, done_at = f.when(), f.when(allow_none=True)
     overdue = fields.Boolean()
 
 
@@ -694,122 +554,3 @@ class CaseworkStatsResultSchema(Schema):
     # continent -> country -> cases: the centre's own report
     new_cases_by_origin = fields.Dict(keys=fields.String(), values=_CountByCountry)
     handled_cases_by_origin = fields.Dict(keys=fields.String(), values=_CountByCountry)
-
-
-# -- integration events (published on casework.events) ---------------------------------------
-# Version 1 of every payload. A breaking change adds a V2 schema and publishes it under a
-# new version number; consumers read `version` from the envelope. Ids, codes, dates only.
-class CaseOpenedV1(_Facts):
-    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
-    contact_id = fields.String(allow_none=True)  # the helpline contact, for a referral
-    source = fields.String()
-    opened_at = _when()
-    caseworker_id = fields.String(allow_none=True)
-    possible_duplicate = fields.Boolean()
-
-
-class CaseworkerAssignedV1(Schema):
-    case_id, caseworker_id, status = fields.String(), fields.String(), fields.String()
-    previous_caseworker_id = fields.String(allow_none=True)
-    assigned_at = _when()
-
-
-class IdentificationStatusChangedV1(Schema):
-    case_id, status, decided_by = fields.String(), fields.String(), fields.String()
-    decided_on = fields.Date()
-    previous_status = fields.String(allow_none=True)
-
-
-class ReflectionPeriodStartedV1(Schema):
-    case_id = fields.String()
-    starts_on, ends_on = fields.Date(), fields.Date()
-
-
-class ConsentRecordedV1(Schema):
-    case_id, purpose, recipient, decision = (fields.String(), fields.String(), fields.String(),
-                                             fields.String())
-    decided_on = fields.Date()
-    expires_on = fields.Date(allow_none=True)
-
-
-class ConsentRevokedV1(Schema):
-    case_id, purpose, recipient = fields.String(), fields.String(), fields.String()
-    revoked_on = fields.Date()
-
-
-class ServiceProvidedV1(Schema):
-    case_id, service_id, service_type = fields.String(), fields.String(), fields.String()
-    provided_at = _when()
-    duration_minutes = fields.Integer(allow_none=True)
-    language = fields.String(allow_none=True)
-    crisis_response_seconds = fields.Integer(allow_none=True)
-
-
-class FollowUpScheduledV1(Schema):
-    case_id, follow_up_id = fields.String(), fields.String()
-    due_at = _when()
-
-
-class FollowUpDoneV1(FollowUpScheduledV1):
-    done_at = _when()
-
-
-class CaseClosedV1(Schema):
-    case_id, status, closure_reason = fields.String(), fields.String(), fields.String()
-    closed_at = _when()
-
-
-class CaseReopenedV1(Schema):
-    case_id, status = fields.String(), fields.String()
-    reopened_at = _when()
-
-
-class ShelterPlacementRequestedV1(Schema):
-    case_id, request_id = fields.String(), fields.String()
-    needs_isolation = fields.Boolean()
-    isolation_reason = fields.String(allow_none=True)
-    accompanying_children = fields.Integer()
-    needed_from = fields.Date(allow_none=True)
-    gender = fields.String()
-    languages = fields.List(fields.String())
-    requested_at = _when()
-
-
-class LegalAssistanceRequestedV1(Schema):
-    case_id, request_id, matter = fields.String(), fields.String(), fields.String()
-    requested_at = _when()
-
-
-class SubjectErasedV1(Schema):
-    """Other services drop whatever they keep of these subjects and cases."""
-
-    client_id = fields.String()
-    subject_ids = fields.List(fields.String())
-    case_ids = fields.List(fields.String())
-    contact_ids = fields.List(fields.String())  # intake's contacts that referred the client
-    erased_at = _when()
-
-
-# domain event (aggregate.event) -> (published type, payload version, schema, id field)
-PAYLOADS: dict[str, tuple[str, int, type[Schema], str]] = {
-    "Case.CaseOpened": ("CaseOpened", 1, CaseOpenedV1, "case_id"),
-    "Case.CaseworkerAssigned": ("CaseworkerAssigned", 1, CaseworkerAssignedV1, "case_id"),
-    "Case.IdentificationStatusChanged": ("IdentificationStatusChanged", 1,
-                                         IdentificationStatusChangedV1, "case_id"),
-    "Case.ReflectionPeriodStarted": ("ReflectionPeriodStarted", 1, ReflectionPeriodStartedV1,
-                                     "case_id"),
-    "Case.ConsentRecorded": ("ConsentRecorded", 1, ConsentRecordedV1, "case_id"),
-    "Case.ConsentRevoked": ("ConsentRevoked", 1, ConsentRevokedV1, "case_id"),
-    "Case.ServiceProvided": ("ServiceProvided", 1, ServiceProvidedV1, "case_id"),
-    # One stream of services for consumers; a crisis intervention carries its response time.
-    "Case.CrisisInterventionProvided": ("ServiceProvided", 1, ServiceProvidedV1, "case_id"),
-    "Case.FollowUpScheduled": ("FollowUpScheduled", 1, FollowUpScheduledV1, "case_id"),
-    "Case.FollowUpDone": ("FollowUpDone", 1, FollowUpDoneV1, "case_id"),
-    "Case.CaseClosed": ("CaseClosed", 1, CaseClosedV1, "case_id"),
-    "Case.CaseReopened": ("CaseReopened", 1, CaseReopenedV1, "case_id"),
-    "Case.ShelterPlacementRequested": ("ShelterPlacementRequested", 1,
-                                       ShelterPlacementRequestedV1, "case_id"),
-    "Case.LegalAssistanceRequested": ("LegalAssistanceRequested", 1,
-                                      LegalAssistanceRequestedV1, "case_id"),
-    "Client.SubjectErased": ("SubjectErased", 1, SubjectErasedV1, "client_id"),
-}

@@ -1,230 +1,61 @@
-"""casework over nameko: the caseworkers' and supervisors' RPCs, the dashboards'
-figures, and the consumer of the helpline's referrals.
-
-Each RPC: the shell authenticates, authorises and validates (schemas.py), then one
-call into the application or the read models, and the answer dumped through its
-output schema (plain JSON: ISO times, string ids).
-
-Roles:
-- caseworker, supervisor: open and change cases (a caseworker only their own cases,
-  or an unassigned one they take); see personal data of their own cases (supervisors:
-  of every case), each read recorded in the client's access log.
-- auditor, ops: read cases, clients and figures without personal data.
-- lawyer: asks whether a client consented to sharing (legal's documents to authorities).
-- supervisor alone: approve or reject an erasure; with auditors, read the access log.
+"""casework over nameko: the caseworkers' and supervisors' RPCs, the dashboards' figures,
+and the consumer of the helpline's referrals. Each line exposes one application method
+(application.py) with the schemas of its input and answer (schemas.py); who may call it
+is in policy.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from nameko.rpc import rpc
-
 from services.casework import schemas as s
 from services.casework.application import Casework
-from services.casework.projections import projections
-from services.casework.queries import CaseworkViews
-from shared.audit import CommandContext
-from shared.consumers import IdempotentConsumer, event_handler
-from shared.projections import ReadModels
-from shared.shell import ApplicationProvider, Metrics, entrypoint
-
-Data = dict[str, Any]
-
-WRITE = ("caseworker", "supervisor")
-READ = (*WRITE, "auditor", "ops")  # personal data only to the case's caseworker and supervisors
-CONSENT = (*WRITE, "lawyer")
-SUPERVISE = ("supervisor",)
-AUDIT = ("supervisor", "auditor")
+from services.casework.policy import POLICY
+from services.intake.contracts import REFERRED_TO_CASEWORK
+from shared.service import HavenService, consume, expose
 
 
-class CaseworkService:
+class CaseworkService(HavenService):
     name = "casework"
-    app: Casework = ApplicationProvider(Casework)  # type: ignore[assignment]
-    read_models: CaseworkViews = ReadModels(projections, CaseworkViews)  # type: ignore[assignment]
-    metrics = Metrics()
+    policy = POLICY
 
-    # -- the helpline's referrals ------------------------------------------------------------
-    @event_handler("intake", "ReferredToCasework")
-    def on_referred_to_casework(self, body: Data) -> None:
-        IdempotentConsumer(self.app).handle(body, self.app.open_case_from_referral)
+    # -- the helpline's referrals -----------------------------------------------------------
+    on_referred_to_casework = consume(REFERRED_TO_CASEWORK, Casework.open_case_from_referral)
 
-    # -- cases -----------------------------------------------------------------------------------
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.OpenCaseSchema)
-    def open_case(self, ctx: CommandContext, data: Data) -> Data:
-        return s.OpenedCaseSchema().dump(self.app.open_case(ctx, **data))
+    # -- cases --------------------------------------------------------------------------------
+    open_case = expose(Casework.open_case, s.OpenCaseSchema, s.OpenedCaseSchema)
+    get_case = expose(Casework.case_detail, s.GetCaseSchema, s.CaseDetailSchema)
+    list_cases = expose(Casework.case_list, s.ListCasesSchema, s.CasePageSchema)
+    update_case_facts = expose(Casework.update_case_facts, s.UpdateCaseFactsSchema, s.CaseRefSchema)
+    assign_caseworker = expose(Casework.assign_caseworker, s.AssignCaseworkerSchema, s.CaseRefSchema)
+    change_phase = expose(Casework.change_phase, s.ChangePhaseSchema, s.CaseRefSchema)
+    change_identification = expose(Casework.change_identification, s.ChangeIdentificationSchema, s.CaseRefSchema)
+    start_reflection_period = expose(Casework.start_reflection_period, s.StartReflectionPeriodSchema, s.CaseRefSchema)
+    record_consent = expose(Casework.record_consent, s.RecordConsentSchema, s.CaseRefSchema)
+    revoke_consent = expose(Casework.revoke_consent, s.RevokeConsentSchema, s.CaseRefSchema)
+    may_share = expose(Casework.may_share, s.MayShareSchema, s.MayShareResultSchema)
+    record_service = expose(Casework.record_service, s.RecordServiceSchema, s.CaseRefSchema)
+    add_plan_objective = expose(Casework.add_plan_objective, s.AddPlanObjectiveSchema, s.CaseRefSchema)
+    add_plan_action = expose(Casework.add_plan_action, s.AddPlanActionSchema, s.CaseRefSchema)
+    complete_plan_action = expose(Casework.complete_plan_action, s.CompletePlanActionSchema, s.CaseRefSchema)
+    complete_plan_objective = expose(Casework.complete_plan_objective, s.CompletePlanObjectiveSchema, s.CaseRefSchema)
+    schedule_follow_up = expose(Casework.schedule_follow_up, s.ScheduleFollowUpSchema, s.CaseRefSchema)
+    complete_follow_up = expose(Casework.complete_follow_up, s.CompleteFollowUpSchema, s.CaseRefSchema)
+    list_follow_ups = expose(Casework.follow_ups, s.ListFollowUpsSchema, s.FollowUpListSchema)
+    add_note = expose(Casework.add_note, s.AddNoteSchema, s.CaseRefSchema)
+    request_shelter_placement = expose(Casework.request_shelter_placement, s.RequestShelterPlacementSchema, s.CaseRefSchema)
+    request_legal_assistance = expose(Casework.request_legal_assistance, s.RequestLegalAssistanceSchema, s.CaseRefSchema)
+    close_case = expose(Casework.close_case, s.CloseCaseSchema, s.CaseRefSchema)
+    reopen_case = expose(Casework.reopen_case, s.ReopenCaseSchema, s.CaseRefSchema)
+    review_duplicate = expose(Casework.review_duplicate, s.ReviewDuplicateSchema, s.CaseRefSchema)
+    access_log = expose(Casework.access_log, s.AccessLogSchema, s.AccessLogResultSchema)
 
-    @rpc
-    @entrypoint(roles=READ, schema=s.GetCaseSchema)
-    def get_case(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseDetailSchema().dump(self.app.case_detail(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=READ, schema=s.ListCasesSchema)
-    def list_cases(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CasePageSchema().dump(self.read_models.case_list(**data))
-
-    def _change(self, command: str, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseRefSchema().dump(getattr(self.app, command)(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.UpdateCaseFactsSchema)
-    def update_case_facts(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("update_case_facts", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.AssignCaseworkerSchema)
-    def assign_caseworker(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("assign_caseworker", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ChangePhaseSchema)
-    def change_phase(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("change_phase", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ChangeIdentificationSchema)
-    def change_identification(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("change_identification", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.StartReflectionPeriodSchema)
-    def start_reflection_period(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("start_reflection_period", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RecordConsentSchema)
-    def record_consent(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("record_consent", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RevokeConsentSchema)
-    def revoke_consent(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("revoke_consent", ctx, data)
-
-    @rpc
-    @entrypoint(roles=CONSENT, schema=s.MayShareSchema)
-    def may_share(self, ctx: CommandContext, data: Data) -> Data:
-        return s.MayShareResultSchema().dump(self.app.may_share(**data))
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RecordServiceSchema)
-    def record_service(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("record_service", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.AddPlanObjectiveSchema)
-    def add_plan_objective(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("add_plan_objective", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.AddPlanActionSchema)
-    def add_plan_action(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("add_plan_action", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.CompletePlanActionSchema)
-    def complete_plan_action(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("complete_plan_action", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.CompletePlanObjectiveSchema)
-    def complete_plan_objective(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("complete_plan_objective", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ScheduleFollowUpSchema)
-    def schedule_follow_up(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("schedule_follow_up", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.CompleteFollowUpSchema)
-    def complete_follow_up(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("complete_follow_up", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ListFollowUpsSchema)
-    def list_follow_ups(self, ctx: CommandContext, data: Data) -> Data:
-        return s.FollowUpListSchema().dump(self.read_models.follow_ups(self.app.clock(), **data))
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.AddNoteSchema)
-    def add_note(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("add_note", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RequestShelterPlacementSchema)
-    def request_shelter_placement(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("request_shelter_placement", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RequestLegalAssistanceSchema)
-    def request_legal_assistance(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("request_legal_assistance", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.CloseCaseSchema)
-    def close_case(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("close_case", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ReopenCaseSchema)
-    def reopen_case(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("reopen_case", ctx, data)
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.ReviewDuplicateSchema)
-    def review_duplicate(self, ctx: CommandContext, data: Data) -> Data:
-        return self._change("review_duplicate", ctx, data)
-
-    @rpc
-    @entrypoint(roles=AUDIT, schema=s.AccessLogSchema)
-    def access_log(self, ctx: CommandContext, data: Data) -> Data:
-        return s.AccessLogResultSchema().dump({"items": self.app.access_log(**data)})
-
-    # -- clients and erasure -------------------------------------------------------------------
-    @rpc
-    @entrypoint(roles=READ, schema=s.GetClientSchema)
-    def get_client(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ClientDetailSchema().dump(self.app.client_detail(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=READ, schema=s.ListClientsSchema)
-    def list_clients(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ClientPageSchema().dump(self.read_models.client_list(**data))
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.CorrectClientDetailsSchema)
-    def correct_client_details(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ClientRefSchema().dump(self.app.correct_client_details(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=WRITE, schema=s.RequestErasureSchema)
-    def request_erasure(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ErasureResultSchema().dump(self.app.request_erasure(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=SUPERVISE, schema=s.ClientIdSchema)
-    def approve_erasure(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ErasureResultSchema().dump(self.app.approve_erasure(ctx, **data))
-
-    @rpc
-    @entrypoint(roles=SUPERVISE, schema=s.ClientIdSchema)
-    def reject_erasure(self, ctx: CommandContext, data: Data) -> Data:
-        return s.ErasureResultSchema().dump(self.app.reject_erasure(ctx, **data))
+    # -- clients and erasure --------------------------------------------------------------------
+    get_client = expose(Casework.client_detail, s.GetClientSchema, s.ClientDetailSchema)
+    list_clients = expose(Casework.client_list, s.ListClientsSchema, s.ClientPageSchema)
+    correct_client_details = expose(Casework.correct_client_details, s.CorrectClientDetailsSchema, s.ClientRefSchema)
+    request_erasure = expose(Casework.request_erasure, s.RequestErasureSchema, s.ErasureResultSchema)
+    approve_erasure = expose(Casework.approve_erasure, s.ClientIdSchema, s.ErasureResultSchema)
+    reject_erasure = expose(Casework.reject_erasure, s.ClientIdSchema, s.ErasureResultSchema)
 
     # -- figures ----------------------------------------------------------------------------------
-    @rpc
-    @entrypoint(roles=READ, schema=s.WorkloadSchema)
-    def caseworker_workload(self, ctx: CommandContext, data: Data) -> Data:
-        return s.WorkloadResultSchema().dump(self.read_models.workload(self.app.clock(), **data))
-
-    @rpc
-    @entrypoint(roles=READ, schema=s.CaseworkStatsSchema)
-    def casework_stats(self, ctx: CommandContext, data: Data) -> Data:
-        return s.CaseworkStatsResultSchema().dump(
-            self.read_models.monthly_figures(data["month"], self.app.clock()))
-
-
-SERVICE = CaseworkService
+    caseworker_workload = expose(Casework.workload, s.WorkloadSchema, s.WorkloadResultSchema)
+    casework_stats = expose(Casework.monthly_figures, s.CaseworkStatsSchema, s.CaseworkStatsResultSchema)

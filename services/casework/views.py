@@ -14,8 +14,8 @@ from typing import Any
 
 from services.casework.domain import Case, Client
 from services.casework.domain.cases import FACTS
-from services.casework.domain.clients import PERSON_FIELDS
 from shared.crypto import ERASED
+from shared.person import PERSON_FIELDS
 
 Detail = dict[str, Any]
 PERSONAL_FIELDS = ("person", "notes", "consent_evidence", "plan_descriptions",

@@ -13,8 +13,11 @@ from enum import StrEnum
 
 from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabularies
     LANGUAGE_CODE,
+    RECIPIENT_CODE,
+    STAFF_ID,
     Exploitation,
     Gender,
+    IdentityDocument,
     Urgency,
     values,
 )
@@ -35,16 +38,9 @@ CLOSED_STATUSES = (CaseStatus.CLOSED, CaseStatus.CLOSED_REFERRED)
 PHASES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)  # what a caseworker moves an open case to
 
 
-class ClosureReason(StrEnum):
-    GOALS_ACHIEVED = "goals_achieved"
-    CLIENT_WITHDREW = "client_withdrew"
-    CLIENT_UNREACHABLE = "client_unreachable"
-    REFERRED_TO_OTHER_ORGANISATION = "referred_to_other_organisation"
-    REPATRIATED = "repatriated"
-    NOT_A_VICTIM = "not_a_victim"
-    DUPLICATE = "duplicate"
-    CLIENT_DECEASED = "client_deceased"
-    OTHER = "other"
+ClosureReason = StrEnum("ClosureReason", "GOALS_ACHIEVED CLIENT_WITHDREW CLIENT_UNREACHABLE"
+                                         " REFERRED_TO_OTHER_ORGANISATION REPATRIATED NOT_A_VICTIM"
+                                         " DUPLICATE CLIENT_DECEASED OTHER")
 
 
 class Source(StrEnum):
@@ -121,44 +117,23 @@ class Decider(StrEnum):
     OTHER = "Other"
 
 
-class ConsentPurpose(StrEnum):
-    DATA_PROCESSING = "data_processing"
-    SHARE_WITH_POLICE = "share_with_police"
-    SHARE_WITH_PROSECUTOR = "share_with_prosecutor"
-    SHARE_WITH_COURT = "share_with_court"
-    SHARE_WITH_PARTNER_NGO = "share_with_partner_ngo"
-    SHARE_WITH_EMBASSY = "share_with_embassy"
-    SHARE_WITH_SHELTER = "share_with_shelter"
-    SHARE_WITH_MEDICAL_PROVIDER = "share_with_medical_provider"
-    SHARE_WITH_LABOUR_INSPECTION = "share_with_labour_inspection"
-    SHARE_WITH_FAMILY = "share_with_family"
-    PHOTO_OR_MEDIA = "photo_or_media"
-    RESEARCH = "research"
-
-
-class ConsentDecision(StrEnum):
-    GRANTED = "granted"
-    REFUSED = "refused"
+ConsentPurpose = StrEnum("ConsentPurpose", "DATA_PROCESSING SHARE_WITH_POLICE"
+                                           " SHARE_WITH_PROSECUTOR SHARE_WITH_COURT"
+                                           " SHARE_WITH_PARTNER_NGO SHARE_WITH_EMBASSY"
+                                           " SHARE_WITH_SHELTER SHARE_WITH_MEDICAL_PROVIDER"
+                                           " SHARE_WITH_LABOUR_INSPECTION SHARE_WITH_FAMILY"
+                                           " PHOTO_OR_MEDIA RESEARCH")
+ConsentDecision = StrEnum("ConsentDecision", "GRANTED REFUSED")
 
 
 ANY_RECIPIENT = "any"  # a consent for every recipient of its purpose
 
 
-class ServiceType(StrEnum):
-    CRISIS_INTERVENTION = "crisis_intervention"
-    SOCIAL_COUNSELLING = "social_counselling"
-    PSYCHOLOGICAL_SUPPORT = "psychological_support"
-    PSYCHOLOGICAL_EVALUATION = "psychological_evaluation"
-    MEDICAL = "medical"
-    LEGAL_COUNSEL = "legal_counsel"
-    CULTURAL_MEDIATION = "cultural_mediation"
-    TRANSLATION = "translation"
-    INTERPRETATION = "interpretation"
-    TRANSPORT = "transport"
-    ACCOMMODATION = "accommodation"
-    MATERIAL_AID = "material_aid"
-    REPATRIATION_SUPPORT = "repatriation_support"
-    OTHER = "other"
+ServiceType = StrEnum("ServiceType", "CRISIS_INTERVENTION SOCIAL_COUNSELLING"
+                                     " PSYCHOLOGICAL_SUPPORT PSYCHOLOGICAL_EVALUATION MEDICAL"
+                                     " LEGAL_COUNSEL CULTURAL_MEDIATION TRANSLATION INTERPRETATION"
+                                     " TRANSPORT ACCOMMODATION MATERIAL_AID REPATRIATION_SUPPORT"
+                                     " OTHER")
 
 
 class SupportPlan(StrEnum):
@@ -176,31 +151,12 @@ class SupportPlan(StrEnum):
     OTHER = "Other"
 
 
-class IsolationReason(StrEnum):
-    HEALTH = "health"
-    SAFETY = "safety"
-
-
-class LegalMatter(StrEnum):
-    CRIMINAL_PROCEEDINGS = "criminal_proceedings"
-    COMPENSATION_CLAIM = "compensation_claim"
-    LABOUR_CLAIM = "labour_claim"
-    RESIDENCE_PROCEDURE = "residence_procedure"
-    OTHER = "other"
-
-
-class DuplicateOutcome(StrEnum):
-    SAME_PERSON = "same_person"
-    DIFFERENT_PERSON = "different_person"
-
-
-class ErasureReason(StrEnum):
-    CLIENT_REQUEST = "client_request"
-    RETENTION_PERIOD_ENDED = "retention_period_ended"
-    CONSENT_WITHDRAWN = "consent_withdrawn"
-    UNLAWFUL_PROCESSING = "unlawful_processing"
-    LEGAL_OBLIGATION = "legal_obligation"
-    OTHER = "other"
+IsolationReason = StrEnum("IsolationReason", "HEALTH SAFETY")
+LegalMatter = StrEnum("LegalMatter", "CRIMINAL_PROCEEDINGS COMPENSATION_CLAIM LABOUR_CLAIM"
+                                     " RESIDENCE_PROCEDURE OTHER")
+DuplicateOutcome = StrEnum("DuplicateOutcome", "SAME_PERSON DIFFERENT_PERSON")
+ErasureReason = StrEnum("ErasureReason", "CLIENT_REQUEST RETENTION_PERIOD_ENDED CONSENT_WITHDRAWN"
+                                         " UNLAWFUL_PROCESSING LEGAL_OBLIGATION OTHER")
 
 
 class AccessPurpose(StrEnum):
@@ -217,19 +173,6 @@ class AccessPurpose(StrEnum):
     OTHER = "other"
 
 
-class IdentityDocument(StrEnum):
-    PASSPORT = "passport"
-    NATIONAL_ID = "national_id"
-    RESIDENCE_PERMIT = "residence_permit"
-    VISA = "visa"
-    DRIVING_LICENCE = "driving_licence"
-    BIRTH_CERTIFICATE = "birth_certificate"
-    OTHER = "other"
-
-
 # Whole-string patterns (\A...\Z: "$" would let a trailing newline through).
-# A recipient is a code ("police", "embassy-ua", an organisation id), never a name in free text.
-RECIPIENT_CODE = re.compile(r"\A[a-z0-9][a-z0-9_.:-]{0,63}\Z")
-# A staff member's user id (as tokens carry it) or a partner's code: no spaces, no control
-# characters -- they are kept in clear, in read models too.
-STAFF_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}\Z")
+# A case reference as numbering issues it: KC-2026-0042.
+CASE_REFERENCE = re.compile(r"\A[A-Z]{2}-[0-9]{4}-[0-9]{4,6}\Z")

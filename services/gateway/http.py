@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import MethodProxy, ReplyListener
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -82,3 +83,17 @@ class Forwarding(DependencyProvider):
             return worker_ctx.data["correlation_id"]
 
         return forward
+
+
+class ServiceRpc(DependencyProvider):
+    """Calls any service of the manifest: `self.rpc("intake", "log_contact", payload)`.
+    One reply queue for all of them, as nameko's RpcProxy keeps one per proxy."""
+
+    rpc_reply_listener = ReplyListener()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        def call(service: str, method: str, payload: Any) -> Any:
+            return MethodProxy(worker_ctx, service, method, self.rpc_reply_listener)(
+                payload=payload)
+
+        return call

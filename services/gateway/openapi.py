@@ -11,7 +11,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
-from services.gateway.routes import CreatedSchema, ProblemSchema, Route, route_table
+from services.gateway.routes import CreatedSchema, Endpoint, ProblemSchema, route_table
 
 PREFIX = "/api/v1"
 _ERRORS = {
@@ -54,8 +54,10 @@ def spec_dict() -> dict[str, Any]:
             "description": _ERRORS[problem],
             "content": {"application/problem+json": {"schema": "Problem"}}})
     paths: dict[str, dict[str, Any]] = {}
-    for route in route_table():
-        paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(route)
+    for endpoint in route_table():
+        route = endpoint.route
+        paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = \
+            _operation(endpoint)
     paths["/health"] = {"get": {"summary": "Liveness", "tags": ["ops"], "security": [],
                                 "responses": {"200": {"description": "up"}}}}
     for path, operations in paths.items():
@@ -63,28 +65,30 @@ def spec_dict() -> dict[str, Any]:
     return spec.to_dict()
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    route = endpoint.route
     op: dict[str, Any] = {
-        "operationId": route.operation_id, "summary": route.summary, "tags": [route.tag],
+        "operationId": endpoint.operation_id, "summary": route.summary, "tags": [route.tag],
+        "description": endpoint.allow.describe(),
         "security": [{"bearer": []}],
         "responses": {code: {"$ref": f"#/components/responses/Problem{code}"}
                       for code in _ERRORS},
     }
     params = [{"in": "path", "name": name, "required": True,
-               "schema": {"type": "string", "format": "uuid"} if name == "id"
+               "schema": {"type": "string", "format": "uuid"} if name.endswith("_id")
                else {"type": "string"}}  # e.g. a case reference, KC-2026-0042
-              for name in re.findall(r"<(?:\w+:)?(\w+)>", route.path)]
-    if route.query is not None:
-        params.append({"in": "query", "schema": route.query})
+              for name in route.path_fields]
+    if endpoint.query is not None:
+        params.append({"in": "query", "schema": endpoint.query})
     if params:
         op["parameters"] = params
-    if route.body is not None:
+    if endpoint.body is not None:
         op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": route.body}}}
-    response_schema = route.response
+                             "content": {"application/json": {"schema": endpoint.body}}}
+    response_schema = endpoint.response
     if route.created:
         response_schema = type(f"Created{route.rpc.title().replace('_', '')}Schema",
-                               (CreatedSchema, route.response), {}) if route.response \
+                               (CreatedSchema, endpoint.response), {}) if endpoint.response \
             else CreatedSchema
     ok: dict[str, Any] = {"description": "OK" if route.status == 200 else "Created"}
     if response_schema is not None:

@@ -1,35 +1,57 @@
-"""The HTTP API: each route names the service RPC behind it. No domain logic here.
+"""The HTTP API: every service's routes (its manifest entry names them), each bound to the
+RPC behind it. No domain logic here.
 
-A route's request schema documents the body (or query) in OpenAPI; validation
-itself happens once, in the service behind it, so the rules live in one place.
+A route's request and response schemas are the RPC's own (shared.service.expose), and who
+may call it is the service's policy table: the gateway documents them, and validation
+happens once, in the service behind it, so each rule lives in one place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from marshmallow import Schema, fields
 
+from shared.manifest import manifest
+from shared.policy import Allow
+from shared.routes import Route
+from shared.shell import EntrypointSpec
+
 
 @dataclass(frozen=True)
-class Route:
-    method: str  # GET, POST
-    path: str  # werkzeug rule under /api/v1, e.g. "/contacts/<id>"
-    service: str  # nameko service name
-    rpc: str  # method on that service
-    summary: str
-    tag: str
-    body: Any = None  # marshmallow schema (class or instance) of the JSON body
-    query: Any = None  # marshmallow schema of the query string (GET)
-    response: Any = None
-    status: int = 200
-    path_fields: dict[str, str] = field(default_factory=dict)  # {"id": "contact_id"}
-    created: str | None = None  # result field that is the new resource's `id` (201)
+class Endpoint:
+    """One route of one service, with what the service declares about its RPC."""
+
+    service: str
+    route: Route
+    spec: EntrypointSpec
+    allow: Allow
 
     @property
     def operation_id(self) -> str:
-        return f"{self.service}.{self.rpc}"
+        return f"{self.service}.{self.route.rpc}"
+
+    def _input(self) -> Any:
+        """The RPC's input schema less what the path carries."""
+        schema = self.spec.schema
+        if schema is None:
+            return None
+        excluded = self.route.path_fields
+        return schema(exclude=excluded) if excluded else schema
+
+    @property
+    def body(self) -> Any:
+        return None if self.route.method == "GET" else self._input()
+
+    @property
+    def query(self) -> Any:
+        return self._input() if self.route.method == "GET" else None
+
+    @property
+    def response(self) -> Any:
+        return self.spec.output
 
 
 class CreatedSchema(Schema):
@@ -47,33 +69,25 @@ class ProblemSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.Raw())
 
 
-ROUTES: list[Route] = []
+@cache
+def route_table() -> tuple[Endpoint, ...]:
+    found = []
+    for entry in manifest():
+        for route in entry.route_table:
+            handler = getattr(entry.service_class, route.rpc, None)
+            spec = getattr(handler, "haven_entrypoint", None)
+            if spec is None:
+                raise LookupError(f"route {route.method} {route.path}: {entry.name} has no"
+                                  f" RPC {route.rpc}")
+            found.append(Endpoint(entry.name, route, spec, entry.service_class.policy[route.rpc]))
+    return tuple(found)
 
 
-def register(routes: list[Route]) -> None:
-    ROUTES.extend(routes)
-
-
-def route_table() -> list[Route]:
-    if not ROUTES:
-        _load()
-    return ROUTES
-
-
-def _load() -> None:
-    # Each service contributes its routes from a module of the gateway's own.
-    from services.gateway import audit_routes, casework_routes, intake_routes
-
-    register(intake_routes.ROUTES)
-    register(casework_routes.ROUTES)
-    register(audit_routes.ROUTES)
-
-
-def payload_for(route: Route, path_values: dict[str, str], body: Any,
+def payload_for(endpoint: Endpoint, path_values: dict[str, str], body: Any,
                 query: dict[str, Any]) -> dict[str, Any]:
+    route = endpoint.route
     payload: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
     if route.method == "GET":
         payload.update(query)
-    for name, value in path_values.items():
-        payload[route.path_fields.get(name, name)] = value
+    payload.update(path_values)
     return payload

@@ -7,15 +7,14 @@ import json
 from typing import Any
 
 from nameko.exceptions import RemoteError
-from nameko.rpc import RpcProxy
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.http import Forwarding, api, json_response, problem
+from services.gateway.http import Forwarding, ServiceRpc, api, json_response, problem
 from services.gateway.openapi import docs_page, spec_dict
-from services.gateway.routes import Route, payload_for, route_table
+from services.gateway.routes import Endpoint, payload_for, route_table
 from shared.auth import verify_token
 from shared.errors import HavenError, InvalidInput, NotFound, Unauthorized, from_remote
 
@@ -23,16 +22,15 @@ ANY = "GET,POST,PUT,PATCH,DELETE"
 
 
 def _url_map() -> Map:
-    return Map([Rule(r.path, methods=[r.method], endpoint=i) for i, r in enumerate(route_table())])
+    return Map([Rule(e.route.path, methods=[e.route.method], endpoint=i)
+                for i, e in enumerate(route_table())])
 
 
 class GatewayService:
     name = "gateway"
 
     forward = Forwarding()
-    intake = RpcProxy("intake")
-    casework = RpcProxy("casework")
-    audit = RpcProxy("audit")
+    rpc = ServiceRpc()
 
     _urls = _url_map()
 
@@ -50,13 +48,14 @@ class GatewayService:
 
     @api(ANY, "/api/v1/<path:path>")
     def call(self, request: Request, path: str) -> Response:
-        route, values = self._match(request, path)
+        endpoint, values = self._match(request, path)
+        route = endpoint.route
         token = self._token(request)
         body = self._body(request) if route.method != "GET" else None
-        payload = payload_for(route, values, body, request.args.to_dict())
+        payload = payload_for(endpoint, values, body, request.args.to_dict())
         correlation_id = self.forward(token, request.headers.get("X-Correlation-Id"))
         try:
-            result = getattr(getattr(self, route.service), route.rpc)(payload=payload)
+            result = self.rpc(endpoint.service, route.rpc, payload)
         except RemoteError as exc:
             return problem(from_remote(exc.exc_type, exc.value), correlation_id)
         headers = {"X-Correlation-Id": correlation_id}
@@ -64,7 +63,7 @@ class GatewayService:
             result = {"id": result[route.created], **result}
         return json_response(result, route.status, headers)
 
-    def _match(self, request: Request, path: str) -> tuple[Route, Any]:
+    def _match(self, request: Request, path: str) -> tuple[Endpoint, Any]:
         adapter = self._urls.bind("gateway")
         try:
             index, values = adapter.match("/" + path, method=request.method)
@@ -93,5 +92,4 @@ class GatewayService:
         return body
 
 
-SERVICE = GatewayService
-__all__ = ["SERVICE", "GatewayService", "HavenError"]
+__all__ = ["GatewayService", "HavenError"]

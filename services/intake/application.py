@@ -1,128 +1,128 @@
-"""Intake's application: the helpline's commands, its aggregate queries, and what
-it tells other services.
+"""Intake's application: the helpline's commands and queries, its policies for
+casework's facts, and what it publishes.
 
-Commands take the caller's CommandContext (who, why) and plain values the
-schemas have validated; they load, ask the aggregate, save. Time is read here,
-never in the domain, so a test can fix it with `clock`. Read-model queries
-live in projections.py.
+Commands take the caller's CommandContext (who, why) and plain values the schemas have
+validated; they load, ask the aggregate, save. Queries take the context too, and ask the
+aggregates or the read models (`self.views`, projections.py). Time is read here, never in
+the domain, so a test can fix it with `clock`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking
 
+from services.intake import contracts as c
 from services.intake.domain import Contact, MissedCall, Shift
-from services.intake.rules import IntakeError, InvalidValue, birth_year_of
-from services.intake.schemas import PAYLOADS
+from services.intake.projections import IntakeViews
 from shared.audit import CommandContext
 from shared.consumers import policy_context
-from shared.crypto import blind_index, is_sealed
-from shared.errors import Forbidden, NotFound, domain_refusals
+from shared.contracts import Publications
+from shared.errors import Forbidden, domain_refusals
 from shared.eventstore import HavenApplication
-from shared.messaging import Envelope, IntegrationEvent
+from shared.messaging import Envelope
+from shared.person import birth_year_of, blind_index_of
 
-A = TypeVar("A", Contact, MissedCall, Shift)
 Fields = dict[str, Any]
 
 
-def domain_rules() -> AbstractContextManager[None]:
-    """Domain refusals in the platform's one error contract."""
-    return domain_refusals(IntakeError, InvalidValue)
+def _has_callback(state: Fields) -> Fields:
+    return {**state, "has_callback_contact": state.get("callback_contact") is not None}
 
 
 class Intake(HavenApplication):
     name = "intake"  # type: ignore[misc]  # eventsourcing declares it per instance
-    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
+    views: IntakeViews
+    publishes = Publications(c, Contact, MissedCall, Shift,
+                             adapt={"CallMissed": _has_callback})
 
     # -- contacts ------------------------------------------------------------
-    def log_contact(self, ctx: CommandContext, **values: Any) -> UUID:
+    def log_contact(self, ctx: CommandContext, **values: Any) -> Fields:
         values["started_at"] = values.get("started_at") or self.clock()
-        with domain_rules():
+        with domain_refusals():
             contact = Contact.log(operator_id=ctx.actor_id, **values)
             self.save(contact, ctx=ctx)
-        return contact.id
+        return {"contact_id": contact.id}
 
     def screen_contact(self, ctx: CommandContext, contact_id: UUID, indicators: list[str],
-                       assessment: str, screened_at: datetime | None = None) -> None:
-        contact = self._load(Contact, contact_id)
-        with domain_rules():
+                       assessment: str, screened_at: datetime | None = None) -> Fields:
+        contact = self.load(Contact, contact_id)
+        with domain_refusals():
             contact.screen(indicators, assessment, screened_at or self.clock())
             self.save(contact, ctx=ctx)
+        return {"contact_id": contact.id}
 
     def close_contact(self, ctx: CommandContext, contact_id: UUID, outcome: str,
-                      ended_at: datetime | None = None) -> None:
-        contact = self._load(Contact, contact_id)
-        with domain_rules():
+                      ended_at: datetime | None = None) -> Fields:
+        contact = self.load(Contact, contact_id)
+        with domain_refusals():
             contact.close(outcome, ended_at or contact.ended_at or self.clock())
             self.save(contact, ctx=ctx)
+        return {"contact_id": contact.id}
 
     def refer_to_casework(self, ctx: CommandContext, contact_id: UUID, person: Fields,
-                          birth_year: int | None = None, **referral: Any) -> str:
-        """Refer the person to casework; returns the person's new data-subject id.
+                          birth_year: int | None = None, **referral: Any) -> Fields:
+        """Refer the person to casework; answers with the person's new data-subject id.
 
         The person gets a subject of their own (not the contact's), so casework can
         hold, and one day shred, the person's data independently of the call record.
         """
-        contact = self._load(Contact, contact_id)
+        contact = self.load(Contact, contact_id)
         person = _plain(person)
         subject_id = str(uuid.uuid4())
-        with domain_rules():
-            year = birth_year_of(person, birth_year)
-            index = blind_index(self.settings.blind_index_key,
-                                f"{person.get('given_name', '')} {person.get('family_name', '')}",
-                                year)
+        referred_at = referral.pop("referred_at", None) or self.clock()
+        with domain_refusals():
+            year = birth_year_of(person.get("birth_date"), birth_year, referred_at.date())
+            index = blind_index_of(self.settings.blind_index_key, person, year)
             contact.refer_to_casework(
                 person_subject_id=subject_id, person=person, blind_index=index, birth_year=year,
-                referred_at=referral.pop("referred_at", None) or self.clock(), **referral)
+                referred_at=referred_at, **referral)
             self.save(contact, ctx=ctx)
-        return subject_id
+        return {"contact_id": contact.id, "person_subject_id": subject_id}
 
     def link_to_case(self, ctx: CommandContext, contact_id: UUID, case_id: str,
-                     case_reference: str | None = None) -> bool:
-        contact = self._load(Contact, contact_id)
-        with domain_rules():
-            changed = contact.link_to_case(case_id, case_reference)
-            if changed:
+                     case_reference: str | None = None) -> Fields:
+        contact = self.load(Contact, contact_id)
+        with domain_refusals():
+            if contact.link_to_case(case_id, case_reference):
                 self.save(contact, ctx=ctx)
-        return changed
+        return {"contact_id": contact.id}
 
     # -- policies: facts from casework ------------------------------------------------
-    def link_contact_to_opened_case(self, envelope: Envelope, tracking: Tracking) -> None:
+    def link_contact_to_opened_case(self, case: Fields, envelope: Envelope,
+                                    tracking: Tracking) -> None:
         """casework's CaseOpened: the contact a referral came from points to its case."""
-        contact_id, case_id = envelope.data.get("contact_id"), envelope.data.get("case_id")
-        if not contact_id or not case_id:
+        if case["contact_id"] is None:
             return  # a case opened directly, not from the helpline
-        contact = self._load(Contact, UUID(contact_id))
-        with domain_rules():
-            if contact.link_to_case(case_id, envelope.data.get("reference")):
+        contact = self.load(Contact, case["contact_id"])
+        with domain_refusals():
+            if contact.link_to_case(str(case["case_id"]), case["reference"]):
                 self.save(contact, ctx=policy_context(envelope, self.name, "link_to_case"),
                           tracking=tracking)
 
-    def erase_contacts_of_erased_subject(self, envelope: Envelope, tracking: Tracking) -> None:
+    def erase_contacts_of_erased_subject(self, erased: Fields, envelope: Envelope,
+                                         tracking: Tracking) -> None:
         """casework's SubjectErased: what the person said on the helpline goes with them.
         The contacts' keys are shredded first: a crash before the save is retried, and
         shredding twice is harmless."""
         contacts = []
-        for contact_id in envelope.data.get("contact_ids") or []:
+        for contact_id in erased["contact_ids"]:
             self.vault.shred(contact_id)
-            contact = self._load(Contact, UUID(contact_id))
+            contact = self.load(Contact, contact_id)
             if contact.erase(self.clock()):
                 contacts.append(contact)
         if contacts:
             self.save(*contacts, ctx=policy_context(envelope, self.name, "erase_contact"),
                       tracking=tracking)
 
-    def get_contact(self, contact_id: UUID) -> Fields:
+    # -- queries ------------------------------------------------------------------------
+    def get_contact(self, ctx: CommandContext, contact_id: UUID) -> Fields:
         """The whole contact, personal data unsealed (or "[erased]")."""
-        contact = self._load(Contact, contact_id)
+        contact = self.load(Contact, contact_id)
         screening, referral = contact.screening, contact.referral
         return {
             "contact_id": str(contact.id), "status": "closed" if contact.closed else "open",
@@ -140,70 +140,62 @@ class Intake(HavenApplication):
     # -- missed calls ----------------------------------------------------------
     def record_missed_call(self, ctx: CommandContext, channel: str,
                            missed_at: datetime | None = None,
-                           callback_contact: str | None = None) -> UUID:
-        with domain_rules():
+                           callback_contact: str | None = None) -> Fields:
+        with domain_refusals():
             missed = MissedCall.record(channel=channel, missed_at=missed_at or self.clock(),
                                        callback_contact=callback_contact)
             self.save(missed, ctx=ctx)
-        return missed.id
+        return {"missed_call_id": missed.id}
 
     def complete_callback(self, ctx: CommandContext, missed_call_id: UUID, contact_id: UUID,
-                          done_at: datetime | None = None) -> None:
-        missed = self._load(MissedCall, missed_call_id)
-        self._load(Contact, contact_id)  # the callback must have been logged as a contact
-        with domain_rules():
+                          done_at: datetime | None = None) -> Fields:
+        missed = self.load(MissedCall, missed_call_id)
+        self.load(Contact, contact_id)  # the callback must have been logged as a contact
+        with domain_refusals():
             missed.complete(str(contact_id), done_at or self.clock())
             self.save(missed, ctx=ctx)
+        return {"missed_call_id": missed.id}
 
-    def callback_contacts(self, missed_call_ids: list[str]) -> dict[str, str | None]:
-        """The numbers to call back, unsealed; the read model holds none of them."""
-        return {mid: self._load(MissedCall, UUID(mid)).callback_contact
-                for mid in missed_call_ids}
+    def pending_callbacks(self, ctx: CommandContext, limit: int = 100) -> Fields:
+        """Oldest first, with the numbers to call: unsealed here, the read model has none."""
+        items = self.views.pending_callbacks(limit)
+        return {"items": [{**item, "callback_contact": self.load(
+            MissedCall, item["missed_call_id"]).callback_contact if item["has_callback_contact"]
+            else None} for item in items]}
 
     # -- shifts ------------------------------------------------------------------
     def start_shift(self, ctx: CommandContext, operator_id: str | None = None,
-                    started_at: datetime | None = None) -> UUID:
+                    started_at: datetime | None = None) -> Fields:
         operator = operator_id or ctx.actor_id
         if operator != ctx.actor_id and ctx.actor_role != "supervisor":
             raise Forbidden("only a supervisor may start a shift for someone else")
-        with domain_rules():
+        with domain_refusals():
             shift = Shift.start(operator_id=operator, started_at=started_at or self.clock())
             self.save(shift, ctx=ctx)
-        return shift.id
+        return {"shift_id": shift.id}
 
     def end_shift(self, ctx: CommandContext, shift_id: UUID,
-                  ended_at: datetime | None = None) -> None:
-        shift = self._load(Shift, shift_id)
+                  ended_at: datetime | None = None) -> Fields:
+        shift = self.load(Shift, shift_id)
         if shift.operator_id != ctx.actor_id and ctx.actor_role != "supervisor":
             raise Forbidden("only a supervisor may end someone else's shift")
-        with domain_rules():
+        with domain_refusals():
             shift.end(ended_at or self.clock())
             self.save(shift, ctx=ctx)
+        return {"shift_id": shift.id}
 
-    # -- what leaves the service ---------------------------------------------------
-    def to_integration_event(self, domain_event: Any) -> IntegrationEvent | None:
-        event_type = type(domain_event).__name__
-        if event_type not in PAYLOADS:
-            return None
-        version, schema, id_field = PAYLOADS[event_type]
-        state = {**vars(domain_event), id_field: str(domain_event.originator_id)}
-        if event_type == "CallMissed":
-            state["has_callback_contact"] = state.get("callback_contact") is not None
-        if event_type == "ReferredToCasework" and not is_sealed(state.get("person")):
-            # The relay must hand over events as stored; plaintext here is a bug upstream.
-            raise ValueError("refusing to publish an unsealed person")
-        return IntegrationEvent(type=event_type, version=version, data=schema().dump(state))
+    # -- the helpline's read models -----------------------------------------------------
+    def contact_log(self, ctx: CommandContext, **filters: Any) -> Fields:
+        return self.views.contact_log(**filters)
 
-    # -- loading ---------------------------------------------------------------------
-    def _load(self, kind: type[A], aggregate_id: UUID | str) -> A:
-        label = kind.__name__
-        try:
-            found: Any = self.repository.get(UUID(str(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"no {label} {aggregate_id}") from None
-        if not isinstance(found, kind):
-            raise NotFound(f"no {label} {aggregate_id}")
-        return found
+    def on_duty(self, ctx: CommandContext, at: datetime | None = None) -> Fields:
+        return self.views.on_duty(at or self.clock())
+
+    def coverage(self, ctx: CommandContext, date_from: datetime, date_to: datetime) -> Fields:
+        return self.views.coverage(date_from, date_to)
+
+    def helpline_stats(self, ctx: CommandContext, month: str) -> Fields:
+        return self.views.helpline_stats(month)
 
 
 def _plain(person: Fields) -> Fields:
@@ -211,5 +203,3 @@ def _plain(person: Fields) -> Fields:
     return {k: v.isoformat() if isinstance(v, date) else v
             for k, v in person.items() if v not in (None, "")}
 
-
-APPLICATION = Intake

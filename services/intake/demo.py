@@ -89,7 +89,7 @@ def _shifts(app: Intake, rng: random.Random, start: datetime, end: datetime) -> 
         ctx = _ctx(operator)
         # Now and then a shift starts late: the gap the coverage view must show.
         late = timedelta(minutes=rng.choice([0] * 30 + [25, 50]))
-        shift = app.start_shift(ctx, started_at=at + late)
+        shift = app.start_shift(ctx, started_at=at + late)["shift_id"]
         app.end_shift(ctx, shift, ended_at=at + timedelta(hours=8))
         at += timedelta(hours=8)
 
@@ -99,8 +99,9 @@ def _contact(app: Intake, rng: random.Random, at: datetime) -> int:
     ctx = _ctx(operator)
     channel = _pick(rng, CHANNELS)
     if channel == "phone" and rng.random() < 0.05:
+        number = f"+48 5{rng.randrange(10**7, 10**8)}"
         missed = app.record_missed_call(ctx, channel="phone", missed_at=at,
-                                        callback_contact=f"+48 5{rng.randrange(10**7, 10**8)}")
+                                        callback_contact=number)["missed_call_id"]
         at += timedelta(minutes=rng.randrange(5, 90))
         contact = _log(app, rng, ctx, channel, at, "outbound")
         app.complete_callback(ctx, missed, contact, done_at=at + timedelta(minutes=1))
@@ -121,7 +122,7 @@ def _log(app: Intake, rng: random.Random, ctx: CommandContext, channel: str, at:
         ended_at=at + timedelta(minutes=minutes), language=_pick(rng, LANGUAGES),
         interpreter_used=rng.random() < 0.15, caller_type=caller, topic=topic,
         urgency=urgency, summary=SUMMARIES[topic].format(country=country),
-        callback_contact=None)
+        callback_contact=None)["contact_id"]
     # About a dozen referrals a month: the centre's ~12 new cases.
     referred = caller == "potential_victim" and topic in ("victim_support", "emergency") \
         and rng.random() < 0.22

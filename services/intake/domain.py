@@ -23,14 +23,12 @@ from services.intake.rules import (
     LinkedToAnotherCase,
     ReferralNotWarranted,
     ShiftAlreadyEnded,
-    birth_year_of,
     code,
     moment,
     not_before,
     pattern,
 )
 from services.intake.vocabulary import (
-    COUNTRY_CODE,
     LANGUAGE_CODE,
     Assessment,
     CallerType,
@@ -43,6 +41,9 @@ from services.intake.vocabulary import (
     Topic,
     Urgency,
 )
+from shared.checks import country
+from shared.checks import languages as checked_languages
+from shared.person import birth_year_of, checked_person
 
 __all__ = ["Contact", "MissedCall", "Referral", "Screening", "Shift"]
 
@@ -164,18 +165,13 @@ class Contact(Aggregate):
         if self.screening is None or self.screening.assessment not in REFERRABLE:
             raise ReferralNotWarranted("a referral needs a screening that assessed the person"
                                        " as presumed_victim or unclear")
-        for name in ("given_name", "family_name"):
-            if not str(person.get(name) or "").strip():
-                raise InvalidValue(f"person.{name}", "is required for a referral")
-        year = birth_year_of(person, birth_year)
-        if year is not None and not 1900 <= year <= referred_at.year:
-            raise InvalidValue("birth_year", "is not a plausible year of birth")
+        person = checked_person(person, prefix="person.")
+        year = birth_year_of(person.get("birth_date"), birth_year, referred_at.date())
         self._refer(
             person_subject_id=person_subject_id, person=person, blind_index=blind_index,
             birth_year=year, gender=code(Gender, gender, "gender"),
-            citizenship=None if citizenship is None
-            else pattern(COUNTRY_CODE, citizenship, "citizenship"),
-            languages=[pattern(LANGUAGE_CODE, lang, "languages") for lang in languages],
+            citizenship=None if citizenship is None else country(citizenship, "citizenship"),
+            languages=checked_languages(languages),
             exploitation_types=[code(Exploitation, e, "exploitation_types")
                                 for e in exploitation_types],
             urgency=code(Urgency, urgency or self.urgency, "urgency"),

@@ -15,17 +15,20 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.domain import Contact, MissedCall, Shift
-from shared.projections import Cursor, Projection, ReadModelStore, handles
+from shared.projections import (
+    Cursor,
+    Projection,
+    ReadModelSet,
+    ReadModelStore,
+    handles,
+    month_of,
+    stream_id,
+)
+from shared.readstore import equal
 
 Row = dict[str, Any]
 
 
-def _month(when: datetime) -> str:
-    return when.strftime("%Y-%m")
-
-
-def _id(event: Any) -> str:
-    return str(event.originator_id)
 
 
 class ContactLog(Projection):
@@ -48,27 +51,26 @@ class ContactLog(Projection):
             " ended_at, language, interpreter_used, caller_type, topic, urgency, operator_id,"
             " status, referred) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " 'open', false)",
-            (_id(e), _month(e.started_at), e.channel, e.direction, e.started_at, e.ended_at,
+            (stream_id(e), month_of(e.started_at), e.channel, e.direction, e.started_at, e.ended_at,
              e.language, e.interpreter_used, e.caller_type, e.topic, e.urgency, e.operator_id))
 
     @handles(Contact, "ContactScreened")
     def screened(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {contact_log} SET assessment = %s WHERE contact_id = %s",
-                    (e.assessment, _id(e)))
+        cur.update("contact_log", ("contact_id", stream_id(e)), assessment=e.assessment)
 
     @handles(Contact, "ContactClosed")
     def closed(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {contact_log} SET status = 'closed', outcome = %s, ended_at = %s"
-                    " WHERE contact_id = %s", (e.outcome, e.ended_at, _id(e)))
+        cur.update("contact_log", ("contact_id", stream_id(e)), status="closed",
+                   outcome=e.outcome, ended_at=e.ended_at)
 
     @handles(Contact, "ReferredToCasework")
     def referred(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {contact_log} SET referred = true WHERE contact_id = %s", (_id(e),))
+        cur.update("contact_log", ("contact_id", stream_id(e)), referred=True)
 
     @handles(Contact, "ContactLinkedToCase")
     def linked(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {contact_log} SET case_id = %s, case_reference = %s"
-                    " WHERE contact_id = %s", (e.case_id, e.case_reference, _id(e)))
+        cur.update("contact_log", ("contact_id", stream_id(e)), case_id=e.case_id,
+                   case_reference=e.case_reference)
 
 
 class Callbacks(Projection):
@@ -84,13 +86,13 @@ class Callbacks(Projection):
         # Whether a number was left, not the number: it stays sealed in the event store.
         cur.execute("INSERT INTO {callbacks} (missed_call_id, month, channel, missed_at,"
                     " has_callback_contact) VALUES (%s, %s, %s, %s, %s)",
-                    (_id(e), _month(e.missed_at), e.channel, e.missed_at,
+                    (stream_id(e), month_of(e.missed_at), e.channel, e.missed_at,
                      e.callback_contact is not None))
 
     @handles(MissedCall, "CallbackDone")
     def done(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {callbacks} SET contact_id = %s, done_at = %s"
-                    " WHERE missed_call_id = %s", (e.contact_id, e.done_at, _id(e)))
+        cur.update("callbacks", ("missed_call_id", stream_id(e)), contact_id=e.contact_id,
+                   done_at=e.done_at)
 
 
 class DutyRoster(Projection):
@@ -102,12 +104,11 @@ class DutyRoster(Projection):
     @handles(Shift, "ShiftStarted")
     def started(self, e: Any, cur: Cursor) -> None:
         cur.execute("INSERT INTO {shifts} (shift_id, operator_id, started_at)"
-                    " VALUES (%s, %s, %s)", (_id(e), e.operator_id, e.started_at))
+                    " VALUES (%s, %s, %s)", (stream_id(e), e.operator_id, e.started_at))
 
     @handles(Shift, "ShiftEnded")
     def ended(self, e: Any, cur: Cursor) -> None:
-        cur.execute("UPDATE {shifts} SET ended_at = %s WHERE shift_id = %s",
-                    (e.ended_at, _id(e)))
+        cur.update("shifts", ("shift_id", stream_id(e)), ended_at=e.ended_at)
 
 
 def projections() -> list[Projection]:
@@ -137,25 +138,11 @@ class IntakeViews:
                     page: int = 1, page_size: int = 50, **filters: Any) -> Row:
         """Newest first; `date_from` inclusive, `date_to` exclusive, on the start time."""
         self.settle()
-        where, params = ["true"], []
-        if date_from is not None:
-            where.append("started_at >= %s")
-            params.append(date_from)
-        if date_to is not None:
-            where.append("started_at < %s")
-            params.append(date_to)
-        for name in CONTACT_FILTERS:  # fixed column names: values only are parameters
-            if filters.get(name) is not None:
-                where.append(f"{name} = %s")
-                params.append(filters[name])
-        clause = " AND ".join(where)
-        total = self.store.query(f"SELECT count(*) AS n FROM {{contact_log}} WHERE {clause}",
-                                 params)[0]["n"]
-        rows = self.store.query(
-            f"SELECT * FROM {{contact_log}} WHERE {clause} ORDER BY started_at DESC,"
-            " contact_id DESC LIMIT %s OFFSET %s", [*params, page_size, (page - 1) * page_size])
-        return {"items": [self._contact(r) for r in rows], "total": total, "page": page,
-                "page_size": page_size}
+        found = self.store.page(
+            "contact_log", "started_at DESC, contact_id DESC",
+            [("started_at >= %s", date_from), ("started_at < %s", date_to),
+             *equal(CONTACT_FILTERS, filters)], page, page_size)
+        return {**found, "items": [self._contact(r) for r in found["items"]]}
 
     def pending_callbacks(self, limit: int = 100) -> list[Row]:
         """Oldest first: whoever has waited longest is called back first."""
@@ -215,3 +202,6 @@ class IntakeViews:
                 "by_topic": counts("topic"), "by_language": counts("language"),
                 "by_outcome": counts("outcome"), "missed_calls": missed["n"],
                 "callbacks_done": missed["done"]}
+
+
+READ_MODELS = ReadModelSet(projections, IntakeViews)

@@ -8,11 +8,11 @@ other one into RULE_VIOLATED.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from services.intake.vocabulary import Assessment
 from shared.checks import (  # noqa: F401 - re-exported: the checks every domain uses
     InvalidValue,
+    RuleBroken,
     code,
     moment,
     pattern,
@@ -22,7 +22,7 @@ from shared.checks import (  # noqa: F401 - re-exported: the checks every domain
 REFERRABLE = frozenset({Assessment.PRESUMED_VICTIM.value, Assessment.UNCLEAR.value})
 
 
-class IntakeError(Exception):
+class IntakeError(RuleBroken):
     """A helpline rule refused the command."""
 
 
@@ -56,12 +56,3 @@ def not_before(later: datetime, earlier: datetime, field: str) -> datetime:
     if later < earlier:
         raise InvalidValue(field, "must not be before the start")
     return later
-
-
-def birth_year_of(person: dict[str, Any], birth_year: int | None) -> int | None:
-    """The birth year, from the birth date when only that was given; both must agree."""
-    birth_date = person.get("birth_date")
-    from_date = int(str(birth_date)[:4]) if birth_date else None
-    if birth_year is not None and from_date is not None and birth_year != from_date:
-        raise InvalidValue("birth_year", "does not match person.birth_date")
-    return birth_year if birth_year is not None else from_date

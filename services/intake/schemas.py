@@ -1,9 +1,9 @@
-"""What intake accepts and answers over RPC, and what it publishes (versioned).
+"""What intake accepts and answers over RPC.
 
-Inputs reject unknown fields (marshmallow's default RAISE), so a misspelt field
-is an error the caller sees, not a value silently dropped. Integration-event
-payload schemas are allowlists: a field not declared here never reaches the
-broker, which is how `summary` and `callback_contact` stay off it.
+Inputs reject unknown fields (marshmallow's default RAISE), so a misspelt field is an
+error the caller sees, not a value silently dropped. Fields are built from shared.fields,
+the same definitions the published contracts (contracts.py) use, so what intake accepts
+it can publish, and what it publishes its consumers accept.
 """
 
 from __future__ import annotations
@@ -12,42 +12,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.intake.vocabulary import (
-    COUNTRY_CODE,
-    LANGUAGE_CODE,
-    Assessment,
-    CallerType,
-    Channel,
-    Direction,
-    Exploitation,
-    Gender,
-    Indicator,
-    Outcome,
-    Topic,
-    Urgency,
-    values,
-)
+from services.intake import vocabulary as v
+from shared import fields as f
 
 STATUSES = ("open", "closed")
-MAX_PAGE_SIZE = 200
 MAX_COVERAGE_DAYS = 93  # a quarter: bounds the work one coverage query may ask for
-
-
-def _code(vocabulary: Any, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(values(vocabulary)), **kwargs)
-
-
-def _language(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(LANGUAGE_CODE, error="not an ISO 639-1 code"),
-                         **kwargs)
-
-
-def _when(**kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(**kwargs)
-
-
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
 class _Ordered(Schema):
@@ -62,17 +31,17 @@ class _Ordered(Schema):
 
 # -- RPC inputs ----------------------------------------------------------------
 class LogContactSchema(Schema):
-    channel = _code(Channel, required=True)
-    direction = _code(Direction, load_default=Direction.INBOUND.value)
-    started_at = _when(load_default=None)  # None: now
-    ended_at = _when(load_default=None)
-    language = _language(required=True)
+    channel = f.code(v.Channel, required=True)
+    direction = f.code(v.Direction, load_default=v.Direction.INBOUND.value)
+    started_at = f.when(load_default=None)  # None: now
+    ended_at = f.when(load_default=None)
+    language = f.language(required=True)
     interpreter_used = fields.Boolean(load_default=False)
-    caller_type = _code(CallerType, required=True)
-    topic = _code(Topic, required=True)
-    urgency = _code(Urgency, required=True)
-    summary = _text(20_000, load_default=None)
-    callback_contact = _text(500, load_default=None)
+    caller_type = f.code(v.CallerType, required=True)
+    topic = f.code(v.Topic, required=True)
+    urgency = f.code(v.Urgency, required=True)
+    summary = f.text(20_000, load_default=None)
+    callback_contact = f.text(500, load_default=None)
 
 
 class ContactIdSchema(Schema):
@@ -80,91 +49,76 @@ class ContactIdSchema(Schema):
 
 
 class ListContactsSchema(_Ordered):
-    date_from = _when(data_key="from", load_default=None)
-    date_to = _when(data_key="to", load_default=None)
-    channel = _code(Channel, load_default=None)
-    topic = _code(Topic, load_default=None)
-    language = _language(load_default=None)
-    urgency = _code(Urgency, load_default=None)
+    date_from = f.when(data_key="from", load_default=None)
+    date_to = f.when(data_key="to", load_default=None)
+    channel = f.code(v.Channel, load_default=None)
+    topic = f.code(v.Topic, load_default=None)
+    language = f.language(load_default=None)
+    urgency = f.code(v.Urgency, load_default=None)
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
-    page = fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
-    page_size = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
-                               load_default=50)
+    page, page_size = f.page(), f.page_size()
 
 
 class ScreenContactSchema(ContactIdSchema):
-    indicators = fields.List(_code(Indicator), load_default=list)
-    assessment = _code(Assessment, required=True)
-    screened_at = _when(load_default=None)
+    indicators = f.codes(v.Indicator, load_default=list)
+    assessment = f.code(v.Assessment, required=True)
+    screened_at = f.when(load_default=None)
 
 
 class CloseContactSchema(ContactIdSchema):
-    outcome = _code(Outcome, required=True)
-    ended_at = _when(load_default=None)  # None: as logged, else now
-
-
-class PersonSchema(Schema):
-    """The referred person (all personal data: sealed under a new subject id)."""
-
-    given_name = _text(200, required=True)
-    family_name = _text(200, required=True)
-    other_names = _text(500, load_default=None)
-    birth_date = fields.Date(load_default=None)
-    phone = _text(100, load_default=None)
-    email = fields.Email(load_default=None)
-    address = _text(1000, load_default=None)
+    outcome = f.code(v.Outcome, required=True)
+    ended_at = f.when(load_default=None)  # None: as logged, else now
 
 
 class ReferToCaseworkSchema(ContactIdSchema):
-    person = fields.Nested(PersonSchema, required=True)
+    person = fields.Nested(f.PersonSchema, required=True)
     birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), load_default=None)
-    gender = _code(Gender, load_default=Gender.UNKNOWN.value)
-    citizenship = fields.String(validate=validate.Regexp(COUNTRY_CODE,
-                                error="not an ISO 3166-1 alpha-2 code"), load_default=None)
-    languages = fields.List(_language(), load_default=list)
-    exploitation_types = fields.List(_code(Exploitation), load_default=list)
-    urgency = _code(Urgency, load_default=None)  # None: the contact's urgency
-    referred_at = _when(load_default=None)
+    gender = f.code(v.Gender, load_default=v.Gender.UNKNOWN.value)
+    citizenship = f.country(load_default=None)
+    languages = f.languages(load_default=list)
+    exploitation_types = f.codes(v.Exploitation, load_default=list)
+    urgency = f.code(v.Urgency, load_default=None)  # None: the contact's urgency
+    referred_at = f.when(load_default=None)
 
 
 class LinkToCaseSchema(ContactIdSchema):
-    case_id = _text(100, required=True)
-    case_reference = _text(50, load_default=None)
+    case_id = f.text(100, required=True)
+    case_reference = f.text(50, load_default=None)
 
 
 class RecordMissedCallSchema(Schema):
-    channel = _code(Channel, load_default=Channel.PHONE.value)
-    missed_at = _when(load_default=None)
-    callback_contact = _text(500, load_default=None)
+    channel = f.code(v.Channel, load_default=v.Channel.PHONE.value)
+    missed_at = f.when(load_default=None)
+    callback_contact = f.text(500, load_default=None)
 
 
 class CompleteCallbackSchema(Schema):
     missed_call_id = fields.UUID(required=True)
     contact_id = fields.UUID(required=True)
-    done_at = _when(load_default=None)
+    done_at = f.when(load_default=None)
 
 
 class PendingCallbacksSchema(Schema):
-    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_default=100)
+    limit = fields.Integer(validate=validate.Range(min=1, max=f.MAX_PAGE_SIZE), load_default=100)
 
 
 class StartShiftSchema(Schema):
-    operator_id = _text(100, load_default=None)  # None: the caller; others: supervisors only
-    started_at = _when(load_default=None)
+    operator_id = f.staff(load_default=None)  # None: the caller; others: supervisors only
+    started_at = f.when(load_default=None)
 
 
 class EndShiftSchema(Schema):
     shift_id = fields.UUID(required=True)
-    ended_at = _when(load_default=None)
+    ended_at = f.when(load_default=None)
 
 
 class OnDutySchema(Schema):
-    at = _when(load_default=None)
+    at = f.when(load_default=None)
 
 
 class CoverageSchema(_Ordered):
-    date_from = _when(data_key="from", required=True)
-    date_to = _when(data_key="to", required=True)
+    date_from = f.when(data_key="from", required=True)
+    date_to = f.when(data_key="to", required=True)
 
     @validates_schema
     def _bounded(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -174,8 +128,7 @@ class CoverageSchema(_Ordered):
 
 
 class HelplineStatsSchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(
-        r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="must be YYYY-MM"))
+    month = f.month(required=True)
 
 
 # -- RPC outputs ---------------------------------------------------------------
@@ -190,7 +143,7 @@ class ContactRowSchema(Schema):
 
     contact_id = fields.String()
     channel, direction = fields.String(), fields.String()
-    started_at, ended_at = _when(), _when(allow_none=True)
+    started_at, ended_at = f.when(), f.when(allow_none=True)
     duration_seconds = fields.Integer(allow_none=True)
     language, interpreter_used = fields.String(), fields.Boolean()
     caller_type, topic, urgency = fields.String(), fields.String(), fields.String()
@@ -208,7 +161,7 @@ class ContactPageSchema(Schema):
 class ScreeningSchema(Schema):
     indicators = fields.List(fields.String())
     assessment = fields.String()
-    screened_at = _when()
+    screened_at = f.when()
 
 
 class ReferralSchema(Schema):
@@ -218,7 +171,7 @@ class ReferralSchema(Schema):
     gender, citizenship = fields.String(), fields.String(allow_none=True)
     languages = fields.List(fields.String())
     exploitation_types = fields.List(fields.String())
-    urgency, referred_at = fields.String(), _when()
+    urgency, referred_at = fields.String(), f.when()
 
 
 class ContactDetailSchema(ContactRowSchema):
@@ -239,7 +192,7 @@ class MissedCallRefSchema(Schema):
 
 class PendingCallbackSchema(Schema):
     missed_call_id, channel = fields.String(), fields.String()
-    missed_at = _when()
+    missed_at = f.when()
     callback_contact = fields.String(allow_none=True)
 
 
@@ -253,23 +206,23 @@ class ShiftRefSchema(Schema):
 
 class OnDutyShiftSchema(Schema):
     shift_id, operator_id = fields.String(), fields.String()
-    started_at, ended_at = _when(), _when(allow_none=True)
+    started_at, ended_at = f.when(), f.when(allow_none=True)
 
 
 class OnDutyResultSchema(Schema):
-    at = _when()
+    at = f.when()
     on_duty = fields.List(fields.Nested(OnDutyShiftSchema))
     covered = fields.Boolean()
 
 
 class GapSchema(Schema):
-    start, end = _when(), _when()
+    start, end = f.when(), f.when()
     seconds = fields.Integer()
 
 
 class CoverageResultSchema(Schema):
-    date_from = _when(data_key="from")
-    date_to = _when(data_key="to")
+    date_from = f.when(data_key="from")
+    date_to = f.when(data_key="to")
     covered_seconds = fields.Integer()
     gaps = fields.List(fields.Nested(GapSchema))
 
@@ -283,73 +236,3 @@ class HelplineStatsResultSchema(Schema):
     by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
     missed_calls = fields.Integer()
     callbacks_done = fields.Integer()
-
-
-# -- integration events (published on intake.events) -----------------------------
-# Version 1 of every payload. A breaking change adds a V2 schema and publishes
-# it under a new version number; consumers read `version` from the envelope.
-class ContactLoggedV1(Schema):
-    contact_id, channel, direction = fields.String(), fields.String(), fields.String()
-    started_at, ended_at = _when(), _when(allow_none=True)
-    language, interpreter_used = fields.String(), fields.Boolean()
-    caller_type, topic, urgency = fields.String(), fields.String(), fields.String()
-    operator_id = fields.String()
-
-
-class ContactScreenedV1(Schema):
-    contact_id = fields.String()
-    indicators = fields.List(fields.String())
-    assessment, screened_at = fields.String(), _when()
-
-
-class ContactClosedV1(Schema):
-    contact_id, outcome, ended_at = fields.String(), fields.String(), _when()
-
-
-class CallMissedV1(Schema):
-    missed_call_id, channel, missed_at = fields.String(), fields.String(), _when()
-    has_callback_contact = fields.Boolean()  # whether a callback is possible, not the number
-
-
-class CallbackDoneV1(Schema):
-    missed_call_id, contact_id, done_at = fields.String(), fields.String(), _when()
-
-
-class ReferredToCaseworkV1(Schema):
-    contact_id, person_subject_id = fields.String(), fields.String()
-    person = fields.String()  # sealed ("pd1:<subject>:..."): only the key holder can read it
-    blind_index = fields.String()
-    birth_year = fields.Integer(allow_none=True)
-    gender, citizenship = fields.String(), fields.String(allow_none=True)
-    languages = fields.List(fields.String())
-    exploitation_types = fields.List(fields.String())
-    urgency, assessment = fields.String(), fields.String()
-    indicators = fields.List(fields.String())
-    referred_at = _when()
-
-
-class ContactLinkedToCaseV1(Schema):
-    contact_id, case_id = fields.String(), fields.String()
-    case_reference = fields.String(allow_none=True)
-
-
-class ShiftStartedV1(Schema):
-    shift_id, operator_id, started_at = fields.String(), fields.String(), _when()
-
-
-class ShiftEndedV1(Schema):
-    shift_id, operator_id, ended_at = fields.String(), fields.String(), _when()
-
-
-# event type -> (payload version, schema, name of the id field the originator fills)
-PAYLOADS: dict[str, tuple[int, type[Schema], str]] = {
-    "ContactLogged": (1, ContactLoggedV1, "contact_id"),
-    "ContactScreened": (1, ContactScreenedV1, "contact_id"),
-    "ContactClosed": (1, ContactClosedV1, "contact_id"),
-    "CallMissed": (1, CallMissedV1, "missed_call_id"),
-    "CallbackDone": (1, CallbackDoneV1, "missed_call_id"),
-    "ReferredToCasework": (1, ReferredToCaseworkV1, "contact_id"),
-    "ContactLinkedToCase": (1, ContactLinkedToCaseV1, "contact_id"),
-    "ShiftStarted": (1, ShiftStartedV1, "shift_id"),
-    "ShiftEnded": (1, ShiftEndedV1, "shift_id"),
-}

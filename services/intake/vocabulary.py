@@ -18,65 +18,17 @@ from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabula
     values,
 )
 
-
-class Channel(StrEnum):
-    PHONE = "phone"
-    EMAIL = "email"
-    MAIL = "mail"
-    IN_PERSON = "in_person"
-    CHAT = "chat"
-    SMS = "sms"
-
-
-class Direction(StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-
-class CallerType(StrEnum):
-    POTENTIAL_VICTIM = "potential_victim"
-    FAMILY_OR_FRIEND = "family_or_friend"
-    WITNESS = "witness"
-    PROFESSIONAL = "professional"
-    INSTITUTION = "institution"
-    ANONYMOUS = "anonymous"
-    OTHER = "other"
-
-
-class Topic(StrEnum):
-    EMERGENCY = "emergency"
-    VICTIM_SUPPORT = "victim_support"
-    PREVENTION_INFO = "prevention_info"
-    SAFE_WORK_ABROAD = "safe_work_abroad"
-    LEGAL_QUESTION = "legal_question"
-    INSTITUTIONAL_CONSULTATION = "institutional_consultation"
-    OTHER = "other"
-
-
-class Outcome(StrEnum):
-    INFORMATION_GIVEN = "information_given"
-    REFERRED_EXTERNALLY = "referred_externally"
-    REFERRED_TO_CASEWORK = "referred_to_casework"
-    CRISIS_INTERVENTION = "crisis_intervention"
-    NO_ACTION = "no_action"
-
-
-class Indicator(StrEnum):
-    """Trafficking indicators an operator may observe while screening."""
-
-    DECEPTION = "deception"
-    RESTRICTED_MOVEMENT = "restricted_movement"
-    ISOLATION = "isolation"
-    PHYSICAL_OR_SEXUAL_VIOLENCE = "physical_or_sexual_violence"
-    INTIMIDATION_AND_THREATS = "intimidation_and_threats"
-    RETAINED_DOCUMENTS = "retained_documents"
-    WITHHELD_WAGES = "withheld_wages"
-    DEBT_BONDAGE = "debt_bondage"
-    ABUSIVE_WORKING_OR_LIVING_CONDITIONS = "abusive_working_or_living_conditions"
-    EXCESSIVE_OVERTIME = "excessive_overtime"
-
-
-class Assessment(StrEnum):
-    PRESUMED_VICTIM = "presumed_victim"
-    NOT_A_VICTIM = "not_a_victim"
-    UNCLEAR = "unclear"
+Channel = StrEnum("Channel", "PHONE EMAIL MAIL IN_PERSON CHAT SMS")
+Direction = StrEnum("Direction", "INBOUND OUTBOUND")
+CallerType = StrEnum("CallerType", "POTENTIAL_VICTIM FAMILY_OR_FRIEND WITNESS PROFESSIONAL"
+                                   " INSTITUTION ANONYMOUS OTHER")
+Topic = StrEnum("Topic", "EMERGENCY VICTIM_SUPPORT PREVENTION_INFO SAFE_WORK_ABROAD"
+                         " LEGAL_QUESTION INSTITUTIONAL_CONSULTATION OTHER")
+Outcome = StrEnum("Outcome", "INFORMATION_GIVEN REFERRED_EXTERNALLY REFERRED_TO_CASEWORK"
+                             " CRISIS_INTERVENTION NO_ACTION")
+# Trafficking indicators an operator may observe while screening.
+Indicator = StrEnum("Indicator", "DECEPTION RESTRICTED_MOVEMENT ISOLATION"
+                                 " PHYSICAL_OR_SEXUAL_VIOLENCE INTIMIDATION_AND_THREATS"
+                                 " RETAINED_DOCUMENTS WITHHELD_WAGES DEBT_BONDAGE"
+                                 " ABUSIVE_WORKING_OR_LIVING_CONDITIONS EXCESSIVE_OVERTIME")
+Assessment = StrEnum("Assessment", "PRESUMED_VICTIM NOT_A_VICTIM UNCLEAR")

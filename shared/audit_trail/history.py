@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.audit_trail.decode import masked, unsealed
-from shared.audit_trail.links import CaseEvent, CaseFile, collect_case
+from shared.audit_trail.links import CaseEvent, CaseFile, CaseView, collect_case
 from shared.audit_trail.sources import Catalogue
 from shared.config import Settings
 from shared.crypto import KeyVault
@@ -33,10 +33,7 @@ class HistoryLine:
 
 
 @dataclass(frozen=True)
-class CaseHistory:
-    case_id: str
-    reference: str | None
-    revealed: bool
+class CaseHistory(CaseView):
     lines: list[HistoryLine]
 
     def to_dict(self) -> dict[str, Any]:

@@ -46,6 +46,16 @@ class CaseNotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class CaseView:
+    """What every answer about a case starts with: which case, and whether personal data
+    is revealed in it (only after the reveal was recorded) or masked."""
+
+    case_id: str
+    reference: str | None
+    revealed: bool
+
+
+@dataclass(frozen=True)
 class CaseEvent:
     decoded: Decoded
     why: str  # "case", "names the case", "stream of the case", "caused it", "caused by it"

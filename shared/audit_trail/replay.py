@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 
 from shared.audit_trail.decode import mapper_for, masked, plain, stored_event
-from shared.audit_trail.links import CaseFile, canonical, collect_case
+from shared.audit_trail.links import CaseFile, CaseView, canonical, collect_case
 from shared.audit_trail.sources import Catalogue
 from shared.config import Settings
 from shared.crypto import KeyVault
@@ -38,11 +38,8 @@ class AggregateState:
 
 
 @dataclass(frozen=True)
-class CaseReplay:
-    case_id: str
-    reference: str | None
+class CaseReplay(CaseView):
     as_of: str
-    revealed: bool
     aggregates: list[AggregateState]  # the case first, then the others by service and id
 
     @property
@@ -93,7 +90,7 @@ def replay_of(case: CaseFile, as_of: datetime, catalogue: Catalogue,
         aggregate = fold(case, service, oid, as_of, catalogue.application(service), vault)
         if aggregate is not None:
             states.append(state_of(aggregate, service, vault))
-    return CaseReplay(case.case_id, case.reference, as_of.isoformat(), vault is not None,
+    return CaseReplay(case.case_id, case.reference, vault is not None, as_of.isoformat(),
                       states)
 
 

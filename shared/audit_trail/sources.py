@@ -41,9 +41,9 @@ class Catalogue:
 
     @classmethod
     def default(cls, names: Sequence[str] = ()) -> Catalogue:
-        from shared.registry import SERVICES
+        from shared.manifest import manifest
 
-        chosen = tuple(names) or (*SERVICES, AUDIT_STORE)
+        chosen = tuple(names) or (*manifest().stores, AUDIT_STORE)
         # The audit store appears with the first recorded reveal (or the audit service).
         optional = frozenset() if names else frozenset({AUDIT_STORE})
         return cls(chosen, {name: _application_class(name) for name in chosen}, optional)
@@ -53,11 +53,11 @@ class Catalogue:
 
 
 def _application_class(name: str) -> Any:
-    from shared.registry import application_class
+    from shared.manifest import manifest
 
     try:
-        return application_class(name)
-    except (ImportError, AttributeError):
+        return manifest()[name].application_class
+    except (LookupError, ImportError, AttributeError):
         return None  # a store without code here (retired service, test store): bytes only
 
 

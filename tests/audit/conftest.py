@@ -60,8 +60,10 @@ def build_world(cfg) -> World:
     casework = fresh(CaseworkLike, cfg, "acw")
     shelter = fresh(ShelterLike, cfg, "ash")
     reference = f"KC-2026-{uuid.uuid4().int % 10000:04d}"
-    noise = intake.log_contact(ctx("op-9", "helpline_operator", "log_contact"), **CONTACT)
-    contact_id = intake.log_contact(ctx("op-7", "helpline_operator", "log_contact"), **CONTACT)
+    noise = intake.log_contact(ctx("op-9", "helpline_operator", "log_contact"),
+                               **CONTACT)["contact_id"]
+    contact_id = intake.log_contact(ctx("op-7", "helpline_operator", "log_contact"),
+                                    **CONTACT)["contact_id"]
     intake.screen_contact(ctx("op-7", "helpline_operator", "screen_contact",
                               "indicators heard on the call"),
                           contact_id, ["retained_documents"], "presumed_victim")

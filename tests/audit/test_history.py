@@ -67,7 +67,7 @@ def test_history_leaves_out_other_cases_and_masks_personal_data(world, cfg):
 def test_a_referral_joins_its_case_by_causation_before_the_contact_is_linked(world, cfg):
     correlation = str(uuid.uuid4())
     contact = world.intake.log_contact(ctx("op-3", "helpline_operator", "log_contact"),
-                                       **CONTACT)
+                                       **CONTACT)["contact_id"]
     world.intake.screen_contact(ctx("op-3", "helpline_operator", "screen"), contact,
                                 ["deception"], "unclear")
     world.intake.refer_to_casework(

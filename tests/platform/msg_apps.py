@@ -5,7 +5,6 @@ consuming nameko service whose every effect is one stored event (so effects can 
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -189,13 +188,3 @@ def queue_depth(amqp_uri: str, queue: str) -> int:
     finally:
         connection.close()
 
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
-        time.sleep(interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.audit import CommandContext
 from shared.eventstore import HavenApplication
 
 
@@ -40,3 +41,26 @@ class Dossier(Aggregate):
 class Dossiers(HavenApplication):
     name = "dossiers"
     snapshotting_intervals = {Dossier: 5}  # noqa: RUF012
+
+
+def interleaved(app: Dossiers, ctx: CommandContext) -> tuple[Dossier, Dossier, Dossier]:
+    """Three interleaved streams, nine events, one save each:
+    log = a1 b1 a2 b2 c1 c2 a3 b3 a4."""
+    a = Dossier(full_name="Ana Popescu", birth_year=1999)
+    app.save(a, ctx=ctx)
+    b = Dossier(full_name="Ion Rusu", birth_year=1987)
+    app.save(b, ctx=ctx)
+    a.add_note("first visit")
+    app.save(a, ctx=ctx)
+    b.add_note("needs an interpreter")
+    app.save(b, ctx=ctx)
+    c = Dossier(full_name="Mara Ilie", birth_year=2004)
+    c.flag("urgent")
+    app.save(c, ctx=ctx)
+    a.add_note("second visit")
+    app.save(a, ctx=ctx)
+    b.add_note("hearing on Monday")
+    app.save(b, ctx=ctx)
+    a.add_note("third visit")
+    app.save(a, ctx=ctx)
+    return a, b, c

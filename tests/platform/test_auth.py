@@ -54,32 +54,36 @@ def test_the_secret_comes_from_settings_by_default(monkeypatch):
     assert verify_token(token).user_id == "u-17"
 
 
+def _signed(claims: dict, secret: str | None = SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+# Tokens are made inside the test, not at collection: a long collection would expire them.
 @pytest.mark.parametrize("token, message", [
-    (None, "a valid bearer token is required"),
-    ("", "a valid bearer token is required"),
-    ("Bearer ", "a valid bearer token is required"),
-    (jwt.encode(_claims(exp=int(time.time()) - 60), SECRET, algorithm="HS256"),
-     "the token has expired"),
-    (issue_token("u-17", ["caseworker"], secret="some-other-secret-of-plenty-length-0002"),
+    (lambda: None, "a valid bearer token is required"),
+    (lambda: "", "a valid bearer token is required"),
+    (lambda: "Bearer ", "a valid bearer token is required"),
+    (lambda: _signed(_claims(exp=int(time.time()) - 60)), "the token has expired"),
+    (lambda: issue_token("u-17", ["caseworker"], secret="some-other-secret-of-plenty-length-0002"),
      "the token is not valid"),
-    (_tamper(issue_token("u-17", ["auditor"], secret=SECRET), roles=["admin"]),
+    (lambda: _tamper(issue_token("u-17", ["auditor"], secret=SECRET), roles=["admin"]),
      "the token is not valid"),
-    (jwt.encode(_claims(), None, algorithm="none"), "the token is not valid"),
-    (jwt.encode(_without("jti"), SECRET, algorithm="HS256"), "the token is not valid"),
-    (jwt.encode(_without("roles"), SECRET, algorithm="HS256"), "the token is not valid"),
-    (jwt.encode(_claims(roles="admin"), SECRET, algorithm="HS256"), "the token is not valid"),
-    ("not.a.jwt", "the token is not valid"),
+    (lambda: _signed(_claims(), None, algorithm="none"), "the token is not valid"),
+    (lambda: _signed(_without("jti")), "the token is not valid"),
+    (lambda: _signed(_without("roles")), "the token is not valid"),
+    (lambda: _signed(_claims(roles="admin")), "the token is not valid"),
+    (lambda: "not.a.jwt", "the token is not valid"),
 ], ids=["none", "empty", "bare-bearer", "expired", "wrong-secret", "tampered", "alg-none",
         "no-jti", "no-roles", "roles-not-a-list", "garbage"])
 def test_missing_expired_forged_or_malformed_tokens_are_unauthorized(token, message):
     with pytest.raises(Unauthorized) as refused:
-        verify_token(token, secret=SECRET)
+        verify_token(token(), secret=SECRET)
     assert refused.value.message == message
     assert refused.value.code == "UNAUTHORIZED"
 
 
 def test_a_retired_role_in_an_old_token_grants_nothing():
-    token = jwt.encode(_claims(roles=["caseworker", "janitor"]), SECRET, algorithm="HS256")
+    token = _signed(_claims(roles=["caseworker", "janitor"]))
     assert verify_token(token, secret=SECRET).roles == ("caseworker",)
 
 

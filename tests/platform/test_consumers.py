@@ -20,13 +20,13 @@ from shared.consumers import (
     has_handled,
 )
 from shared.messaging import Envelope
+from shared.testing.plugin import eventually
 from tests.platform.msg_apps import (
     Sink,
     get_all,
     publish_envelopes,
     queue_depth,
     sink_service,
-    wait_for,
 )
 from tests.platform.sample import Dossiers
 
@@ -124,32 +124,30 @@ def test_a_message_that_is_not_an_envelope_is_refused(sink):
 
 # -- through RabbitMQ and a nameko service --------------------------------------------------
 def test_the_same_message_delivered_twice_changes_nothing_the_second_time(
-        sink, source, amqp_uri, rabbit_config, container_factory):
-    container = container_factory(sink_service(source, f"sink_{source}"), rabbit_config)
-    container.start()
+        sink, source, amqp_uri, start_service):
+    start_service(sink_service(source, f"sink_{source}"))
     message = envelope(source, 1)
     publish_envelopes(amqp_uri, message, message)
-    wait_for(lambda: consumed(source, "handled") + consumed(source, "duplicate") >= 2)
+    eventually(lambda: consumed(source, "handled") + consumed(source, "duplicate") >= 2)
     assert consumed(source, "duplicate") == 1
     assert sink.effects(source) == {1: 1}
     assert has_handled(sink, Tracking(source, 1))
 
 
 def test_a_poison_message_is_dead_lettered_and_does_not_block_the_queue(
-        sink, source, amqp_uri, rabbit_config, container_factory):
+        sink, source, amqp_uri, rabbit_config, start_service):
     # One worker: with nameko's requeue-at-head the poison would be all this queue ever ran.
     service = f"sink_{source}"
-    container = container_factory(sink_service(source, service, max_attempts=3),
-                                  {**rabbit_config, "max_workers": 1})
-    container.start()
+    start_service(sink_service(source, service, max_attempts=3),
+                  {**rabbit_config, "max_workers": 1})
     dead_queue = f"evt-{source}-LedgerCredited--{service}.on_credited.dead"
     assert queue_depth(amqp_uri, dead_queue) == 0  # declared up front, durable
 
     publish_envelopes(amqp_uri, envelope(source, 1, poison=True),
                       *(envelope(source, nid) for nid in range(2, 7)))
 
-    wait_for(lambda: sink.effects(source) == {nid: 1 for nid in range(2, 7)})
-    wait_for(lambda: queue_depth(amqp_uri, dead_queue) == 1)
+    eventually(lambda: sink.effects(source) == {nid: 1 for nid in range(2, 7)})
+    eventually(lambda: queue_depth(amqp_uri, dead_queue) == 1)
     [(_, props, body)] = get_all(amqp_uri, dead_queue)
     assert json.loads(body)["notification_id"] == 1
     assert props.headers[ATTEMPTS_HEADER] == 3
@@ -163,21 +161,20 @@ def test_a_poison_message_is_dead_lettered_and_does_not_block_the_queue(
         "outcome": "failed"}) == 3
 
 
-def test_embedded_mode_dead_letters_over_kombu_memory(sink, source, container_factory):
+def test_embedded_mode_dead_letters_over_kombu_memory(sink, source, start_service):
     service = f"sink_{source}"
-    config = {"AMQP_URI": "memory://", "SERIALIZER": "json", "max_workers": 1}
-    container = container_factory(sink_service(source, service, max_attempts=2), config)
-    container.start()
+    start_service(sink_service(source, service, max_attempts=2),
+                  {"AMQP_URI": "memory://", "SERIALIZER": "json", "max_workers": 1})
     with kombu.Connection("memory://") as conn:
         producer = conn.Producer()
         exchange = kombu.Exchange(f"{source}.events", type="topic", durable=True)
         for env in (envelope(source, 1, poison=True), envelope(source, 2)):
             producer.publish(env.to_dict(), exchange=exchange, routing_key=env.type,
                              serializer="json", declare=[exchange])
-        wait_for(lambda: sink.effects(source) == {2: 1}, timeout=10)
+        eventually(lambda: sink.effects(source) == {2: 1}, timeout=10)
         dead = kombu.Queue(f"evt-{source}-LedgerCredited--{service}.on_credited.dead",
                            durable=True)(conn.default_channel)
-        message = wait_for(lambda: dead.get(no_ack=True), timeout=10)
+        message = eventually(lambda: dead.get(no_ack=True), timeout=10)
     assert message.payload["notification_id"] == 1
     assert message.headers[ATTEMPTS_HEADER] == 2
     assert message.headers[ERROR_HEADER].startswith("ValueError: refused")

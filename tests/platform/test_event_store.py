@@ -1,22 +1,43 @@
+"""The event store, written once and run on both backends: PostgreSQL in production, SQLite
+in embedded mode. Audit metadata, sealed personal data, hash chains and exact tracking must
+behave the same on either (as eventsourcing tests each recorder with one test case).
+
+What only one backend has (a pg_dump, SQL tampering) is in test_personal_data_at_rest.py
+and test_verify.py.
+"""
+
 from __future__ import annotations
 
+import dataclasses
+import uuid
+
 import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.audit import CommandContext, Unauthenticated
+from shared.config import Settings
 from shared.crypto import ERASED
-from tests.platform.sample import Dossier, Dossiers
+from shared.verify import verify
+from tests.platform.sample import Dossier, Dossiers, interleaved
 
 CTX = CommandContext(actor_id="u-17", actor_role="caseworker", command="register_dossier",
                      reason="first contact")
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def backend(request, cfg, tmp_path) -> Settings:
+    """Settings for one backend: this run's PostgreSQL schemas, or SQLite files in tmp_path."""
+    if request.param == "sqlite":
+        return dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path)
+    return cfg
+
+
 @pytest.fixture
-def app(cfg):
-    application = Dossiers(cfg)
-    yield application
-    application.close()
+def app(app_factory, backend):
+    return app_factory(Dossiers, backend)
 
 
+# -- audit metadata ------------------------------------------------------------------
 def test_every_stored_event_carries_who_when_and_why(app):
     dossier = Dossier(full_name="Ana Popescu", birth_year=1999)
     app.save(dossier, ctx=CTX)
@@ -26,7 +47,7 @@ def test_every_stored_event_carries_who_when_and_why(app):
     assert audit["actor_role"] == "caseworker"
     assert audit["command"] == "register_dossier"
     assert audit["reason"] == "first contact"
-    assert audit["service"] == "dossiers"
+    assert audit["service"] == app.name
     assert audit["correlation_id"] and audit["recorded_at"].endswith("+00:00")
 
 
@@ -39,6 +60,7 @@ def test_a_command_without_an_authenticated_actor_is_refused(app):
         CommandContext(actor_id="", actor_role="caseworker", command="x")
 
 
+# -- personal data ---------------------------------------------------------------------
 def test_personal_data_is_sealed_in_the_store_and_readable_through_the_app(app):
     dossier = Dossier(full_name="Ana Popescu", birth_year=1999)
     app.save(dossier, ctx=CTX)
@@ -46,18 +68,6 @@ def test_personal_data_is_sealed_in_the_store_and_readable_through_the_app(app):
     assert b"Popescu" not in raw
     assert b"1999" in raw  # not personal data: statistics stay readable
     assert app.repository.get(dossier.id).full_name == "Ana Popescu"
-
-
-def test_shredding_the_subject_key_leaves_an_erased_marker_not_an_exception(app):
-    dossier = Dossier(full_name="Ana Popescu", birth_year=1999)
-    dossier.add_note("lives at the old mill")
-    app.save(dossier, ctx=CTX)
-    app.vault.shred(dossier.id)
-    app.repository.cache = None
-    again = app.repository.get(dossier.id)
-    assert again.full_name == ERASED
-    assert again.notes == [ERASED]
-    assert again.birth_year == 1999
 
 
 def test_snapshots_seal_personal_data_too(app):
@@ -72,6 +82,19 @@ def test_snapshots_seal_personal_data_too(app):
     assert restored.full_name == "Ana Popescu" and len(restored.notes) == 6
 
 
+@pytest.mark.parametrize("notes", [1, 6], ids=["events", "events-and-snapshot"])
+def test_shredding_the_subject_key_leaves_erased_markers_not_an_exception(app, notes):
+    dossier = Dossier(full_name="Ana Popescu", birth_year=1999)
+    for i in range(notes):
+        dossier.add_note(f"lives at the old mill, visit {i}")
+    app.save(dossier, ctx=CTX)
+    app.vault.shred(dossier.id)
+    app.repository.cache = None
+    again = app.repository.get(dossier.id)
+    assert (again.full_name, again.notes) == (ERASED, [ERASED] * notes)
+    assert again.birth_year == 1999
+
+
 def test_a_version_1_event_is_upcast_to_version_2(app):
     dossier = Dossier(full_name="Ana Popescu", birth_year=1999)
     dossier.flag("urgent")
@@ -82,8 +105,47 @@ def test_a_version_1_event_is_upcast_to_version_2(app):
     state.pop("class_version")
     state.pop("priority")
     old = app.mapper.transcoder.encode(state)
-    event = app.mapper.to_domain_event(stored.__class__(
-        originator_id=stored.originator_id, originator_version=stored.originator_version,
-        topic=stored.topic, state=old))
+    event = app.mapper.to_domain_event(dataclasses.replace(stored, state=old))
     assert event.priority == "routine"
     assert app.mapper.to_domain_event(stored).priority == "urgent"
+
+
+# -- hash chains -------------------------------------------------------------------------
+def test_an_untouched_store_verifies_clean_by_app_and_by_service_name(app, backend):
+    interleaved(app, CTX)
+    report = verify(app)
+    assert report.ok and report.first_break is None and report.breaks == []
+    assert (report.events, report.streams, report.backend) == (9, 3, backend.store)
+    assert report.head is not None and report.head[0] == 9
+    assert verify(app.name, backend).head == report.head
+
+
+def test_shredding_subjects_leaves_verification_clean(app):
+    a, b, _ = interleaved(app, CTX)
+    app.vault.shred(a.id)
+    app.vault.shred(b.id)
+    assert app.vault.is_shredded(a.id)
+    report = verify(app)
+    assert report.ok and report.events == 9, report.breaks
+
+
+def test_verifying_a_store_that_does_not_exist_is_an_error_and_creates_nothing(backend):
+    missing = "nosuchservice" + uuid.uuid4().hex[:6]
+    for _ in range(2):  # had the first call created an empty store, the second would pass
+        with pytest.raises(LookupError):
+            verify(missing, backend)
+
+
+# -- tracking ------------------------------------------------------------------------------
+def test_a_tracked_message_is_recorded_exactly_and_acts_only_once(app):
+    app.save(Dossier(full_name="Ana Popescu", birth_year=1999), ctx=CTX,
+             tracking=Tracking("intake", 7))
+    app.save(Dossier(full_name="Ion Rusu", birth_year=1987), ctx=CTX,
+             tracking=Tracking("intake", 5))  # an earlier message may arrive later
+    assert app.has_handled("intake", 7) and app.has_handled("intake", 5)
+    assert not app.has_handled("intake", 6) and not app.has_handled("casework", 7)
+
+    redelivered = Dossier(full_name="Ana Popescu", birth_year=1999)
+    with pytest.raises(IntegrityError):
+        app.save(redelivered, ctx=CTX, tracking=Tracking("intake", 7))
+    assert app.recorder.select_events(redelivered.id) == []  # its events went with it

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 from shared.audit import CommandContext
 from shared.consumers import has_handled
 from shared.outbox import Relay
+from shared.testing.plugin import eventually
 from tests.platform.msg_apps import (
     HOLDER,
     Ledger,
@@ -31,7 +32,6 @@ from tests.platform.msg_apps import (
     sink_service,
     source_app,
     tap,
-    wait_for,
 )
 from tests.platform.msg_relay import KILL_AT
 
@@ -81,8 +81,7 @@ def test_relay_publishes_every_integration_event_once_in_order_without_plaintext
         assert relay.backlog() == 9
         assert metric("haven_outbox_backlog", service=source.name) == 9
         assert drain(relay) == 6
-        messages = wait_for(received, timeout=5)
-        relay.close()
+        messages = eventually(received, timeout=5)
 
     bodies = [json.loads(body) for _, _, body in messages]
     assert [b["notification_id"] for b in bodies] == [1, 2, 4, 5, 7, 8]
@@ -100,6 +99,7 @@ def test_relay_publishes_every_integration_event_once_in_order_without_plaintext
     assert source.vault.unseal(first["data"]["holder_name"]) == HOLDER
     # The trailing internal event advanced the position although nothing was published.
     assert relay.position() == 9
+    relay.close()
     assert metric("haven_outbox_backlog", service=source.name) == 0
     assert metric("haven_outbox_published_total", service=source.name,
                   event="LedgerOpened") == 3
@@ -121,7 +121,7 @@ def test_position_survives_a_restart(source, cfg, amqp_uri):
         ledger = Ledger(holder_name=HOLDER, category="sexual")
         restarted_app.save(ledger, ctx=CTX)
         assert drain(restarted) == 1
-        messages = wait_for(received, timeout=5)
+        messages = eventually(received, timeout=5)
         restarted.close()
     restarted_app.close()
     assert [json.loads(body)["notification_id"] for _, _, body in messages] == [7]
@@ -138,10 +138,8 @@ def run_relay_process(name: str, batch_size: int, kill_at: int | None = None):
 
 
 def test_relay_killed_between_publish_and_commit_still_gives_each_event_one_effect(
-        source, cfg, amqp_uri, rabbit_config, container_factory):
-    container = container_factory(sink_service(source.name, f"sink_{source.name}"),
-                                  rabbit_config)
-    container.start()  # its queues exist before anything is published
+        source, cfg, amqp_uri, start_service):
+    start_service(sink_service(source.name, f"sink_{source.name}"))  # queues exist first
     store_ledgers(source, 3)  # nids 1..9: O C A | O C A | O C A
     published = [1, 2, 4, 5, 7, 8]
 
@@ -159,7 +157,7 @@ def test_relay_killed_between_publish_and_commit_still_gives_each_event_one_effe
 
     sink = Sink(cfg)
     try:
-        wait_for(lambda: set(sink.effects(source.name)) == set(published))
+        eventually(lambda: set(sink.effects(source.name)) == set(published))
 
         def consumed(outcome: str) -> float:
             return sum(metric("haven_consumer_messages_total", service="msgsink",
@@ -167,7 +165,7 @@ def test_relay_killed_between_publish_and_commit_still_gives_each_event_one_effe
                        for event in ("LedgerOpened", "LedgerCredited"))
 
         # All 9 deliveries (6 + the 3 republished) were consumed ...
-        wait_for(lambda: consumed("handled") + consumed("duplicate") >= 9)
+        eventually(lambda: consumed("handled") + consumed("duplicate") >= 9)
         assert sink.effects(source.name) == {nid: 1 for nid in published}  # ... once each
         assert consumed("duplicate") == 3
         assert all(has_handled(sink, Tracking(source.name, nid)) for nid in published)
@@ -176,25 +174,24 @@ def test_relay_killed_between_publish_and_commit_still_gives_each_event_one_effe
 
 
 def test_embedded_mode_relays_over_kombu_memory_to_a_nameko_consumer(
-        source, cfg, container_factory):
-    config = {"AMQP_URI": "memory://", "SERIALIZER": "json"}
-    container = container_factory(sink_service(source.name, f"sink_{source.name}"), config)
-    container.start()
+        source, cfg, start_service):
+    start_service(sink_service(source.name, f"sink_{source.name}"),
+                  {"AMQP_URI": "memory://", "SERIALIZER": "json"})
     store_ledgers(source, 1)
     relay = Relay(source, "memory://")
     assert drain(relay) == 2
     relay.close()
     sink = Sink(cfg)
     try:
-        wait_for(lambda: sink.effects(source.name) == {1: 1, 2: 1}, timeout=10)
+        eventually(lambda: sink.effects(source.name) == {1: 1, 2: 1}, timeout=10)
     finally:
         sink.close()
 
 
 def close_broker_connections(amqp_uri: str, connection_name: str) -> int:
     """Make the broker drop the named client connections, as a broker restart would."""
-    if not shutil.which("rabbitmqctl"):
-        pytest.skip("rabbitmqctl is needed to drop a connection broker-side")
+    assert shutil.which("rabbitmqctl"), "rabbitmqctl (rabbitmq-server) is needed to drop a" \
+        " connection broker-side: install it, or run the tests where the broker runs"
     vhost = unquote(urlparse(amqp_uri).path.lstrip("/"))
     listing = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "vhost",
                               "client_properties"], capture_output=True, text=True,
@@ -216,12 +213,12 @@ def test_relay_reconnects_after_losing_the_broker(source, amqp_uri):
         store_ledgers(source, 1)
         runner.start()
         try:
-            wait_for(lambda: got.extend(json.loads(b)["notification_id"]
-                                        for _, _, b in received()) or len(got) == 2)
+            eventually(lambda: got.extend(json.loads(b)["notification_id"]
+                                          for _, _, b in received()) or len(got) == 2)
             assert close_broker_connections(amqp_uri, f"haven-relay {source.name}") == 1
             store_ledgers(source, 1)
-            wait_for(lambda: got.extend(json.loads(b)["notification_id"]
-                                        for _, _, b in received()) or len(got) >= 4)
+            eventually(lambda: got.extend(json.loads(b)["notification_id"]
+                                          for _, _, b in received()) or len(got) >= 4)
         finally:
             stop.set()
             runner.join(timeout=10)
@@ -245,8 +242,10 @@ def test_haven_relay_process_publishes_serves_metrics_and_stops_on_sigterm(sourc
                                    env={**os.environ, "HAVEN_METRICS_PORT": str(port)},
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            messages = wait_for(received)
-            metrics = wait_for(lambda: _get(f"http://127.0.0.1:{port}/metrics"))
+            messages = eventually(received)
+            # Served before the relay's first round: wait for the gauge, not for /metrics.
+            drained = f'haven_outbox_backlog{{service="{source.name}"}} 0.0'
+            eventually(lambda: drained in (_get(f"http://127.0.0.1:{port}/metrics") or ""))
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=15)
         finally:
@@ -256,7 +255,6 @@ def test_haven_relay_process_publishes_serves_metrics_and_stops_on_sigterm(sourc
     assert process.returncode == 0, output
     assert "relay: stopped" in output
     assert [m.routing_key for m, _, _ in messages] == ["LedgerOpened", "LedgerCredited"]
-    assert f'haven_outbox_backlog{{service="{source.name}"}} 0.0' in metrics
     assert HOLDER not in output, "the relay never logs personal data"
 
 
@@ -275,7 +273,7 @@ def test_a_second_relay_of_the_same_service_skips_the_batch_the_first_holds(sour
         assert second.run_once() == 0
         first._store.rollback()
         assert drain(second) == 2
-        assert len(wait_for(received, timeout=5)) == 2
+        assert len(eventually(received, timeout=5)) == 2
     first.close()
     second.close()
 

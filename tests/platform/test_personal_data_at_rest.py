@@ -102,11 +102,8 @@ class DumpKeyStore:
 
 
 @pytest.fixture
-def app(cfg):
-    cls = type("Dossiers", (Dossiers,), {"name": "pd" + uuid.uuid4().hex[:8]})
-    application = cls(cfg)
-    yield application
-    application.close()
+def app(app_factory):
+    return app_factory(Dossiers)
 
 
 @pytest.fixture
@@ -184,11 +181,3 @@ def test_a_dump_holds_no_personal_data_in_plaintext_before_or_after_erasure(cfg,
     # Statistics survive erasure.
     assert events_of(after, app, subject)[0]["birth_year"] == BIRTH_YEAR
     assert events_of(after, app, subject, "snapshots")[-1]["state"]["birth_year"] == BIRTH_YEAR
-
-
-def test_an_erased_subject_with_a_snapshot_still_loads(app, subject):
-    app.vault.shred(subject.id)
-    app.repository.cache = None
-    erased = app.repository.get(subject.id)
-    assert (erased.full_name, erased.birth_year) == (ERASED, BIRTH_YEAR)
-    assert erased.notes == [ERASED] * len(NOTES)

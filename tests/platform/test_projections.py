@@ -1,10 +1,8 @@
-"""The projection runner: exactly-once application, rebuilds, both backends, speed."""
+"""The projection runner: exactly-once application, rebuilds, both backends."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
-import uuid
 
 import eventlet
 import psycopg
@@ -17,6 +15,7 @@ from shared.audit import CommandContext
 from shared.config import Settings
 from shared.eventstore import HavenApplication, _conninfo
 from shared.projections import Cursor, Projection, ProjectionRunner, ReadModelStore, handles
+from shared.testing.plugin import eventually
 
 CTX = CommandContext(actor_id="u-1", actor_role="helpline_operator", command="count")
 
@@ -63,12 +62,9 @@ class Totals(Projection):
 
 
 @pytest.fixture
-def app(cfg):
-    """A store of its own per test (schema = app name): positions start from an empty log."""
-    own = type("Tallies", (Tallies,), {"name": f"tallies_{uuid.uuid4().hex[:8]}"})
-    application = own(cfg)
-    yield application
-    application.close()
+def app(app_factory):
+    """A store of its own per test: positions start from an empty log."""
+    return app_factory(Tallies)
 
 
 @pytest.fixture
@@ -194,14 +190,11 @@ def test_a_runner_notices_when_another_replica_reset_the_positions(app, runner):
     assert totals(r) == {str(tally.id): 2}
 
 
-def test_the_background_follower_applies_new_events_within_the_poll_interval(app, runner):
+def test_the_background_follower_applies_new_events(app, runner):
     r = runner(poll_interval=0.02)
     r.start()
     tally = record(app, 1)[0]
-    deadline = time.monotonic() + 2
-    while totals(r) != {str(tally.id): 1}:
-        assert time.monotonic() < deadline, "not applied in time"
-        eventlet.sleep(0.01)
+    eventually(lambda: totals(r) == {str(tally.id): 1})
     r.stop()
     assert REGISTRY.get_sample_value("haven_projection_lag_events",
                                      {"service": app.name, "projection": "totals"}) == 0
@@ -236,13 +229,8 @@ def test_read_model_tables_live_in_the_services_own_schema(app, runner, cfg: Set
                      .format(sql.Identifier(cfg.schema(app.name))))
 
 
-def test_rebuild_replays_at_least_5000_events_a_second(app, runner):
+def test_rebuild_replays_every_event_of_a_long_log(app, runner):
+    # Several pages of the log; how fast is measured by `make bench`, not here.
     for _ in range(2):
         record(app, 2_500, tallies=2)  # 10,004 events with sealed personal data
-    r = runner()
-    started = time.perf_counter()
-    replayed = r.rebuild()
-    rate = replayed / (time.perf_counter() - started)
-    print(f"rebuild: {replayed} events at {rate:,.0f} events/s")
-    assert replayed == 10_004
-    assert rate >= 5_000
+    assert runner().rebuild() == 10_004

@@ -17,18 +17,21 @@ else:
 import eventlet, psycopg
 ticks = []
 def ticker():
-    for _ in range(30):
-        ticks.append(time.monotonic()); eventlet.sleep(0.02)
+    while True:
+        ticks.append(time.monotonic()); eventlet.sleep(0.01)
 t = eventlet.spawn(ticker)
 eventlet.sleep(0.05)
 with psycopg.connect(os.environ["CONNINFO"]) as conn:
+    started = time.monotonic()
     conn.execute("SELECT pg_sleep(0.5)")
-t.wait()
-print(json.dumps(max(b - a for a, b in zip(ticks, ticks[1:]))))
+    ended = time.monotonic()
+t.kill()
+print(json.dumps(sum(started < tick < ended for tick in ticks)))
 """
 
 
-def _largest_tick_gap(mode: str, cfg) -> float:
+def _ticks_during_a_slow_query(mode: str, cfg) -> int:
+    """How often another green thread ran while this one waited for PostgreSQL."""
     from shared.eventstore import _conninfo
 
     env = {k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"}
@@ -39,12 +42,12 @@ def _largest_tick_gap(mode: str, cfg) -> float:
 
 
 def test_a_slow_query_does_not_freeze_other_green_threads(cfg):
-    assert _largest_tick_gap("prepared", cfg) < 0.25
+    assert _ticks_during_a_slow_query("prepared", cfg) > 0
 
 
 def test_without_the_preparation_the_same_query_freezes_them(cfg):
     # The control: proves the probe can see the stall the preparation prevents.
-    assert _largest_tick_gap("bare", cfg) >= 0.4
+    assert _ticks_during_a_slow_query("bare", cfg) == 0
 
 
 def test_production_refuses_the_development_secrets():

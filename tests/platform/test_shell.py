@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import socket
+import threading
 import time
 import uuid
 
@@ -21,6 +22,7 @@ from nameko.testing.utils import get_extension
 from prometheus_client import REGISTRY
 from psycopg import sql
 
+from shared import observability
 from shared.auth import issue_token
 from shared.config import Settings
 from shared.errors import (
@@ -35,16 +37,15 @@ from shared.errors import (
 from shared.eventstore import _conninfo
 from shared.observability import readiness, serve_observability
 from shared.shell import ApplicationProvider, RefusalLog, entrypoint
+from shared.testing.plugin import eventually
 from tests.platform.shell_sample import DossierService, ShellDossiers
 
 VALID = {"full_name": "Ana Popescu", "birth_year": 1999}
 
 
 @pytest.fixture
-def service(container_factory, rabbit_config):
-    container = container_factory(DossierService, rabbit_config)
-    container.start()
-    return container  # container_factory kills it: a graceful stop costs kombu 2 s
+def service(start_service):
+    return start_service(DossierService)
 
 
 @pytest.fixture
@@ -88,14 +89,6 @@ def last_refusal(cfg):
 
 def metric(name, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def eventually(check, timeout=2.0):
-    """The worker records its metrics just after it has sent the reply."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        eventlet.sleep(0.01)
 
 
 # -- a valid call --------------------------------------------------------------------
@@ -298,6 +291,7 @@ def test_metrics_count_each_call_by_outcome(service, call, method, payload, toke
         call(method, payload, token=token())
     except HavenError:
         pass
+    # The worker records its metrics just after it has sent the reply.
     eventually(lambda: metric("haven_rpc_calls_total", **labels) == calls + 1)
     assert metric("haven_rpc_latency_seconds_count", **labels) == timed + 1
 
@@ -344,8 +338,14 @@ def test_not_ready_when_the_broker_or_the_store_cannot_be_reached(cfg):
         stop()
 
 
-def test_port_zero_serves_nothing():
-    serve_observability(0, None)()  # returns a stop() that has nothing to stop
+def test_port_zero_serves_nothing(monkeypatch):
+    def no_server(*args, **kwargs):
+        raise AssertionError("port 0 must not start a server")
+
+    monkeypatch.setattr(observability, "make_server", no_server)
+    stop = serve_observability(0, None)
+    assert "haven-observability" not in {t.name for t in threading.enumerate()}
+    stop()  # has nothing to stop, and says nothing about it
 
 
 def test_a_client_error_is_logged_as_one_warning_without_traceback():

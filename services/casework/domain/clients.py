@@ -9,7 +9,7 @@ survive an erasure.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,59 +20,15 @@ from services.casework.domain.rules import (
     AlreadyDone,
     ClientErased,
     ErasureRefused,
-    InvalidValue,
-    birth_year_of,
     code,
     languages,
     moment,
     optional_country,
-    optional_text,
-    text,
 )
-from services.casework.vocabulary import ErasureReason, Gender, IdentityDocument
+from services.casework.vocabulary import ErasureReason, Gender
+from shared.person import PERSON_FIELDS, birth_year_of, checked_person
 
-PERSON_FIELDS = ("given_name", "family_name", "other_names", "birth_date", "phone", "email",
-                 "address", "identity_documents")
-_TEXT_LIMITS = {"given_name": 200, "family_name": 200, "other_names": 500, "phone": 100,
-                "email": 254, "address": 1000}
-MAX_DOCUMENTS = 20
 SUPERVISOR = "supervisor"
-
-
-def checked_person(person: dict[str, Any]) -> dict[str, Any]:
-    """The person's details as JSON values (dates as ISO strings), empty ones left out."""
-    unknown = set(person) - set(PERSON_FIELDS)
-    if unknown:
-        raise InvalidValue(sorted(unknown)[0], "is not a detail of a person")
-    checked: dict[str, Any] = {}
-    for name in ("given_name", "family_name"):
-        checked[name] = text(person.get(name), name, _TEXT_LIMITS[name])
-    for name in ("other_names", "phone", "email", "address"):
-        value = optional_text(person.get(name) or None, name, _TEXT_LIMITS[name])
-        if value is not None:
-            checked[name] = value
-    birth_date = person.get("birth_date")
-    if birth_date:
-        try:
-            checked["birth_date"] = date.fromisoformat(str(birth_date)).isoformat()
-        except ValueError:
-            raise InvalidValue("birth_date", "must be a date (YYYY-MM-DD)") from None
-    documents = person.get("identity_documents") or []
-    if len(documents) > MAX_DOCUMENTS:
-        raise InvalidValue("identity_documents", f"at most {MAX_DOCUMENTS}")
-    if documents:
-        checked["identity_documents"] = [_document(d) for d in documents]
-    return checked
-
-
-def _document(document: Any) -> dict[str, Any]:
-    field = "identity_documents"
-    if not isinstance(document, dict):
-        raise InvalidValue(field, "each must be an object")
-    return {"kind": code(IdentityDocument, document.get("kind"), f"{field}.kind"),
-            "number": text(document.get("number"), f"{field}.number", 100),
-            "issuing_country": optional_country(document.get("issuing_country"),
-                                                f"{field}.issuing_country")}
 
 
 class Client(Aggregate):

@@ -14,21 +14,23 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from services.casework.countries import is_country
-from services.casework.vocabulary import LANGUAGE_CODE
+from shared import checks
 from shared.checks import (  # noqa: F401 - re-exported: the checks every domain uses
     InvalidValue,
+    RuleBroken,
     code,
+    country,
+    languages,
     moment,
     pattern,
 )
 
 
-class CaseworkError(Exception):
+class CaseworkError(RuleBroken):
     """A casework rule refused the command."""
 
 
-class AccessDenied(CaseworkError):
+class AccessDenied(CaseworkError, checks.AccessDenied):
     """The caller's role or assignment does not allow this."""
 
 
@@ -79,24 +81,8 @@ def not_before(later: Any, earlier: Any, field: str, what: str = "the start") ->
     return later
 
 
-def country(value: Any, field: str) -> str:
-    if not is_country(value):
-        raise InvalidValue(field, "is not an ISO 3166-1 alpha-2 country code")
-    return str(value)
-
-
 def optional_country(value: Any, field: str) -> str | None:
     return None if value is None else country(value, field)
-
-
-def languages(given: Iterable[Any], field: str = "languages") -> list[str]:
-    found: list[str] = []
-    for value in given:
-        if not isinstance(value, str) or not LANGUAGE_CODE.match(value):
-            raise InvalidValue(field, "is not an ISO 639-1 language code")
-        if value not in found:
-            found.append(value)
-    return found
 
 
 def text(value: Any, field: str, max_length: int) -> str:
@@ -107,14 +93,3 @@ def text(value: Any, field: str, max_length: int) -> str:
 
 def optional_text(value: Any, field: str, max_length: int) -> str | None:
     return None if value is None else text(value, field, max_length)
-
-
-def birth_year_of(birth_date: Any, birth_year: int | None, today: date) -> int | None:
-    """The birth year, from the birth date when only that was given; both must agree."""
-    from_date = int(str(birth_date)[:4]) if birth_date else None
-    if birth_year is not None and from_date is not None and birth_year != from_date:
-        raise InvalidValue("birth_year", "does not match birth_date")
-    year = birth_year if birth_year is not None else from_date
-    if year is not None and not 1900 <= year <= today.year:
-        raise InvalidValue("birth_year", "is not a plausible year of birth")
-    return year

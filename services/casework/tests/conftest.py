@@ -1,5 +1,5 @@
-"""Casework's tests share the platform's per-run isolation (tests/conftest.py):
-importing it sets this run's schema prefix and vhost before anything connects."""
+"""Casework's tests: the platform's fixtures (cfg, app_factory, ...) come from
+shared/testing/plugin.py; these add casework's own."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import tests.conftest as platform
 from services.casework.application import Casework
 from services.casework.projections import projections
 from services.casework.queries import CaseworkViews
 from shared.audit import CommandContext
 from shared.projections import ProjectionRunner
-
-cfg, amqp_uri, rabbit_config = platform.cfg, platform.amqp_uri, platform.rabbit_config
 
 T0 = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)  # a Monday night: a referral comes in
 CASEWORKER = CommandContext(actor_id="cw-1", actor_role="caseworker", command="test")
@@ -23,13 +20,6 @@ COLLEAGUE = CommandContext(actor_id="cw-2", actor_role="caseworker", command="te
 SUPERVISOR = CommandContext(actor_id="sup-1", actor_role="supervisor", command="test")
 SECOND_SUPERVISOR = CommandContext(actor_id="sup-2", actor_role="supervisor", command="test")
 AUDITOR = CommandContext(actor_id="aud-1", actor_role="auditor", command="test")
-
-
-def pytest_sessionfinish(session, exitstatus):
-    # Run alone (pytest services/casework), the platform's conftest is not a plugin:
-    # clean up the run's schemas and vhost on its behalf.
-    if not session.config.pluginmanager.is_registered(platform):
-        platform.pytest_sessionfinish(session, exitstatus)
 
 
 class Clock:
@@ -52,13 +42,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(cfg, clock):
-    """Casework with a store of its own (schema = app name): every test starts empty."""
-    own = type("Casework", (Casework,), {"name": f"casework_{uuid.uuid4().hex[:8]}"})
-    application = own(cfg)
+def app(app_factory, clock):
+    """Casework with a store of its own: every test starts empty."""
+    application = app_factory(Casework)
     application.clock = clock
-    yield application
-    application.close()
+    return application
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from psycopg import sql
 
 from services.casework.domain import Case, Client, ClientIndex
 from services.casework.domain.ids import client_index_id
-from services.casework.refusals import domain_rules
 from services.casework.tests.conftest import (
     AUDITOR,
     CASEWORKER,
@@ -29,6 +28,7 @@ from services.casework.tests.conftest import (
 )
 from shared.crypto import ERASED, blind_index
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.errors import domain_refusals as domain_rules
 from shared.eventstore import _conninfo
 
 
@@ -188,7 +188,7 @@ def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logge
             assert secret not in text
         assert seen["origin_country"] == "UA" and seen["notes"][0]["written_by"] == "cw-1"
     assert app.case_detail(CASEWORKER, case_id)["personal_data"] == "not_requested"
-    assert app.access_log(case_id=case_id) == []
+    assert app.access_log(SUPERVISOR, case_id=case_id)["items"] == []
 
     mine = app.case_detail(CASEWORKER, case_id, purpose="case_work")
     assert mine["personal_data"] == "included"
@@ -196,13 +196,14 @@ def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logge
     assert mine["notes"][0]["text"] == "afraid of the foreman"
     assert mine["consents"][0]["evidence"] == "signed at the first meeting"
     assert mine["plan"][0]["description"] == "see a dentist"
-    [entry] = app.access_log(case_id=case_id)
+    [entry] = app.access_log(SUPERVISOR, case_id=case_id)["items"]
     assert (entry["actor_id"], entry["role"], entry["purpose"], entry["case_id"]) == \
         ("cw-1", "caseworker", "case_work", o.case_id)
     assert entry["fields"] == ["consent_evidence", "notes", "person", "plan_descriptions"]
 
     app.client_detail(SUPERVISOR, uuid.UUID(o.client_id), purpose="supervision")
-    assert [e["actor_id"] for e in app.access_log(client_id=uuid.UUID(o.client_id))] == \
+    entries = app.access_log(SUPERVISOR, client_id=uuid.UUID(o.client_id))["items"]
+    assert [e["actor_id"] for e in entries] == \
         ["cw-1", "sup-1"]
     assert "person" not in app.client_detail(AUDITOR, uuid.UUID(o.client_id), "supervision")
 
@@ -224,13 +225,14 @@ def test_may_we_share_with_a_recipient_on_a_date(app, clock):
     today = clock().date()
     app.record_consent(CASEWORKER, case_id, "share_with_prosecutor", "any", "granted",
                        expires_on=today + timedelta(days=30))
-    answer = app.may_share(case_id, "share_with_prosecutor", "prosecutor-wroclaw")
+    answer = app.may_share(CASEWORKER, case_id, "share_with_prosecutor", "prosecutor-wroclaw")
     assert (answer["allowed"], answer["reason"], answer["on"]) == (True, "granted", today)
     assert answer["consent"]["recipient"] == "any"
-    later = app.may_share(case_id, "share_with_prosecutor", "any", today + timedelta(days=31))
+    later = app.may_share(CASEWORKER, case_id, "share_with_prosecutor", "any",
+                          today + timedelta(days=31))
     assert (later["allowed"], later["reason"]) == (False, "expired")
     app.revoke_consent(CASEWORKER, case_id, "share_with_prosecutor", "any")
-    assert app.may_share(case_id, "share_with_prosecutor", "any")["reason"] == "revoked"
+    assert app.may_share(CASEWORKER, case_id, "share_with_prosecutor", "any")["reason"] == "revoked"
 
 
 def test_domain_refusals_come_back_in_the_error_contract(app):

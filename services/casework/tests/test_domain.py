@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.casework.countries import continent_of
 from services.casework.domain import AccessLog, Case, CaseNumbering, Client, ClientIndex
 from services.casework.domain.access import (
     check_may_assign,
@@ -23,7 +22,10 @@ from services.casework.domain.rules import (
     InvalidValue,
     NotADuplicate,
 )
+from shared.countries import continent_of
 from shared.crypto import ERASED
+
+pytestmark = pytest.mark.no_servers
 
 T0 = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
 D0 = T0.date()

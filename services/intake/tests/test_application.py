@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from services.intake.application import domain_rules
 from services.intake.tests.conftest import OPERATOR, PERSON, SUPERVISOR, T0, contact
+from shared.contracts import ContractViolation
 from shared.crypto import ERASED, blind_index, sealed_subject
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated, domain_refusals
 from shared.eventstore import _conninfo
 
 SECRETS = ("passport", "Ána", "Popescu", "712 345", "old mill")
@@ -34,12 +34,12 @@ def dump_schema(cfg, schema: str) -> str:
 
 
 def referred(app, **overrides):
-    contact_id = app.log_contact(OPERATOR, **contact())
+    contact_id = app.log_contact(OPERATOR, **contact())["contact_id"]
     app.screen_contact(OPERATOR, contact_id, ["retained_documents"], "presumed_victim")
     values = {"person": PERSON, "birth_year": 1999, "gender": "Female", "citizenship": "RO",
               "languages": ["ro"], "exploitation_types": ["ForcedLabour"], "urgency": None,
               **overrides}
-    return contact_id, app.refer_to_casework(OPERATOR, contact_id, **values)
+    return contact_id, app.refer_to_casework(OPERATOR, contact_id, **values)["person_subject_id"]
 
 
 def integration_events(app):
@@ -50,8 +50,8 @@ def integration_events(app):
 
 
 def test_a_logged_contact_reads_back_whole_with_the_operator_from_the_token(app):
-    contact_id = app.log_contact(OPERATOR, **contact())
-    found = app.get_contact(contact_id)
+    contact_id = app.log_contact(OPERATOR, **contact())["contact_id"]
+    found = app.get_contact(OPERATOR, contact_id)
     assert found["summary"] == contact()["summary"]
     assert found["callback_contact"] == "+40 712 345 678"
     assert found["operator_id"] == "op-1" and found["status"] == "open"
@@ -84,14 +84,14 @@ def test_a_referral_gives_the_person_a_subject_of_their_own_and_a_blind_index(ap
 def test_shredding_the_person_erases_them_but_not_the_call(app):
     contact_id, subject_id = referred(app)
     app.vault.shred(subject_id)
-    found = app.get_contact(contact_id)
+    found = app.get_contact(OPERATOR, contact_id)
     assert found["referral"]["person"] == ERASED
     assert found["summary"] == contact()["summary"]
     assert found["referral"]["birth_year"] == 1999  # statistics survive erasure
 
 
 def test_rules_come_back_as_rule_violated_and_bad_values_as_invalid_input(app):
-    contact_id = app.log_contact(OPERATOR, **contact())
+    contact_id = app.log_contact(OPERATOR, **contact())["contact_id"]
     with pytest.raises(RuleViolated):
         app.refer_to_casework(OPERATOR, contact_id, person=PERSON, gender="Female",
                               citizenship=None, languages=[], exploitation_types=[],
@@ -105,45 +105,51 @@ def test_rules_come_back_as_rule_violated_and_bad_values_as_invalid_input(app):
 
 
 def test_unknown_or_foreign_ids_are_not_found(app):
-    shift_id = app.start_shift(OPERATOR)
+    shift_id = app.start_shift(OPERATOR)["shift_id"]
     for missing in (uuid.uuid4(), shift_id):
         with pytest.raises(NotFound):
-            app.get_contact(missing)
-    missed = app.record_missed_call(OPERATOR, "phone")
+            app.get_contact(OPERATOR, missing)
+    missed = app.record_missed_call(OPERATOR, "phone")["missed_call_id"]
     with pytest.raises(NotFound):
         app.complete_callback(OPERATOR, missed, uuid.uuid4())
 
 
 def test_two_operators_saving_one_contact_at_once_get_a_conflict(app):
-    contact_id = app.log_contact(OPERATOR, **contact())
+    contact_id = app.log_contact(OPERATOR, **contact())["contact_id"]
     first = app.repository.get(contact_id)
     app.close_contact(OPERATOR, contact_id, "no_action")
     first.close("information_given", T0 + timedelta(minutes=5))
-    with pytest.raises(Conflict), domain_rules():
+    with pytest.raises(Conflict), domain_refusals():
         app.save(first, ctx=OPERATOR)
 
 
 def test_only_a_supervisor_starts_or_ends_a_shift_for_someone_else(app):
     with pytest.raises(Forbidden):
         app.start_shift(OPERATOR, operator_id="op-2")
-    shift_id = app.start_shift(SUPERVISOR, operator_id="op-2")
+    shift_id = app.start_shift(SUPERVISOR, operator_id="op-2")["shift_id"]
     with pytest.raises(Forbidden):
         app.end_shift(OPERATOR, shift_id)
     app.end_shift(SUPERVISOR, shift_id)
 
 
-def test_callback_numbers_are_read_back_for_the_desk(app):
-    missed = app.record_missed_call(OPERATOR, "sms", callback_contact="+40 712 345 678")
-    assert app.callback_contacts([str(missed)]) == {str(missed): "+40 712 345 678"}
+def test_callback_numbers_are_read_back_for_the_desk(app, views):
+    app.views = views
+    missed = app.record_missed_call(OPERATOR, "sms", T0,
+                                    callback_contact="+40 712 345 678")["missed_call_id"]
+    silent = app.record_missed_call(OPERATOR, "phone", T0 + timedelta(minutes=1))
+    items = app.pending_callbacks(OPERATOR)["items"]
+    assert [(i["missed_call_id"], i["callback_contact"]) for i in items] == [
+        (str(missed), "+40 712 345 678"), (str(silent["missed_call_id"]), None)]
 
 
 def test_integration_events_carry_codes_and_a_sealed_person_never_the_conversation(app):
     contact_id, subject_id = referred(app, urgency="emergency")
-    app.link_to_case(SUPERVISOR, contact_id, "case-9", "KC-2026-0042")
+    app.link_to_case(SUPERVISOR, contact_id, str(uuid.uuid4()), "KC-2026-0042")
     app.close_contact(OPERATOR, contact_id, "referred_to_casework")
-    missed = app.record_missed_call(OPERATOR, "phone", callback_contact="+40 712 345 678")
+    missed = app.record_missed_call(OPERATOR, "phone",
+                                    callback_contact="+40 712 345 678")["missed_call_id"]
     app.complete_callback(OPERATOR, missed, contact_id)
-    shift = app.start_shift(OPERATOR)
+    shift = app.start_shift(OPERATOR)["shift_id"]
     app.end_shift(OPERATOR, shift)
     events = integration_events(app)
     assert [(e.type, e.version) for e in events] == [
@@ -171,5 +177,6 @@ def test_an_unsealed_person_is_never_published(app):
     contact_id, _ = referred(app)
     unsealed = app.mapper.to_domain_event(app.recorder.select_events(contact_id)[-1])
     assert unsealed.person["family_name"] == "Popescu"  # the app's own mapper unseals
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractViolation) as refused:
         app.to_integration_event(unsealed)
+    assert set(refused.value.errors) == {"person"}

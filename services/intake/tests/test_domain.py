@@ -17,6 +17,8 @@ from services.intake.rules import (
     ShiftAlreadyEnded,
 )
 
+pytestmark = pytest.mark.no_servers
+
 T0 = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
 
 

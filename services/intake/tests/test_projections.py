@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import datetime, timedelta
 
 from services.intake.application import Intake
@@ -13,10 +12,11 @@ from services.intake.tests.conftest import OPERATOR, SUPERVISOR, T0, contact
 from shared.projections import ProjectionRunner
 
 H = timedelta(hours=1)
+CASE_ID = "0b9f7a54-3c0e-4d3c-9a55-2c1d5b7e8f10"
 
 
 def log(app, at=T0, **overrides):
-    return app.log_contact(OPERATOR, **contact(started_at=at, **overrides))
+    return app.log_contact(OPERATOR, **contact(started_at=at, **overrides))["contact_id"]
 
 
 def ids(page) -> list[str]:
@@ -43,7 +43,7 @@ def test_the_contact_log_is_newest_first_paginated_and_filtered(app, views):
 def test_a_contact_log_row_has_codes_and_times_but_no_conversation(app, views):
     contact_id = log(app, ended_at=T0 + timedelta(minutes=14))
     app.screen_contact(OPERATOR, contact_id, ["isolation"], "unclear")
-    app.link_to_case(SUPERVISOR, contact_id, "case-1", "KC-2026-0042")
+    app.link_to_case(SUPERVISOR, contact_id, CASE_ID, "KC-2026-0042")
     row = views.contact_log()["items"][0]
     assert row["duration_seconds"] == 14 * 60 and row["started_at"] == T0
     assert (row["assessment"], row["case_reference"], row["status"]) == \
@@ -52,8 +52,8 @@ def test_a_contact_log_row_has_codes_and_times_but_no_conversation(app, views):
 
 
 def test_a_missed_call_waits_as_a_callback_until_it_is_done(app, views):
-    older = app.record_missed_call(OPERATOR, "phone", T0, "+40 712 345 678")
-    newer = app.record_missed_call(OPERATOR, "sms", T0 + H, None)
+    older = app.record_missed_call(OPERATOR, "phone", T0, "+40 712 345 678")["missed_call_id"]
+    newer = app.record_missed_call(OPERATOR, "sms", T0 + H, None)["missed_call_id"]
     pending = views.pending_callbacks()
     assert [p["missed_call_id"] for p in pending] == [str(older), str(newer)]  # oldest first
     assert [p["has_callback_contact"] for p in pending] == [True, False]
@@ -63,7 +63,7 @@ def test_a_missed_call_waits_as_a_callback_until_it_is_done(app, views):
 
 
 def test_a_gap_between_shifts_shows_in_the_duty_roster(app, views):
-    night = app.start_shift(OPERATOR, started_at=T0)  # 21:00
+    night = app.start_shift(OPERATOR, started_at=T0)["shift_id"]  # 21:00
     app.end_shift(OPERATOR, night, T0 + 8 * H)  # 05:00
     app.start_shift(SUPERVISOR, operator_id="op-2", started_at=T0 + 8.5 * H)  # 05:30, still on
 
@@ -80,7 +80,7 @@ def test_a_gap_between_shifts_shows_in_the_duty_roster(app, views):
 
 
 def test_overlapping_shifts_leave_no_gap(app, views):
-    a = app.start_shift(OPERATOR, started_at=T0)
+    a = app.start_shift(OPERATOR, started_at=T0)["shift_id"]
     app.start_shift(SUPERVISOR, operator_id="op-2", started_at=T0 + H)
     app.end_shift(OPERATOR, a, T0 + 2 * H)  # handover: op-2 came an hour early
     assert views.coverage(T0, T0 + 3 * H)["gaps"] == []
@@ -95,7 +95,7 @@ def test_monthly_figures_count_contacts_by_channel_topic_language_outcome_and_mi
     log(app, datetime(2026, 4, 1, 0, 30, tzinfo=T0.tzinfo), channel="chat")  # April, in UTC
     app.close_contact(OPERATOR, march[0], "information_given")
     app.close_contact(OPERATOR, march[1], "crisis_intervention", T0 + 2 * H)
-    missed = app.record_missed_call(OPERATOR, "phone", T0, None)
+    missed = app.record_missed_call(OPERATOR, "phone", T0, None)["missed_call_id"]
     app.record_missed_call(OPERATOR, "phone", T0 + H, None)
     app.complete_callback(OPERATOR, missed, march[2])
     stats = views.helpline_stats("2026-03")
@@ -126,8 +126,8 @@ def test_a_rebuild_and_a_second_catch_up_give_the_same_read_models(app, runner, 
     assert snapshot(views) == before
 
 
-def test_rebuilding_a_busy_month_runs_above_5000_events_a_second(app, runner):
-    """~700 calls a month; this replays a busy quarter of helpline work."""
+def test_rebuilding_replays_a_busy_quarter(app, runner):
+    """~700 calls a month; this replays a busy quarter of helpline work (how fast: make bench)."""
     for batch in range(2):
         saved = []
         for i in range(500):
@@ -143,12 +143,7 @@ def test_rebuilding_a_busy_month_runs_above_5000_events_a_second(app, runner):
             shift.end(at + timedelta(minutes=11))
             saved += [c, missed, shift]
         app.save(*saved, ctx=OPERATOR)  # 2 * 500 * 7 = 7,000 events
-    started = time.perf_counter()
-    replayed = runner.rebuild()
-    rate = replayed / (time.perf_counter() - started)
-    print(f"intake rebuild: {replayed} events at {rate:,.0f} events/s")
-    assert replayed == 7_000
-    assert rate >= 5_000
+    assert runner.rebuild() == 7_000
 
 
 def test_the_same_read_models_work_on_sqlite_in_embedded_mode(cfg, tmp_path):
@@ -160,7 +155,7 @@ def test_the_same_read_models_work_on_sqlite_in_embedded_mode(cfg, tmp_path):
         first = log(embedded, T0, channel="chat")
         log(embedded, T0 + H)
         embedded.close_contact(OPERATOR, first, "no_action", T0 + H)
-        shift = embedded.start_shift(OPERATOR, started_at=T0)
+        shift = embedded.start_shift(OPERATOR, started_at=T0)["shift_id"]
         embedded.end_shift(OPERATOR, shift, T0 + 2 * H)
         embedded.record_missed_call(OPERATOR, "phone", T0 + 3 * H, None)
         assert views.contact_log(channel="chat")["items"][0]["duration_seconds"] == 3600

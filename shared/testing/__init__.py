@@ -1,6 +1,8 @@
 """Isolation for test runs: each run gets its own PostgreSQL schemas and RabbitMQ vhost.
 
-Used by tests/conftest.py and by the benchmark, never by a running service.
+Used by the pytest plugin (shared/testing/plugin.py) and by the benchmark, never by a
+running service. Nothing here connects on import, and psycopg is imported only when a
+schema is dropped: the plugin imports this package before it prepares the process.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ import subprocess
 import uuid
 from urllib.parse import quote, urlparse, urlunparse
 
-import psycopg
 import requests
-from psycopg import sql
 
 from shared.config import Settings
 
@@ -22,6 +22,9 @@ def new_run_id() -> str:
 
 
 def drop_schemas(cfg: Settings, prefix: str) -> None:
+    import psycopg
+    from psycopg import sql
+
     from shared.eventstore import _conninfo
 
     with psycopg.connect(_conninfo(cfg), autocommit=True) as conn:
@@ -53,7 +56,12 @@ def create_vhost(amqp_uri: str, vhost: str) -> str:
         requests.put(f"{api}/permissions/{quote(vhost, safe='')}/{user}", auth=auth,
                      json={"configure": ".*", "write": ".*", "read": ".*"},
                      timeout=10).raise_for_status()
-    return urlunparse(url._replace(path="/" + quote(vhost, safe="")))
+    return vhost_uri(amqp_uri, vhost)
+
+
+def vhost_uri(amqp_uri: str, vhost: str) -> str:
+    """The AMQP URI that points into `vhost` (which need not exist yet)."""
+    return urlunparse(urlparse(amqp_uri)._replace(path="/" + quote(vhost, safe="")))
 
 
 def delete_vhost(amqp_uri: str, vhost: str) -> None:

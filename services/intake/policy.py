@@ -1,0 +1,26 @@
+"""Who may do what at the helpline: intake's access policy, one row per group of callers.
+
+The shell admits callers by this table, and the API documentation shows it.
+"""
+
+from __future__ import annotations
+
+from shared.policy import Allow, Policy
+
+DESK = ("helpline_operator", "supervisor")  # write contacts; see callback numbers
+READ_CONTACT = (*DESK, "caseworker")  # a contact's personal data, for a referral's follow-up
+CONTACT_LOG = (*READ_CONTACT, "auditor")  # codes and times only
+ROSTER = (*DESK, "ops")  # is the helpline answered
+FIGURES = (*DESK, "ops", "auditor")
+
+POLICY = Policy(
+    Allow(DESK, "log_contact screen_contact close_contact refer_to_casework"
+                " record_missed_call complete_callback start_shift end_shift"),
+    Allow(DESK, "pending_callbacks", personal="the helpline desk and supervisors"),
+    Allow(READ_CONTACT, "get_contact",
+          personal="the helpline desk, supervisors and caseworkers"),
+    Allow(READ_CONTACT, "link_to_case"),
+    Allow(CONTACT_LOG, "list_contacts"),
+    Allow(ROSTER, "on_duty coverage"),
+    Allow(FIGURES, "helpline_stats"),
+)

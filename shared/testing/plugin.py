@@ -1,0 +1,121 @@
+"""Haven's pytest plugin, registered for every test path by the root conftest.py.
+
+Each run works in schemas and a vhost of its own. Importing this module only sets
+environment variables (so that settings() and subprocesses see this run's names); the
+vhost is created by the first test that needs the servers, and the schemas and vhost are
+removed at the end only if that happened. Tests marked `no_servers` (pure domain rules)
+are collected and run with PostgreSQL and RabbitMQ down.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from shared import testing
+from shared.config import Settings
+from shared.process import prepare_service_process
+
+if TYPE_CHECKING:
+    from shared.eventstore import HavenApplication
+
+T = TypeVar("T")
+App = TypeVar("App", bound="HavenApplication")
+
+RUN_ID = testing.new_run_id()
+VHOST = f"haven-{RUN_ID}"
+SERVER_AMQP_URI = Settings.from_env().amqp_uri  # the broker's own, before it names our vhost
+os.environ["HAVEN_SCHEMA_PREFIX"] = f"{RUN_ID}_"
+os.environ["HAVEN_STORE"] = "postgres"
+os.environ["HAVEN_AMQP_URI"] = testing.vhost_uri(SERVER_AMQP_URI, VHOST)
+prepare_service_process()  # before a test module imports psycopg or starts nameko
+
+NO_SERVERS = "no_servers"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{NO_SERVERS}: needs neither PostgreSQL nor RabbitMQ")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every other test gets the run's vhost before any of its fixtures: many reach the
+    # servers through settings() in a module-scoped fixture (a service, a gateway), not `cfg`.
+    for item in items:
+        if not isinstance(item, pytest.Function) or item.get_closest_marker(NO_SERVERS):
+            continue
+        if "haven_run" not in item.fixturenames:  # parametrised tests share the list
+            item.fixturenames.insert(0, "haven_run")
+
+
+@pytest.fixture(scope="session")
+def haven_run() -> Iterator[Settings]:
+    """This run's vhost, created on first use; the run's schemas and vhost go at the end."""
+    testing.create_vhost(SERVER_AMQP_URI, VHOST)
+    run = Settings.from_env()
+    yield run
+    testing.drop_schemas(run, run.schema_prefix)
+    testing.delete_vhost(SERVER_AMQP_URI, VHOST)
+
+
+@pytest.fixture
+def cfg(haven_run: Settings) -> Settings:
+    # Read again per test: a test may monkeypatch HAVEN_* variables before asking for it.
+    return Settings.from_env()
+
+
+@pytest.fixture
+def amqp_uri(cfg: Settings) -> str:
+    return cfg.amqp_uri
+
+
+@pytest.fixture
+def rabbit_config(amqp_uri: str) -> dict[str, Any]:
+    """nameko's container config, pointed at this run's vhost (overrides nameko's own)."""
+    return {"AMQP_URI": amqp_uri, "SERIALIZER": "json"}
+
+
+@pytest.fixture
+def app_factory(cfg: Settings) -> Iterator[Callable[..., Any]]:
+    """`app_factory(Intake)`: the application on a store of its own (its schema is a fresh
+    name), so every test starts from an empty log; `settings` picks another store (SQLite).
+    Closed at teardown."""
+    made: list[HavenApplication] = []
+
+    def make(cls: type[App], settings: Settings | None = None) -> App:
+        own = type(cls.__name__, (cls,), {"name": f"{cls.name.lower()}_{uuid.uuid4().hex[:8]}"})
+        app = own(settings or cfg)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+
+
+@pytest.fixture
+def start_service(container_factory: Any, rabbit_config: dict[str, Any]) -> Callable[..., Any]:
+    """`start_service(DossierService)`: a started nameko container on this run's vhost (or
+    on `config`, e.g. memory://). Killed at teardown: a graceful stop costs kombu 2 s."""
+
+    def start(service_cls: type, config: dict[str, Any] | None = None) -> Any:
+        container = container_factory(service_cls, config or rabbit_config)
+        container.start()
+        return container
+
+    return start
+
+
+def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
+    """Wait for a condition (a read model caught up, a metric recorded), never for a time:
+    returns check()'s first truthy answer. `timeout` only bounds a broken system."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {result!r} after {timeout} s: {check}")
+        time.sleep(interval)  # green under eventlet: the services in this process go on
+    return result
