@@ -50,6 +50,11 @@ class Settings:
     metrics_port: int  # /metrics, /health, /ready of a process; 0 = not served
     # Read-only credentials for auditors' tools (shared/audit_trail); default: postgres_url.
     audit_postgres_url: str
+    # How long emergency ("break-the-glass") access to a person's data lasts.
+    emergency_access_minutes: int = 60
+    # Connections each pool of a process may hold (event store: twice this, with overflow;
+    # keys; read models). PostgreSQL's max_connections bounds the sum over all processes.
+    postgres_pool_size: int = 4
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -71,6 +76,8 @@ class Settings:
             metrics_port=int(env.get("HAVEN_METRICS_PORT", "0")),
             audit_postgres_url=env.get("HAVEN_AUDIT_POSTGRES_URL")
             or env.get("HAVEN_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+            emergency_access_minutes=int(env.get("HAVEN_EMERGENCY_ACCESS_MINUTES", "60")),
+            postgres_pool_size=int(env.get("HAVEN_POSTGRES_POOL_SIZE", "4")),
         )
 
     def require_production_secrets(self, keys: bool = True) -> None:

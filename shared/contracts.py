@@ -52,7 +52,7 @@ class Contract:
     type: str  # the event type: routing key and nameko event type
     version: int  # of the payload schema; a breaking change is a new Contract
     schema: builtins.type[Schema]  # the payload, field by field: an allowlist
-    subject: str  # the payload field that carries the id of the aggregate it is about
+    subject: str | None  # the payload field that carries the id of the aggregate it is about
 
     def payload(self, state: Mapping[str, Any]) -> State:
         """The payload of `state`: only the contract's fields, as JSON values."""
@@ -87,8 +87,8 @@ class Contracts:
     def __init__(self, source: str):
         self.source = source
 
-    def __call__(self, event_type: str, version: int, subject: str,
-                 rules: builtins.type[Schema] = Schema, **payload: Any) -> Contract:
+    def __call__(self, event_type: str, version: int, subject: str | None,
+                 rules: builtins.type[Schema] = Schema, /, **payload: Any) -> Contract:
         for field in payload.values():
             field.required = True
         schema = rules.from_dict(payload, name=f"{event_type}V{version}")
@@ -111,7 +111,11 @@ class _Publication:
 
     def state(self, domain_event: Any, event_state: Mapping[str, Any] | None = None) -> State:
         state = dict(vars(domain_event) if event_state is None else event_state)
-        state[self.contract.subject] = str(domain_event.originator_id)
+        if self.contract.subject is not None:
+            state[self.contract.subject] = str(domain_event.originator_id)
+        # The aggregate's version after this event: a consumer that may see events of one
+        # aggregate out of order (a queue per event type) keeps the latest by it.
+        state["version"] = domain_event.originator_version
         return self.adapt(state) if self.adapt else state
 
 

@@ -47,9 +47,9 @@ class KeyStore(Protocol):
 
 
 class PostgresKeyStore:
-    def __init__(self, conninfo: str, schema: str):
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 4):
         self._schema = schema
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                     kwargs={"autocommit": True})
         with self._pool.connection() as conn:
             # Services start together; concurrent CREATE ... IF NOT EXISTS can collide.

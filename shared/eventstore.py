@@ -290,7 +290,8 @@ def _vault_for(cfg: Settings, where: str) -> KeyVault:
     found = _vaults.get((cfg.store, where))
     if found is None:
         if cfg.store == "postgres":
-            store: Any = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"))
+            store: Any = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"),
+                                          cfg.postgres_pool_size)
         else:
             store = SQLiteKeyStore(cfg.sqlite_path("keys"))
         found = _vaults[(cfg.store, where)] = KeyVault(store, cfg.master_key)
@@ -322,7 +323,8 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
         "POSTGRES_DBNAME": p["dbname"], "POSTGRES_HOST": p["host"],
         "POSTGRES_PORT": p["port"], "POSTGRES_USER": p["user"],
         "POSTGRES_PASSWORD": p["password"], "POSTGRES_SCHEMA": cfg.schema(service),
-        "POSTGRES_POOL_SIZE": "4", "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_POOL_SIZE": str(cfg.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(cfg.postgres_pool_size),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "SINGLE_ROW_TRACKING": "f",
         "PROCESS_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),

@@ -35,7 +35,7 @@ class Allow:
     def describe(self) -> str:
         line = "Roles: " + ", ".join(self.roles) + "."
         if self.personal:
-            line += f" Personal data: only to {self.personal}; withheld for everyone else."
+            line += f" Personal data ({self.personal}); withheld for everyone else."
         return line
 
 

@@ -134,10 +134,10 @@ def equal(columns: Sequence[str], values: dict[str, Any]) -> list[tuple[str, Any
 
 
 class PostgresReadModels(ReadModelStore):
-    def __init__(self, conninfo: str, schema: str):
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 4):
         super().__init__()
         self.schema = schema
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                     kwargs={"autocommit": True, "row_factory": dict_row})
 
     def table(self, name: str) -> str:
@@ -224,4 +224,4 @@ def open_read_models(cfg: Settings, service: str) -> ReadModelStore:
     if cfg.store == "sqlite":
         return SQLiteReadModels(str(cfg.sqlite_path(service)))
     ensure_schema(cfg, cfg.schema(service))
-    return PostgresReadModels(_conninfo(cfg), cfg.schema(service))
+    return PostgresReadModels(_conninfo(cfg), cfg.schema(service), cfg.postgres_pool_size)

@@ -173,7 +173,7 @@ def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
     role = next((r for r in principal.roles if r in allowed), None)
     if role is None:
         _refuse(call, "forbidden", principal.user_id)
-        raise Forbidden()
+        raise Forbidden(f"{call.method} needs one of the roles: {', '.join(allowed)}")
     return principal, role
 
 

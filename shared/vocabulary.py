@@ -44,6 +44,25 @@ IdentityDocument = StrEnum("IdentityDocument", "PASSPORT NATIONAL_ID RESIDENCE_P
                                                " DRIVING_LICENCE BIRTH_CERTIFICATE OTHER")
 
 
+class AccessPurpose(StrEnum):
+    """Why someone reads a client's personal data: a code, never free text (the access
+    log is kept in clear, for as long as the centre keeps its records)."""
+
+    CASE_WORK = "case_work"
+    SUPERVISION = "supervision"
+    SAFETY = "safety"
+    LEGAL_PROCEEDINGS = "legal_proceedings"
+    REFERRAL = "referral"
+    DUPLICATE_REVIEW = "duplicate_review"
+    DATA_SUBJECT_REQUEST = "data_subject_request"
+    OTHER = "other"
+
+
+# Why someone was given emergency ("break-the-glass") access to a person's data.
+EmergencyReason = StrEnum("EmergencyReason", "IMMINENT_DANGER MEDICAL_EMERGENCY"
+                                             " MISSING_PERSON POLICE_REQUEST OTHER")
+
+
 # Shapes only, whole-string (\A...\Z: "$" would let a trailing newline through). The
 # full ISO lists change and are not worth a dependency; casework checks countries
 # against its continent table.

@@ -28,13 +28,31 @@ def start_platform(port: int) -> Any:
 
 
 def serve_platform() -> Iterator[Api]:
-    """The whole platform on a free port, for a module of HTTP tests:
+    """The whole platform on a free port -- every service, and every store's outbox relay,
+    so facts travel between services as in production -- for a module of HTTP tests:
     `api = pytest.fixture(scope="module")(serve_platform)`."""
+    import threading
+
+    import eventlet
+
+    from shared.bootstrap import build_relay
+    from shared.config import settings
+    from shared.manifest import manifest
+
     port = free_port()
     runner = start_platform(port)
+    stop = threading.Event()  # green under eventlet
+    relays = [build_relay(name, settings()) for name in manifest().stores]
+    threads = [eventlet.spawn(relay.run_forever, 0.02, stop) for relay in relays]
     try:
         yield Api(f"http://127.0.0.1:{port}")
     finally:
+        stop.set()
+        for thread in threads:
+            thread.wait()
+        for relay in relays:
+            relay.close()
+            relay.app.close()
         runner.stop()
 
 
@@ -55,11 +73,12 @@ class Api:
         return issue_token(user, list(roles))
 
     def call(self, method: str, path: str, roles: tuple[str, ...] = ("helpline_operator",),
-             token: str | None = None, **kwargs: Any) -> requests.Response:
+             token: str | None = None, user: str = "u-op-1",
+             **kwargs: Any) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if token is None and roles:
-            token = self.token(*roles)
+            token = self.token(*roles, user=user)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base + path, headers=headers, timeout=15,
+        return self.session.request(method, self.base + path, headers=headers, timeout=60,
                                     **kwargs)

@@ -46,6 +46,8 @@ class HistoryLineSchema(_StoredEventSchema):
 class AccessEntrySchema(_StoredEventSchema):
     purpose = fields.String(allow_none=True)
     what = fields.Raw(allow_none=True)
+    outcome = fields.String(metadata={"description": "read, or withheld (refused)"})
+    emergency = fields.Boolean(metadata={"description": "under emergency access"})
 
 
 class _CaseViewSchema(Schema):

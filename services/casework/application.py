@@ -18,12 +18,13 @@ from uuid import UUID
 
 from services.casework import contracts as c
 from services.casework.corrections import ClientCorrections
-from services.casework.domain import Case, Client
+from services.casework.domain import AccessLog, Case, Client
 from services.casework.domain.access import check_may_assign, check_may_change
+from services.casework.emergency import EmergencyAccess
 from services.casework.erasure import Erasure
 from services.casework.opening import CaseOpenings
 from services.casework.queries import CaseworkViews
-from services.casework.reading import Reading
+from services.casework.reading import SEE_LINKS, Reading
 from services.casework.vocabulary import ServiceType
 from shared.audit import CommandContext
 from shared.contracts import Publications
@@ -42,11 +43,11 @@ def _service(state: Fields) -> Fields:
     return {**state, "crisis_response_seconds": None}
 
 
-class Casework(CaseOpenings, Reading, ClientCorrections, Erasure):
+class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAccess):
     name = "casework"  # type: ignore[misc]  # eventsourcing declares it per instance
     views: CaseworkViews
     publishes = Publications(
-        c, Case, Client, publish_as={"CrisisInterventionProvided": c.SERVICE_PROVIDED},
+        c, Case, Client, AccessLog, publish_as={"CrisisInterventionProvided": c.SERVICE_PROVIDED},
         adapt={"CrisisInterventionProvided": _crisis_as_service, "ServiceProvided": _service})
 
     # -- changing a case ----------------------------------------------------------------------
@@ -81,9 +82,24 @@ class Casework(CaseOpenings, Reading, ClientCorrections, Erasure):
         def may_assign(ctx: CommandContext, case: Case) -> None:
             check_may_assign(ctx.actor_role, ctx.actor_id, case.caseworker_id, caseworker_id)
 
-        return self.change_case(ctx, case_id, expected_version,
-                                lambda case: case.assign(caseworker_id, now),
-                                check=may_assign)
+        def assign(case: Case) -> Fields:
+            case.assign(caseworker_id, now)
+            if ctx.actor_role == "supervisor":
+                case.confirm_assignment(ctx.actor_id, now)
+            return {"assignment": "pending" if case.assignment_pending else "confirmed"}
+
+        return self.change_case(ctx, case_id, expected_version, assign, check=may_assign)
+
+    def confirm_assignment(self, ctx: CommandContext, case_id: UUID,
+                           expected_version: int | None = None) -> Fields:
+        """A supervisor confirms the caseworker on the case: now they see the person."""
+        now = self.clock()
+
+        def confirm(case: Case) -> Fields:
+            case.confirm_assignment(ctx.actor_id, now)
+            return {"assignment": "confirmed"}
+
+        return self.change_case(ctx, case_id, expected_version, confirm)
 
     def change_phase(self, ctx: CommandContext, case_id: UUID, phase: str,
                      expected_version: int | None = None) -> Fields:
@@ -241,7 +257,17 @@ class Casework(CaseOpenings, Reading, ClientCorrections, Erasure):
 
     # -- read models -----------------------------------------------------------------------------
     def case_list(self, ctx: CommandContext, **filters: Any) -> Fields:
-        return self.views.case_list(**filters)
+        found = self.views.case_list(**filters)
+        if ctx.actor_role in SEE_LINKS:
+            return found
+        # Which client a case is leads to the person: only where the caller may see them.
+        return {**found, "items": [
+            {**row, "client_id": row["client_id"] if ctx.actor_role == "caseworker"
+             and row["caseworker_id"] == ctx.actor_id and not row["assignment_pending"]
+             else None} for row in found["items"]]}
+
+    def review_queue(self, ctx: CommandContext) -> Fields:
+        return self.views.review_queue(self.clock())
 
     def client_list(self, ctx: CommandContext, **filters: Any) -> Fields:
         return self.views.client_list(**filters)

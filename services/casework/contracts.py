@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 from services.casework import vocabulary as v
 from shared import fields as f
 from shared.contracts import Contracts
+from shared.vocabulary import EmergencyReason
 
 published = Contracts("casework")
 
@@ -26,11 +27,18 @@ CASE_OPENED = published(
     exploitation_types=f.codes(v.Exploitation), methods_of_control=f.codes(v.MethodOfControl),
     recruitment=f.code(v.Recruitment, allow_none=True),
     relationship_to_trafficker=f.code(v.Relationship, allow_none=True),
-    urgency=f.code(v.Urgency))
-CASEWORKER_ASSIGNED = published(
+    urgency=f.code(v.Urgency), version=f.version())
+CASEWORKER_ASSIGNED = published(  # the caseworker sees the person once confirmed (below)
     "CaseworkerAssigned", 1, "case_id", case_id=fields.UUID(), caseworker_id=f.staff(),
     previous_caseworker_id=f.staff(allow_none=True), status=f.code(v.CaseStatus),
-    assigned_at=f.when())
+    assigned_at=f.when(), version=f.version())
+ASSIGNMENT_CONFIRMED = published(  # by a supervisor: now the caseworker sees the person
+    "AssignmentConfirmed", 1, "case_id", case_id=fields.UUID(), caseworker_id=f.staff(),
+    confirmed_by=f.staff(), confirmed_at=f.when(), version=f.version())
+EMERGENCY_ACCESS_GRANTED = published(  # for supervisors, at once; never the free-text reason
+    "EmergencyAccessGranted", 1, None, grant_id=fields.UUID(), client_id=fields.UUID(),
+    case_id=fields.UUID(), case_ids=fields.List(fields.UUID()), actor_id=f.staff(),
+    reason_code=f.code(EmergencyReason), granted_at=f.when(), expires_at=f.when())
 IDENTIFICATION_STATUS_CHANGED = published(
     "IdentificationStatusChanged", 1, "case_id", case_id=fields.UUID(),
     status=f.code(v.TraffickingStatus), decided_by=f.code(v.Decider), decided_on=fields.Date(),

@@ -13,12 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from services.casework.domain import Case, Client, ClientIndex
-from services.casework.domain.access import check_may_change, may_read_personal_data
+from services.casework.domain.access import check_may_change
 from services.casework.domain.ids import client_index_id
 from services.casework.store import CaseworkStore
 from services.casework.vocabulary import DuplicateOutcome
 from shared.audit import CommandContext
-from shared.errors import Conflict, Forbidden, RuleViolated, domain_refusals
+from shared.errors import Conflict, RuleViolated, domain_refusals
 from shared.person import PERSON_FIELDS, birth_year_of, blind_index_of
 
 Fields = dict[str, Any]
@@ -33,10 +33,7 @@ class ClientCorrections(CaseworkStore):
             if expected_version is not None and client.version != expected_version:
                 raise Conflict(f"the client is at version {client.version},"
                                f" not {expected_version}")
-            if not may_read_personal_data(ctx.actor_role, ctx.actor_id,
-                                          self.caseworkers_of(client)):
-                raise Forbidden("only a caseworker of the client's cases or a supervisor may"
-                                " correct the client's details")
+            self.require_personal_data(ctx, client)
             if client.erased:
                 raise RuleViolated("the client's personal data has been erased")
             person = _plain({**client.person, **{k: v for k, v in changes.items()

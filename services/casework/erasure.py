@@ -15,11 +15,10 @@ from typing import Any
 from uuid import UUID
 
 from services.casework.domain import Case, Client, ClientIndex
-from services.casework.domain.access import may_read_personal_data
-from services.casework.domain.ids import client_index_id
+from services.casework.domain.ids import access_log_id, client_index_id
 from services.casework.store import CaseworkStore
 from shared.audit import CommandContext
-from shared.errors import Forbidden, domain_refusals
+from shared.errors import domain_refusals
 
 Fields = dict[str, Any]
 
@@ -29,10 +28,7 @@ class Erasure(CaseworkStore):
                         erasure_reason: str) -> Fields:
         with domain_refusals():
             client = self.load(Client, client_id, sealed=True)
-            if not may_read_personal_data(ctx.actor_role, ctx.actor_id,
-                                          self.caseworkers_of(client)):
-                raise Forbidden("only a caseworker of the client's cases or a supervisor may"
-                                " request an erasure")
+            self.require_personal_data(ctx, client)
             client.request_erasure(requested_by=ctx.actor_id, erasure_reason=erasure_reason,
                                    requested_at=self.clock())
             self.save(client, ctx=ctx)
@@ -64,7 +60,9 @@ class Erasure(CaseworkStore):
                                                        if c.candidate_subject_id)})
             case_ids = [str(c.id) for c in cases]
             contact_ids = [c.contact_id for c in cases if c.contact_id]
-            for key in (*subject_ids, *case_ids, *([seal] if seal else [])):
+            # The access log's own key seals the free-text reasons of emergency accesses.
+            log_key = str(access_log_id(client.id))
+            for key in (*subject_ids, *case_ids, log_key, *([seal] if seal else [])):
                 self.vault.shred(key)
 
             def record() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -63,18 +63,25 @@ class Opening:
 class Opened:
     case_id: str
     reference: str
-    client_id: str
+    client_id: str | None
     possible_duplicate: bool
     version: int
+    assignment: str  # confirmed, pending (a supervisor confirms), unassigned
 
 
 class CaseOpenings(CaseworkStore):
     def open_case(self, ctx: CommandContext, *, client_id: UUID | None = None,
                   client: Fields | None = None, caseworker_id: str | None = None,
                   opened_at: datetime | None = None, **facts: Any) -> Opened:
-        """Open a case directly, for a known client or a person described here."""
+        """Open a case directly, for a known client or a person described here.
+
+        Who opens it works on it (a caseworker, unless told otherwise), but sees the
+        person's data only once a supervisor confirms them -- except for a person they
+        have just registered themselves. A duplicate match is linked, not revealed: the
+        answer names no client, and a supervisor reviews the match.
+        """
         if caseworker_id is None and ctx.actor_role == "caseworker":
-            caseworker_id = ctx.actor_id  # who opens it works on it, unless told otherwise
+            caseworker_id = ctx.actor_id
         at = opened_at or self.clock()
         with domain_refusals():
             if caseworker_id is not None:
@@ -83,7 +90,10 @@ class CaseOpenings(CaseworkStore):
                               facts=facts, caseworker_id=caseworker_id,
                               client_id=None if client_id is None else str(client_id),
                               person=None if client is None else self._new_person(client, at))
-            return self.retrying(lambda: self._open(opening, ctx))
+            opened: Opened = self.retrying(lambda: self._open(opening, ctx))
+        if opened.possible_duplicate and ctx.actor_role != "supervisor":
+            return replace(opened, client_id=None)  # the match is the supervisor's to review
+        return opened
 
     def _new_person(self, client: Fields, at: datetime) -> NewPerson:
         details = {k: v.isoformat() if isinstance(v, date) else v
@@ -139,9 +149,19 @@ class CaseOpenings(CaseworkStore):
                          facts=opening.facts, caseworker_id=opening.caseworker_id,
                          contact_id=opening.contact_id, possible_duplicate=duplicate,
                          candidate=_candidate(opening, duplicate), screening=opening.screening)
+        if case.caseworker_id is not None:
+            if ctx.actor_role == "supervisor":
+                case.confirm_assignment(ctx.actor_id, opening.opened_at)
+            elif index is not None and case.caseworker_id == ctx.actor_id:
+                # A person they registered just now: they know what they typed, and no
+                # one else's data is behind it (an existing client would have matched).
+                case.confirm_assignment(ctx.actor_id, opening.opened_at,
+                                        basis="registered the client")
         self.save(*[a for a in (numbering, index, client, case) if a is not None], ctx=ctx,
                   tracking=tracking)
-        return Opened(str(case.id), reference, str(client.id), duplicate, case.version)
+        return Opened(str(case.id), reference, str(client.id), duplicate, case.version,
+                      "pending" if case.assignment_pending else
+                      "confirmed" if case.caseworker_id else "unassigned")
 
     def _client_for(self, opening: Opening) -> tuple[Client, ClientIndex | None, bool]:
         """(client, index entry to save, possible duplicate)."""

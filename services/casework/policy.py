@@ -7,6 +7,7 @@ the domain (domain/access.py): the assigned caseworker and supervisors.
 
 from __future__ import annotations
 
+from services.casework.domain.access import PERSONAL_DATA
 from shared.policy import Allow, Policy
 
 WRITE = ("caseworker", "supervisor")
@@ -18,11 +19,13 @@ POLICY = Policy(
                  " record_service add_plan_objective add_plan_action complete_plan_action"
                  " complete_plan_objective schedule_follow_up complete_follow_up list_follow_ups"
                  " add_note request_shelter_placement request_legal_assistance close_case"
-                 " reopen_case review_duplicate correct_client_details request_erasure"),
-    Allow(READ, "get_case get_client",
-          personal="the case's assigned caseworker and supervisors, who name a purpose"),
+                 " reopen_case correct_client_details request_erasure"),
+    Allow(READ, "get_case get_client", personal=PERSONAL_DATA.describe() + ", who name a purpose"),
     Allow(READ, "list_cases list_clients caseworker_workload casework_stats"),
     Allow((*WRITE, "lawyer"), "may_share"),
     Allow(("supervisor", "auditor"), "access_log"),
-    Allow(("supervisor",), "approve_erasure reject_erasure"),
+    Allow(("supervisor",), "approve_erasure reject_erasure confirm_assignment review_duplicate"
+                           " review_emergency_access review_queue"),
+    Allow(("caseworker",), "break_the_glass",
+          personal="the caseworker themselves, for a limited time, announced to supervisors"),
 )

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.casework.domain import Case, Client
+from services.casework.domain import AccessLog, Case, Client
 from services.casework.queries import CaseworkViews
 from shared.countries import continent_of
 from shared.projections import Cursor, Projection, ReadModelSet, handles, month_of, stream_id
 
 
 class CaseList(Projection):
-    name, version = "case_list", 1
+    name, version = "case_list", 2
     tables = {
         "cases": (
             "case_id text PRIMARY KEY, reference text NOT NULL, client_id text NOT NULL,"
@@ -27,7 +27,8 @@ class CaseList(Projection):
             " recruitment text, relationship_to_trafficker text, urgency text NOT NULL,"
             " opened_at {timestamp} NOT NULL, month text NOT NULL, closed_at {timestamp},"
             " closure_reason text, identification_status text,"
-            " possible_duplicate boolean NOT NULL, erased boolean NOT NULL"),
+            " possible_duplicate boolean NOT NULL, erased boolean NOT NULL,"
+            " assignment_pending boolean NOT NULL"),
         # One row per exploitation type, so the list filters by type with an index.
         "case_exploitation": "case_id text NOT NULL, exploitation_type text NOT NULL,"
                              " PRIMARY KEY (case_id, exploitation_type)",
@@ -48,14 +49,15 @@ class CaseList(Projection):
             "INSERT INTO {cases} (case_id, reference, client_id, contact_id, source, status,"
             " caseworker_id, origin_country, continent, exploitation_country,"
             " exploitation_types, methods_of_control, recruitment, relationship_to_trafficker,"
-            " urgency, opened_at, month, possible_duplicate, erased) VALUES (%s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false)",
+            " urgency, opened_at, month, possible_duplicate, erased, assignment_pending)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+            " false, %s)",
             (stream_id(e), e.reference, e.client_id, e.contact_id, e.source,
              "Active" if e.caseworker_id else "Open", e.caseworker_id, e.origin_country,
              continent_of(e.origin_country), e.exploitation_country,
              " ".join(e.exploitation_types), " ".join(e.methods_of_control), e.recruitment,
              e.relationship_to_trafficker, e.urgency, e.opened_at, month_of(e.opened_at),
-             e.possible_duplicate))
+             e.possible_duplicate, e.caseworker_id is not None))
         self._types(e, cur)
         cur.execute("INSERT INTO {case_periods} (case_id, opened_at) VALUES (%s, %s)",
                     (stream_id(e), e.opened_at))
@@ -79,7 +81,11 @@ class CaseList(Projection):
     @handles(Case, "CaseworkerAssigned")
     def assigned(self, e: Any, cur: Cursor) -> None:
         cur.update("cases", ("case_id", stream_id(e)), caseworker_id=e.caseworker_id,
-                   status=e.status)
+                   status=e.status, assignment_pending=True)
+
+    @handles(Case, "AssignmentConfirmed")
+    def confirmed(self, e: Any, cur: Cursor) -> None:
+        cur.update("cases", ("case_id", stream_id(e)), assignment_pending=False)
 
     @handles(Case, "CasePhaseChanged")
     def phase(self, e: Any, cur: Cursor) -> None:
@@ -187,8 +193,30 @@ class ClientList(Projection):
         cur.update("clients", ("client_id", stream_id(e)), erased=True)
 
 
+class EmergencyAccesses(Projection):
+    """Emergency access to people's data, for supervisors to review (no reasons in text)."""
+
+    name, version = "emergency_accesses", 1
+    tables = {"emergency_accesses": (
+        "grant_id text PRIMARY KEY, client_id text NOT NULL, case_id text NOT NULL,"
+        " actor_id text NOT NULL, reason_code text NOT NULL, granted_at {timestamp} NOT NULL,"
+        " expires_at {timestamp} NOT NULL, review text, reviewed_by text")}
+
+    @handles(AccessLog, "EmergencyAccessGranted")
+    def granted(self, e: Any, cur: Cursor) -> None:
+        cur.execute("INSERT INTO {emergency_accesses} (grant_id, client_id, case_id, actor_id,"
+                    " reason_code, granted_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (e.grant_id, e.client_id, e.case_id, e.actor_id, e.reason_code,
+                     e.granted_at, e.expires_at))
+
+    @handles(AccessLog, "EmergencyAccessReviewed")
+    def reviewed(self, e: Any, cur: Cursor) -> None:
+        cur.update("emergency_accesses", ("grant_id", e.grant_id), review=e.outcome,
+                   reviewed_by=e.reviewed_by)
+
+
 def projections() -> list[Projection]:
-    return [CaseList(), CaseActivity(), ClientList()]
+    return [CaseList(), CaseActivity(), ClientList(), EmergencyAccesses()]
 
 
 

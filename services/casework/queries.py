@@ -42,6 +42,7 @@ class CaseworkViews:
                 "exploitation_types": row["exploitation_types"].split(),
                 "methods_of_control": row["methods_of_control"].split(),
                 "possible_duplicate": bool(row["possible_duplicate"]),
+                "assignment_pending": bool(row["assignment_pending"]),
                 "erased": bool(row["erased"])}
 
     def case_list(self, date_from: datetime | None = None, date_to: datetime | None = None,
@@ -87,6 +88,26 @@ class CaseworkViews:
             assert due is not None
             items.append({**r, "due_at": due, "done_at": None, "overdue": due < now})
         return {"items": items}
+
+    def review_queue(self, now: datetime, limit: int = 200) -> Row:
+        """What waits for a supervisor: caseworkers to confirm on cases, possible duplicates
+        to settle, emergency accesses to confirm or flag."""
+        self.settle()
+
+        def cases(condition: str) -> list[Row]:
+            rows = self.store.query(f"SELECT * FROM {{cases}} WHERE {condition} AND status IN"
+                                    f" ({_OPEN}) ORDER BY opened_at LIMIT %s", [limit])
+            return [self._case(r) for r in rows]
+
+        grants = self.store.query("SELECT * FROM {emergency_accesses} WHERE review IS NULL"
+                                  " ORDER BY granted_at LIMIT %s", [limit])
+        return {"pending_assignments": cases("assignment_pending"),
+                "possible_duplicates": cases("possible_duplicate"),
+                "emergency_accesses": [
+                    {**g, "granted_at": self.store.when(g["granted_at"]),
+                     "expires_at": self.store.when(g["expires_at"]),
+                     "active": now < (self.store.when(g["expires_at"]) or now)}
+                    for g in grants]}
 
     # -- figures ---------------------------------------------------------------------------
     def workload(self, now: datetime, caseworker_id: str | None = None) -> Row:

@@ -33,7 +33,14 @@ CASE_CHANGES = (
     ("/legal-requests", "request_legal_assistance", "Ask the legal service for assistance"),
     ("/close", "close_case", "Close the case with a reason"),
     ("/reopen", "reopen_case", "Reopen a closed case"),
-    ("/duplicate-review", "review_duplicate", "Settle a possible-duplicate flag"),
+    ("/duplicate-review", "review_duplicate", "Settle a possible-duplicate flag (supervisors)"),
+    ("/assignment/confirmation", "confirm_assignment",
+     "Confirm the assigned caseworker: from now on they see the person's data"),
+    ("/emergency-access", "break_the_glass",
+     "Emergency access to the person's data: with a reason, for a limited time, announced"
+     " to supervisors"),
+    ("/emergency-access/review", "review_emergency_access",
+     "Confirm or flag an emergency access after the fact (supervisors)"),
 )
 
 ROUTES = [
@@ -68,6 +75,9 @@ ROUTES = [
           CLIENTS),
     Route("POST", "/clients/<client_id>/erasure-rejection", "reject_erasure",
           "Reject an erasure request", CLIENTS),
+    Route("GET", "/casework/reviews", "review_queue",
+          "What waits for a supervisor: assignments to confirm, possible duplicates,"
+          " emergency accesses", FIGURES),
     Route("GET", "/casework/workload", "caseworker_workload",
           "Open cases and due follow-ups per caseworker", FIGURES),
     Route("GET", "/casework/stats", "casework_stats", "The centre's monthly casework figures",

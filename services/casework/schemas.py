@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.casework import vocabulary as v
 from shared import fields as f
+from shared.vocabulary import EmergencyReason
 
 
 def _one_of(data: dict[str, Any], names: tuple[str, str]) -> None:
@@ -254,6 +255,23 @@ class ReviewDuplicateSchema(CaseChangeSchema):
     outcome = f.code(v.DuplicateOutcome, required=True)
 
 
+class BreakTheGlassSchema(CaseIdSchema):
+    reason_code = f.code(EmergencyReason, required=True)
+    reason_text = f.text(2000, required=True)  # sealed: it may name the person
+
+
+class ReviewEmergencyAccessSchema(CaseIdSchema):
+    grant_id = fields.UUID(required=True)
+    outcome = f.code(v.EmergencyReview, required=True)
+
+
+class EmergencyGrantSchema(Schema):
+    case_id, grant_id, actor_id = fields.String(), fields.String(), fields.String()
+    reason_code = fields.String()
+    granted_at, expires_at = f.when(), f.when()
+    review = fields.Dict(allow_none=True)
+
+
 class AccessLogSchema(Schema):
     case_id = fields.UUID(load_default=None)
     client_id = fields.UUID(load_default=None)
@@ -289,12 +307,18 @@ class CaseRefSchema(Schema):
     service_id, objective_id = fields.String(), fields.String()
     action_id, follow_up_id = fields.String(), fields.String()
     note_id, request_id = fields.String(), fields.String()
+    assignment = fields.String()  # after an assignment: confirmed, or pending a supervisor
 
 
 class OpenedCaseSchema(Schema):
-    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
+    case_id, reference = fields.String(), fields.String()
+    client_id = fields.String(allow_none=True, metadata={
+        "description": "null after a possible duplicate match: a supervisor reviews it"})
     possible_duplicate = fields.Boolean()
     version = fields.Integer()
+    assignment = fields.String(metadata={
+        "description": "confirmed: the caseworker sees the person's data; pending: a"
+                       " supervisor confirms the assignment first; unassigned"})
 
 
 class _Facts(Schema):
@@ -307,10 +331,21 @@ class _Facts(Schema):
     urgency = fields.String()
 
 
+class EmergencyAccessRowSchema(Schema):
+    grant_id, client_id, case_id, actor_id = (fields.String(), fields.String(),
+                                              fields.String(), fields.String())
+    reason_code = fields.String()
+    granted_at, expires_at = f.when(), f.when()
+    active = fields.Boolean()
+    review, reviewed_by = fields.String(allow_none=True), fields.String(allow_none=True)
+
+
 class CaseRowSchema(_Facts):
     """One line of the case list: codes and dates, never personal data."""
 
-    case_id, reference, client_id = fields.String(), fields.String(), fields.String()
+    case_id, reference = fields.String(), fields.String()
+    client_id = fields.String(allow_none=True)  # only to those who may see the person
+    assignment_pending = fields.Boolean()
     source, status = fields.String(), fields.String()
     caseworker_id = fields.String(allow_none=True)
     continent = fields.String()
@@ -318,6 +353,12 @@ class CaseRowSchema(_Facts):
     closure_reason = fields.String(allow_none=True)
     identification_status = fields.String(allow_none=True)
     possible_duplicate, erased = fields.Boolean(), fields.Boolean()
+
+
+class ReviewQueueSchema(Schema):
+    pending_assignments = fields.List(fields.Nested(CaseRowSchema))
+    possible_duplicates = fields.List(fields.Nested(CaseRowSchema))
+    emergency_accesses = fields.List(fields.Nested(EmergencyAccessRowSchema))
 
 
 class CasePageSchema(Schema):
@@ -355,6 +396,7 @@ class ClientDetailSchema(Schema):
     erased = fields.Boolean()
     erasure = fields.Nested(ErasureStateSchema, allow_none=True)
     personal_data = fields.String()  # included, withheld (role), not_requested (no purpose)
+    personal_data_note = fields.String(allow_none=True)  # why withheld: the relation missing
     person = fields.Nested(PersonSchema)  # only when included
 
 
@@ -475,8 +517,11 @@ class CaseDetailSchema(_Facts):
     requests = fields.List(fields.Nested(RequestSchema))
     closure = fields.Nested(ClosureSchema, allow_none=True)
     erased = fields.Boolean()
-    client = fields.Nested(ClientDetailSchema(exclude=("personal_data", "person")))
+    client = fields.Nested(ClientDetailSchema(exclude=("personal_data", "person",
+                                                       "personal_data_note")))
+    assignment_pending = fields.Boolean()  # a supervisor has not confirmed the caseworker
     personal_data = fields.String()  # included, withheld (role), not_requested (no purpose)
+    personal_data_note = fields.String(allow_none=True)  # why withheld: the relation missing
     person = fields.Nested(PersonSchema)  # only when included
     candidate_person = fields.Raw()  # only when included and a possible duplicate
 
@@ -500,6 +545,9 @@ class AccessEntrySchema(Schema):
     case_id = fields.String(allow_none=True)
     fields_read = fields.List(fields.String(), data_key="fields", attribute="fields")
     read_at = f.when()
+    service = fields.String(dump_default="casework")  # where the read happened
+    outcome = fields.String(dump_default="read")  # read, or withheld (an attempt refused)
+    emergency = fields.Boolean(dump_default=False)  # under emergency access
 
 
 class AccessLogResultSchema(Schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from services.casework import schemas as s
 from services.casework.application import Casework
 from services.casework.policy import POLICY
-from services.intake.contracts import REFERRED_TO_CASEWORK
+from services.intake.contracts import PERSONAL_DATA_READ, REFERRED_TO_CASEWORK
 from shared.service import HavenService, consume, expose
 
 
@@ -19,6 +19,8 @@ class CaseworkService(HavenService):
 
     # -- the helpline's referrals -----------------------------------------------------------
     on_referred_to_casework = consume(REFERRED_TO_CASEWORK, Casework.open_case_from_referral)
+    on_personal_data_read = consume(PERSONAL_DATA_READ, Casework.record_read_elsewhere)
+
 
     # -- cases --------------------------------------------------------------------------------
     open_case = expose(Casework.open_case, s.OpenCaseSchema, s.OpenedCaseSchema)
@@ -26,6 +28,7 @@ class CaseworkService(HavenService):
     list_cases = expose(Casework.case_list, s.ListCasesSchema, s.CasePageSchema)
     update_case_facts = expose(Casework.update_case_facts, s.UpdateCaseFactsSchema, s.CaseRefSchema)
     assign_caseworker = expose(Casework.assign_caseworker, s.AssignCaseworkerSchema, s.CaseRefSchema)
+    confirm_assignment = expose(Casework.confirm_assignment, s.CaseChangeSchema, s.CaseRefSchema)
     change_phase = expose(Casework.change_phase, s.ChangePhaseSchema, s.CaseRefSchema)
     change_identification = expose(Casework.change_identification, s.ChangeIdentificationSchema, s.CaseRefSchema)
     start_reflection_period = expose(Casework.start_reflection_period, s.StartReflectionPeriodSchema, s.CaseRefSchema)
@@ -47,6 +50,9 @@ class CaseworkService(HavenService):
     reopen_case = expose(Casework.reopen_case, s.ReopenCaseSchema, s.CaseRefSchema)
     review_duplicate = expose(Casework.review_duplicate, s.ReviewDuplicateSchema, s.CaseRefSchema)
     access_log = expose(Casework.access_log, s.AccessLogSchema, s.AccessLogResultSchema)
+    break_the_glass = expose(Casework.break_the_glass, s.BreakTheGlassSchema, s.EmergencyGrantSchema)
+    review_emergency_access = expose(Casework.review_emergency_access, s.ReviewEmergencyAccessSchema, s.EmergencyGrantSchema)
+    review_queue = expose(Casework.review_queue, None, s.ReviewQueueSchema)
 
     # -- clients and erasure --------------------------------------------------------------------
     get_client = expose(Casework.client_detail, s.GetClientSchema, s.ClientDetailSchema)

@@ -15,6 +15,7 @@ from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabula
     LANGUAGE_CODE,
     RECIPIENT_CODE,
     STAFF_ID,
+    AccessPurpose,
     Exploitation,
     Gender,
     IdentityDocument,
@@ -159,20 +160,9 @@ ErasureReason = StrEnum("ErasureReason", "CLIENT_REQUEST RETENTION_PERIOD_ENDED 
                                          " UNLAWFUL_PROCESSING LEGAL_OBLIGATION OTHER")
 
 
-class AccessPurpose(StrEnum):
-    """Why someone reads a client's personal data: a code, never free text (the access
-    log is kept in clear, for as long as the centre keeps its records)."""
-
-    CASE_WORK = "case_work"
-    SUPERVISION = "supervision"
-    SAFETY = "safety"
-    LEGAL_PROCEEDINGS = "legal_proceedings"
-    REFERRAL = "referral"
-    DUPLICATE_REVIEW = "duplicate_review"
-    DATA_SUBJECT_REQUEST = "data_subject_request"
-    OTHER = "other"
-
-
 # Whole-string patterns (\A...\Z: "$" would let a trailing newline through).
 # A case reference as numbering issues it: KC-2026-0042.
 CASE_REFERENCE = re.compile(r"\A[A-Z]{2}-[0-9]{4}-[0-9]{4,6}\Z")
+
+# A supervisor's verdict on an emergency access, after the fact.
+EmergencyReview = StrEnum("EmergencyReview", "CONFIRMED FLAGGED")

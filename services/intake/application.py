@@ -17,13 +17,14 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.intake import contracts as c
+from services.intake.access import ReadLog
 from services.intake.domain import Contact, MissedCall, Shift
 from services.intake.projections import IntakeViews
+from services.intake.reading import Reading
 from shared.audit import CommandContext
 from shared.consumers import policy_context
 from shared.contracts import Publications
 from shared.errors import Forbidden, domain_refusals
-from shared.eventstore import HavenApplication
 from shared.messaging import Envelope
 from shared.person import birth_year_of, blind_index_of
 
@@ -34,11 +35,17 @@ def _has_callback(state: Fields) -> Fields:
     return {**state, "has_callback_contact": state.get("callback_contact") is not None}
 
 
-class Intake(HavenApplication):
+def _first_link(state: Fields) -> Fields:
+    return {**state, "previous_case_id": None}
+
+
+class Intake(Reading):
     name = "intake"  # type: ignore[misc]  # eventsourcing declares it per instance
     views: IntakeViews
-    publishes = Publications(c, Contact, MissedCall, Shift,
-                             adapt={"CallMissed": _has_callback})
+    publishes = Publications(
+        c, Contact, MissedCall, Shift, ReadLog,
+        publish_as={"ContactLinkCorrected": c.CONTACT_LINKED_TO_CASE},
+        adapt={"CallMissed": _has_callback, "ContactLinkedToCase": _first_link})
 
     # -- contacts ------------------------------------------------------------
     def log_contact(self, ctx: CommandContext, **values: Any) -> Fields:
@@ -84,26 +91,7 @@ class Intake(HavenApplication):
             self.save(contact, ctx=ctx)
         return {"contact_id": contact.id, "person_subject_id": subject_id}
 
-    def link_to_case(self, ctx: CommandContext, contact_id: UUID, case_id: str,
-                     case_reference: str | None = None) -> Fields:
-        contact = self.load(Contact, contact_id)
-        with domain_refusals():
-            if contact.link_to_case(case_id, case_reference):
-                self.save(contact, ctx=ctx)
-        return {"contact_id": contact.id}
-
     # -- policies: facts from casework ------------------------------------------------
-    def link_contact_to_opened_case(self, case: Fields, envelope: Envelope,
-                                    tracking: Tracking) -> None:
-        """casework's CaseOpened: the contact a referral came from points to its case."""
-        if case["contact_id"] is None:
-            return  # a case opened directly, not from the helpline
-        contact = self.load(Contact, case["contact_id"])
-        with domain_refusals():
-            if contact.link_to_case(str(case["case_id"]), case["reference"]):
-                self.save(contact, ctx=policy_context(envelope, self.name, "link_to_case"),
-                          tracking=tracking)
-
     def erase_contacts_of_erased_subject(self, erased: Fields, envelope: Envelope,
                                          tracking: Tracking) -> None:
         """casework's SubjectErased: what the person said on the helpline goes with them.
@@ -118,24 +106,6 @@ class Intake(HavenApplication):
         if contacts:
             self.save(*contacts, ctx=policy_context(envelope, self.name, "erase_contact"),
                       tracking=tracking)
-
-    # -- queries ------------------------------------------------------------------------
-    def get_contact(self, ctx: CommandContext, contact_id: UUID) -> Fields:
-        """The whole contact, personal data unsealed (or "[erased]")."""
-        contact = self.load(Contact, contact_id)
-        screening, referral = contact.screening, contact.referral
-        return {
-            "contact_id": str(contact.id), "status": "closed" if contact.closed else "open",
-            **{k: getattr(contact, k) for k in (
-                "channel", "direction", "started_at", "ended_at", "duration_seconds",
-                "language", "interpreter_used", "caller_type", "topic", "urgency",
-                "operator_id", "outcome", "case_id", "case_reference", "summary",
-                "callback_contact")},
-            "assessment": screening.assessment if screening else None,
-            "referred": referral is not None,
-            "screening": vars(screening) if screening else None,
-            "referral": {**vars(referral), "person": contact.person} if referral else None,
-        }
 
     # -- missed calls ----------------------------------------------------------
     def record_missed_call(self, ctx: CommandContext, channel: str,
@@ -155,13 +125,6 @@ class Intake(HavenApplication):
             missed.complete(str(contact_id), done_at or self.clock())
             self.save(missed, ctx=ctx)
         return {"missed_call_id": missed.id}
-
-    def pending_callbacks(self, ctx: CommandContext, limit: int = 100) -> Fields:
-        """Oldest first, with the numbers to call: unsealed here, the read model has none."""
-        items = self.views.pending_callbacks(limit)
-        return {"items": [{**item, "callback_contact": self.load(
-            MissedCall, item["missed_call_id"]).callback_contact if item["has_callback_contact"]
-            else None} for item in items]}
 
     # -- shifts ------------------------------------------------------------------
     def start_shift(self, ctx: CommandContext, operator_id: str | None = None,

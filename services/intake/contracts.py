@@ -18,8 +18,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.intake import vocabulary as v
 from shared import fields as f
+from shared.auth import ROLES
 from shared.contracts import Contracts
 from shared.person import EARLIEST_BIRTH_YEAR
+from shared.vocabulary import AccessPurpose
 
 published = Contracts("intake")
 
@@ -58,9 +60,19 @@ REFERRED_TO_CASEWORK = published(
     gender=f.code(v.Gender), citizenship=f.country(allow_none=True), languages=f.languages(),
     exploitation_types=f.codes(v.Exploitation), urgency=f.code(v.Urgency),
     assessment=f.code(v.Assessment), indicators=f.codes(v.Indicator), referred_at=f.when())
-CONTACT_LINKED_TO_CASE = published(
+CONTACT_LINKED_TO_CASE = published(  # also when a link is corrected: previous_case_id
     "ContactLinkedToCase", 1, "contact_id", contact_id=fields.UUID(), case_id=fields.UUID(),
-    case_reference=fields.String(allow_none=True, validate=validate.Length(max=50)))
+    case_reference=fields.String(allow_none=True, validate=validate.Length(max=50)),
+    previous_case_id=fields.UUID(allow_none=True))
+PERSONAL_DATA_READ = published(  # who read (or was refused) a record's personal data
+    "PersonalDataRead", 1, None, record_id=fields.UUID(),
+    record=fields.String(validate=validate.OneOf(("contact", "missed_call"))),
+    case_id=fields.UUID(allow_none=True), actor_id=f.staff(),
+    role=fields.String(validate=validate.OneOf(ROLES)), purpose=f.code(AccessPurpose),
+    fields=fields.List(fields.String(validate=validate.Length(max=50)),
+                       validate=validate.Length(max=20)),
+    read_at=f.when(), outcome=fields.String(validate=validate.OneOf(("read", "withheld"))),
+    emergency=fields.Boolean())
 SHIFT_STARTED = published("ShiftStarted", 1, "shift_id", shift_id=fields.UUID(),
                           operator_id=f.staff(), started_at=f.when())
 SHIFT_ENDED = published("ShiftEnded", 1, "shift_id", shift_id=fields.UUID(),

@@ -194,12 +194,27 @@ class Contact(Aggregate):
         if self.case_id == case_id:
             return False
         if self.case_id is not None:
-            raise LinkedToAnotherCase(f"the contact is already linked to case {self.case_id}")
+            raise LinkedToAnotherCase(f"the contact is already linked to case {self.case_id};"
+                                      " a supervisor corrects a wrong link")
         self._link(case_id=case_id, case_reference=case_reference)
         return True
 
     @event("ContactLinkedToCase")
     def _link(self, case_id: str, case_reference: str | None) -> None:
+        self.case_id, self.case_reference = case_id, case_reference
+
+    def correct_link(self, case_id: str, case_reference: str | None) -> bool:
+        """Link to another case than before: a supervisor correcting a wrong link, or the
+        case casework opened from this contact's own referral. False if already so."""
+        if self.case_id == case_id:
+            return False
+        self._correct_link(case_id=case_id, case_reference=case_reference,
+                           previous_case_id=self.case_id)
+        return True
+
+    @event("ContactLinkCorrected")
+    def _correct_link(self, case_id: str, case_reference: str | None,
+                      previous_case_id: str | None) -> None:
         self.case_id, self.case_reference = case_id, case_reference
 
     def erase(self, erased_at: datetime) -> bool:

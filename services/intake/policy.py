@@ -5,6 +5,7 @@ The shell admits callers by this table, and the API documentation shows it.
 
 from __future__ import annotations
 
+from services.intake.access import CALLBACK_NUMBERS, CONTACT_DATA
 from shared.policy import Allow, Policy
 
 DESK = ("helpline_operator", "supervisor")  # write contacts; see callback numbers
@@ -16,9 +17,9 @@ FIGURES = (*DESK, "ops", "auditor")
 POLICY = Policy(
     Allow(DESK, "log_contact screen_contact close_contact refer_to_casework"
                 " record_missed_call complete_callback start_shift end_shift"),
-    Allow(DESK, "pending_callbacks", personal="the helpline desk and supervisors"),
-    Allow(READ_CONTACT, "get_contact",
-          personal="the helpline desk, supervisors and caseworkers"),
+    Allow(DESK, "pending_callbacks", personal=CALLBACK_NUMBERS.describe()),
+    Allow(READ_CONTACT, "get_contact", personal=CONTACT_DATA.describe()),
+    Allow(("supervisor",), "correct_case_link"),
     Allow(READ_CONTACT, "link_to_case"),
     Allow(CONTACT_LOG, "list_contacts"),
     Allow(ROSTER, "on_duty coverage"),

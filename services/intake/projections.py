@@ -67,7 +67,7 @@ class ContactLog(Projection):
     def referred(self, e: Any, cur: Cursor) -> None:
         cur.update("contact_log", ("contact_id", stream_id(e)), referred=True)
 
-    @handles(Contact, "ContactLinkedToCase")
+    @handles(Contact, "ContactLinkedToCase", "ContactLinkCorrected")
     def linked(self, e: Any, cur: Cursor) -> None:
         cur.update("contact_log", ("contact_id", stream_id(e)), case_id=e.case_id,
                    case_reference=e.case_reference)

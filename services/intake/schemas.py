@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.intake import vocabulary as v
 from shared import fields as f
+from shared.vocabulary import AccessPurpose
 
 STATUSES = ("open", "closed")
 MAX_COVERAGE_DAYS = 93  # a quarter: bounds the work one coverage query may ask for
@@ -81,9 +82,12 @@ class ReferToCaseworkSchema(ContactIdSchema):
     referred_at = f.when(load_default=None)
 
 
+class GetContactSchema(ContactIdSchema):
+    purpose = f.code(AccessPurpose, load_default="case_work")  # logged with the read
+
+
 class LinkToCaseSchema(ContactIdSchema):
-    case_id = f.text(100, required=True)
-    case_reference = f.text(50, load_default=None)
+    case_id = fields.UUID(required=True)  # a case casework opened
 
 
 class RecordMissedCallSchema(Schema):
@@ -179,6 +183,13 @@ class ContactDetailSchema(ContactRowSchema):
     callback_contact = fields.String(allow_none=True)
     screening = fields.Nested(ScreeningSchema, allow_none=True)
     referral = fields.Nested(ReferralSchema, allow_none=True)
+    personal_data = fields.String()  # included, or withheld (summary, number, person)
+    personal_data_note = fields.String(allow_none=True)  # why withheld: the relation missing
+
+
+class CaseLinkSchema(Schema):
+    contact_id, case_id = fields.String(), fields.String()
+    case_reference = fields.String(allow_none=True)
 
 
 class ReferralResultSchema(Schema):
@@ -198,6 +209,7 @@ class PendingCallbackSchema(Schema):
 
 class PendingCallbacksResultSchema(Schema):
     items = fields.List(fields.Nested(PendingCallbackSchema))
+    personal_data_note = fields.String()  # when the numbers are withheld: why
 
 
 class ShiftRefSchema(Schema):

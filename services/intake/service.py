@@ -5,7 +5,13 @@ schemas of its input and answer (schemas.py); who may call it is in policy.py.
 
 from __future__ import annotations
 
-from services.casework.contracts import CASE_OPENED, SUBJECT_ERASED
+from services.casework.contracts import (
+    ASSIGNMENT_CONFIRMED,
+    CASE_OPENED,
+    CASEWORKER_ASSIGNED,
+    EMERGENCY_ACCESS_GRANTED,
+    SUBJECT_ERASED,
+)
 from services.intake import schemas as s
 from services.intake.application import Intake
 from services.intake.policy import POLICY
@@ -17,17 +23,21 @@ class IntakeService(HavenService):
     policy = POLICY
 
     # -- facts from casework ----------------------------------------------------------------
-    on_case_opened = consume(CASE_OPENED, Intake.link_contact_to_opened_case)
+    on_case_opened = consume(CASE_OPENED, Intake.learn_opened_case)
+    on_caseworker_assigned = consume(CASEWORKER_ASSIGNED, Intake.learn_assignment)
+    on_assignment_confirmed = consume(ASSIGNMENT_CONFIRMED, Intake.learn_confirmation)
+    on_emergency_access = consume(EMERGENCY_ACCESS_GRANTED, Intake.learn_emergency_access)
     on_subject_erased = consume(SUBJECT_ERASED, Intake.erase_contacts_of_erased_subject)
 
     # -- contacts -------------------------------------------------------------------------------
     log_contact = expose(Intake.log_contact, s.LogContactSchema, s.ContactRefSchema)
-    get_contact = expose(Intake.get_contact, s.ContactIdSchema, s.ContactDetailSchema)
+    get_contact = expose(Intake.get_contact, s.GetContactSchema, s.ContactDetailSchema)
     list_contacts = expose(Intake.contact_log, s.ListContactsSchema, s.ContactPageSchema)
     screen_contact = expose(Intake.screen_contact, s.ScreenContactSchema, s.ContactRefSchema)
     close_contact = expose(Intake.close_contact, s.CloseContactSchema, s.ContactRefSchema)
     refer_to_casework = expose(Intake.refer_to_casework, s.ReferToCaseworkSchema, s.ReferralResultSchema)
-    link_to_case = expose(Intake.link_to_case, s.LinkToCaseSchema, s.ContactRefSchema)
+    link_to_case = expose(Intake.link_to_case, s.LinkToCaseSchema, s.CaseLinkSchema)
+    correct_case_link = expose(Intake.correct_case_link, s.LinkToCaseSchema, s.CaseLinkSchema)
 
     # -- missed calls -----------------------------------------------------------------------
     record_missed_call = expose(Intake.record_missed_call, s.RecordMissedCallSchema, s.MissedCallRefSchema)

@@ -26,7 +26,8 @@ from shared.audit_trail.sources import AUDIT_STORE, Catalogue
 from shared.auth import Principal
 from shared.config import Settings
 
-ACCESS_EVENTS = ("PersonalDataRead", "PersonalDataRevealed")
+ACCESS_EVENTS = ("PersonalDataRead", "ReadRecorded", "PersonalDataRevealed",
+                 "EmergencyAccessGranted")
 ACCESS_HOOK = "record_personal_data_read"
 REVEAL_ROLE = "supervisor"
 
@@ -41,6 +42,8 @@ class AccessEntry:
     purpose: str | None
     what: Any
     correlation_id: str | None
+    outcome: str = "read"  # or "withheld": an attempt the policy refused
+    emergency: bool = False  # under emergency ("break-the-glass") access
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class CaseAccess:
                 f" {len(self.entries)} time(s)"]
         rows += [f"{e.at}  {e.service:<10} {e.actor_id or '?'} ({e.actor_role or '?'})"
                  f"  {e.event}  purpose: {e.purpose or '-'}  what: {e.what or '-'}"
+                 f"{'  WITHHELD' if e.outcome == 'withheld' else ''}"
+                 f"{'  EMERGENCY' if e.emergency else ''}"
                  for e in self.entries]
         return "\n".join(rows)
 
@@ -66,7 +71,7 @@ def access_of(case: CaseFile) -> CaseAccess:
     entries = []
     for event in case.events:
         d = event.decoded
-        if d.name not in ACCESS_EVENTS:
+        if d.name not in ACCESS_EVENTS or _a_copy(d):
             continue
         audit = d.audit
         what = d.state.get("fields", d.state.get("what"))
@@ -75,8 +80,16 @@ def access_of(case: CaseFile) -> CaseAccess:
             event=d.name, actor_id=audit.get("actor_id"), actor_role=audit.get("actor_role"),
             purpose=d.state.get("purpose") or audit.get("reason"),
             what=masked(list(what) if isinstance(what, tuple) else what),
-            correlation_id=audit.get("correlation_id")))
+            correlation_id=audit.get("correlation_id"),
+            outcome=str(d.state.get("outcome") or "read"),
+            emergency=bool(d.state.get("emergency") or d.name == "EmergencyAccessGranted")))
     return CaseAccess(case.case_id, case.reference, entries)
+
+
+def _a_copy(d: Any) -> bool:
+    """A read another service recorded first and forwarded into the person's one log: the
+    case file holds the original, from the service where it happened."""
+    return d.name == "ReadRecorded" and d.state.get("service") not in (None, d.record.service)
 
 
 def case_access(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> CaseAccess:

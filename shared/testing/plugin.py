@@ -32,6 +32,9 @@ VHOST = f"haven-{RUN_ID}"
 SERVER_AMQP_URI = Settings.from_env().amqp_uri  # the broker's own, before it names our vhost
 os.environ["HAVEN_SCHEMA_PREFIX"] = f"{RUN_ID}_"
 os.environ["HAVEN_STORE"] = "postgres"
+# A test run starts every service of the manifest in one process, and many applications
+# besides: small pools keep it well under PostgreSQL's 100 connections.
+os.environ.setdefault("HAVEN_POSTGRES_POOL_SIZE", "2")
 os.environ["HAVEN_AMQP_URI"] = testing.vhost_uri(SERVER_AMQP_URI, VHOST)
 prepare_service_process()  # before a test module imports psycopg or starts nameko
 
@@ -110,7 +113,7 @@ def start_service(container_factory: Any, rabbit_config: dict[str, Any]) -> Call
     return start
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
+def eventually(check: Callable[[], T], timeout: float = 60.0, interval: float = 0.02) -> T:
     """Wait for a condition (a read model caught up, a metric recorded), never for a time:
     returns check()'s first truthy answer. `timeout` only bounds a broken system."""
     deadline = time.monotonic() + timeout

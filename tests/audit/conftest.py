@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.intake.application import Intake
+from services.intake.domain import Contact
 from shared.audit import CommandContext
 from shared.audit_trail.reveals import RevealLog
 from shared.audit_trail.sources import AUDIT_STORE, Catalogue
@@ -77,9 +78,10 @@ def build_world(cfg) -> World:
     case_id = casework.open_case(
         ctx(f"service:{casework.name}", "system", "open_case", None, correlation,
             f"{intake.name}:{referral_nid}"), reference, "Olena Kovalenko")
-    intake.link_to_case(ctx(f"service:{intake.name}", "system", "link_to_case", None,
-                            correlation, f"{casework.name}:1"),
-                        contact_id, str(case_id), reference)
+    contact = intake.load(Contact, contact_id)  # as intake's policy for CaseOpened links it
+    contact.link_to_case(str(case_id), reference)
+    intake.save(contact, ctx=ctx(f"service:{intake.name}", "system", "link_to_case", None,
+                                 correlation, f"{casework.name}:1"))
     casework.change(ctx("sup-2", "supervisor", "assign_caseworker", "on call tonight"),
                     case_id, "assign", "cw-5")
     casework.change(ctx("cw-5", "caseworker", "add_note"), case_id, "add_note",

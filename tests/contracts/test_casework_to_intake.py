@@ -46,8 +46,7 @@ def _contact_of_referral(data: dict, new_contact) -> None:
 
 def test_intake_links_a_contact_for_every_case_casework_may_open(app_factory):
     intake = app_factory(Intake)
-    consume = consumer(intake, CASE_OPENED, Intake.link_contact_to_opened_case,
-                       _contact_of_referral)
+    consume = consumer(intake, CASE_OPENED, Intake.learn_opened_case, _contact_of_referral)
 
     def linked(data: dict) -> None:
         consume(data)

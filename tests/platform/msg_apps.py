@@ -165,6 +165,18 @@ def tap(amqp_uri: str, exchange: str) -> Iterator[Callable[[], list[tuple[Any, A
         connection.close()
 
 
+def gather(drain: Callable[[], list[Any]], count: int, timeout: float = 120) -> list[Any]:
+    """What `drain` yields until `count` messages have come (a drain takes what has arrived
+    so far: a busy machine may hand over a batch in several parts)."""
+    # Imported here: the relay processes import this module, and importing the plugin
+    # would give them a test run (schemas, vhost) of their own.
+    from shared.testing.plugin import eventually
+
+    got: list[Any] = []
+    eventually(lambda: got.extend(drain()) or len(got) >= count, timeout=timeout)
+    return got
+
+
 def get_all(amqp_uri: str, queue: str) -> list[tuple[Any, Any, bytes]]:
     """Take every message currently in a durable queue."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))

@@ -171,10 +171,10 @@ def test_embedded_mode_dead_letters_over_kombu_memory(sink, source, start_servic
         for env in (envelope(source, 1, poison=True), envelope(source, 2)):
             producer.publish(env.to_dict(), exchange=exchange, routing_key=env.type,
                              serializer="json", declare=[exchange])
-        eventually(lambda: sink.effects(source) == {2: 1}, timeout=10)
+        eventually(lambda: sink.effects(source) == {2: 1})
         dead = kombu.Queue(f"evt-{source}-LedgerCredited--{service}.on_credited.dead",
                            durable=True)(conn.default_channel)
-        message = eventually(lambda: dead.get(no_ack=True), timeout=10)
+        message = eventually(lambda: dead.get(no_ack=True))
     assert message.payload["notification_id"] == 1
     assert message.headers[ATTEMPTS_HEADER] == 2
     assert message.headers[ERROR_HEADER].startswith("ValueError: refused")

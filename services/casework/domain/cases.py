@@ -25,6 +25,7 @@ from services.casework.domain.rules import (
     ClientErased,
     InvalidValue,
     NotADuplicate,
+    NotAssigned,
     code,
     codes,
     day,
@@ -131,6 +132,8 @@ class Case(Aggregate):
         self.indicators = indicators
         self._set_facts(locals())
         self.status = CaseStatus.ACTIVE.value if caseworker_id else CaseStatus.OPEN.value
+        # Who a supervisor confirmed on the case: the caseworker who gets personal data.
+        self.confirmed_caseworker_id: str | None = None
         self.identification: dict[str, Any] | None = None
         self.reflection_period: dict[str, Any] | None = None
         self.consents: dict[str, list[dict[str, Any]]] = {}
@@ -196,6 +199,29 @@ class Case(Aggregate):
     def _assign(self, caseworker_id: str, previous_caseworker_id: str | None,
                 assigned_at: datetime, status: str) -> None:
         self.caseworker_id, self.status = caseworker_id, status
+
+    @property
+    def assignment_pending(self) -> bool:
+        """A caseworker is on the case, but no supervisor has confirmed them yet."""
+        return self.caseworker_id is not None and \
+            self.confirmed_caseworker_id != self.caseworker_id
+
+    def confirm_assignment(self, confirmed_by: str, confirmed_at: datetime,
+                           basis: str = "supervisor") -> bool:
+        """The assigned caseworker now gets the person's data: a supervisor confirmed
+        them (or they registered the client themselves, `basis`). False if already so."""
+        if self.caseworker_id is None:
+            raise NotAssigned("the case has no caseworker to confirm")
+        if not self.assignment_pending:
+            return False
+        self._confirm(caseworker_id=self.caseworker_id, confirmed_by=confirmed_by,
+                      confirmed_at=moment(confirmed_at, "confirmed_at"), basis=basis)
+        return True
+
+    @event("AssignmentConfirmed")
+    def _confirm(self, caseworker_id: str, confirmed_by: str, confirmed_at: datetime,
+                 basis: str) -> None:
+        self.confirmed_caseworker_id = caseworker_id
 
     def change_phase(self, phase: str, changed_at: datetime) -> bool:
         self._check_open()

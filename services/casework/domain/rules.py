@@ -34,6 +34,10 @@ class AccessDenied(CaseworkError, checks.AccessDenied):
     """The caller's role or assignment does not allow this."""
 
 
+class NotAssigned(CaseworkError):
+    pass
+
+
 class CaseClosed(CaseworkError):
     pass
 

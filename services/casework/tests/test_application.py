@@ -4,6 +4,7 @@ duplicates, optimistic concurrency, field-level access and erasure."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 import uuid
@@ -13,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from services.casework.application import Casework
 from services.casework.domain import Case, Client, ClientIndex
 from services.casework.domain.ids import client_index_id
 from services.casework.tests.conftest import (
@@ -117,7 +119,10 @@ def test_the_same_name_spelt_differently_and_born_the_same_year_is_a_possible_du
     first, _ = opened(app, client=new_client(given_name="Ána", family_name=family))
     second, _ = opened(app, client=new_client(given_name="ANA", family_name=family.upper(),
                                               phone="+48 700 000 000"))
-    assert second.client_id == first.client_id and second.possible_duplicate is True
+    # The caller is not told who matched: a supervisor reviews it.
+    assert second.client_id is None and second.possible_duplicate is True
+    assert second.assignment == "pending"
+    assert app.load(Case, second.case_id).client_id == first.client_id
     other_year, _ = opened(app, client=new_client(given_name="Ana", family_name=family,
                                                   birth_year=1999))
     assert other_year.client_id != first.client_id and not other_year.possible_duplicate
@@ -187,8 +192,11 @@ def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logge
         for secret in (details["family_name"], "foreman", "signed at", "dentist", "pd1:"):
             assert secret not in text
         assert seen["origin_country"] == "UA" and seen["notes"][0]["written_by"] == "cw-1"
+        assert "client_id" not in seen or reader is AUDITOR  # the person's id goes with them
     assert app.case_detail(CASEWORKER, case_id)["personal_data"] == "not_requested"
-    assert app.access_log(SUPERVISOR, case_id=case_id)["items"] == []
+    attempts = app.access_log(SUPERVISOR, case_id=case_id)["items"]
+    assert [(e["actor_id"], e["outcome"]) for e in attempts] == \
+        [("aud-1", "withheld"), ("cw-2", "withheld")]
 
     mine = app.case_detail(CASEWORKER, case_id, purpose="case_work")
     assert mine["personal_data"] == "included"
@@ -196,15 +204,16 @@ def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logge
     assert mine["notes"][0]["text"] == "afraid of the foreman"
     assert mine["consents"][0]["evidence"] == "signed at the first meeting"
     assert mine["plan"][0]["description"] == "see a dentist"
-    [entry] = app.access_log(SUPERVISOR, case_id=case_id)["items"]
-    assert (entry["actor_id"], entry["role"], entry["purpose"], entry["case_id"]) == \
-        ("cw-1", "caseworker", "case_work", o.case_id)
+    entry = app.access_log(SUPERVISOR, case_id=case_id)["items"][-1]
+    assert (entry["actor_id"], entry["role"], entry["purpose"], entry["case_id"],
+            entry["outcome"]) == ("cw-1", "caseworker", "case_work", o.case_id, "read")
     assert entry["fields"] == ["consent_evidence", "notes", "person", "plan_descriptions"]
 
     app.client_detail(SUPERVISOR, uuid.UUID(o.client_id), purpose="supervision")
     entries = app.access_log(SUPERVISOR, client_id=uuid.UUID(o.client_id))["items"]
-    assert [e["actor_id"] for e in entries] == \
-        ["cw-1", "sup-1"]
+    assert [e["actor_id"] for e in entries] == ["aud-1", "cw-2", "cw-1", "sup-1"]
+    # The case's log shows the client-level read too: one log per person.
+    assert app.access_log(SUPERVISOR, case_id=case_id)["items"] == entries
     assert "person" not in app.client_detail(AUDITOR, uuid.UUID(o.client_id), "supervision")
 
 
@@ -258,9 +267,9 @@ def test_correcting_a_name_moves_the_client_in_the_blind_index(app, cfg):
     client = app.load(Client, client_id)
     assert (client.family_name, client.phone, client.address) == \
         (new_family, None, details["address"])
-    found, _ = opened(app, client=new_client(family_name=new_family.lower()))
+    found, _ = opened(app, SUPERVISOR, client=new_client(family_name=new_family.lower()))
     assert found.client_id == o.client_id and found.possible_duplicate
-    old_name, _ = opened(app, client=new_client(family_name=details["family_name"]))
+    old_name, _ = opened(app, SUPERVISOR, client=new_client(family_name=details["family_name"]))
     assert old_name.client_id != o.client_id  # the old name no longer leads to them
     old_entry = app.find(ClientIndex, client_index_id(
         blind_index(cfg.blind_index_key, f"Olena {details['family_name']}", 1998)))
@@ -355,7 +364,8 @@ def test_integration_events_carry_ids_codes_and_dates_only(app, clock):
     app.reopen_case(SUPERVISOR, case_id)
     events = integration_events(app)
     assert [(e.type, e.version) for e in events] == [
-        ("CaseOpened", 1), ("CaseworkerAssigned", 1), ("IdentificationStatusChanged", 1),
+        ("CaseOpened", 1), ("AssignmentConfirmed", 1),  # cw-1 registered the client
+        ("CaseworkerAssigned", 1), ("AssignmentConfirmed", 1), ("IdentificationStatusChanged", 1),
         ("ReflectionPeriodStarted", 1), ("ConsentRecorded", 1), ("ConsentRevoked", 1),
         ("ServiceProvided", 1), ("ServiceProvided", 1), ("FollowUpScheduled", 1),
         ("ShelterPlacementRequested", 1), ("LegalAssistanceRequested", 1), ("CaseClosed", 1),
@@ -364,14 +374,39 @@ def test_integration_events_carry_ids_codes_and_dates_only(app, clock):
     for secret in (details["family_name"], "Olena", "never travels", "pd1:", '"note"',
                    '"evidence"'):
         assert secret not in on_the_wire
+    assert [e.data["version"] for e in events[:4]] == [1, 2, 4, 5]  # the note is version 3
     opened_event = events[0].data
     assert (opened_event["case_id"], opened_event["reference"], opened_event["client_id"]) == \
         (o.case_id, o.reference, o.client_id)
     assert opened_event["origin_country"] == "MD" and opened_event["source"] == "direct"
-    crisis = events[6].data
+    crisis = events[8].data
     assert (crisis["service_type"], crisis["crisis_response_seconds"]) == \
         ("crisis_intervention", 20 * 60)
-    assert events[7].data["crisis_response_seconds"] is None
-    shelter = events[9].data
+    assert events[9].data["crisis_response_seconds"] is None
+    shelter = events[11].data
     assert (shelter["needs_isolation"], shelter["gender"], shelter["languages"]) == \
         (True, "Female", ["uk"])
+
+
+# -- emergency access ----------------------------------------------------------------------
+def test_emergency_access_lasts_the_configured_time_marked_and_announced(app_factory, cfg,
+                                                                          clock):
+    app = app_factory(Casework, dataclasses.replace(cfg, emergency_access_minutes=15))
+    app.clock = clock
+    o, details = opened(app, SUPERVISOR, caseworker_id="cw-1")
+    case_id = uuid.UUID(o.case_id)
+    assert app.case_detail(COLLEAGUE, case_id, purpose="safety")["personal_data"] == "withheld"
+    grant = app.break_the_glass(COLLEAGUE, case_id, "medical_emergency",
+                                "collapsed at the shelter door")
+    assert grant["expires_at"] - grant["granted_at"] == timedelta(minutes=15)
+    seen = app.case_detail(COLLEAGUE, case_id, purpose="safety")
+    assert seen["person"]["family_name"] == details["family_name"]
+    clock.advance(minutes=15)
+    assert app.case_detail(COLLEAGUE, case_id, purpose="safety")["personal_data"] == "withheld"
+    log = [(e["actor_id"], e["outcome"], e["emergency"])
+           for e in app.access_log(SUPERVISOR, case_id=case_id)["items"]]
+    assert log == [("cw-2", "withheld", False), ("cw-2", "read", True),
+                   ("cw-2", "withheld", False)]
+    [announced] = [e for e in integration_events(app) if e.type == "EmergencyAccessGranted"]
+    assert announced.data["actor_id"] == "cw-2" and announced.data["case_ids"] == [o.case_id]
+    assert "collapsed" not in json.dumps(announced.data)

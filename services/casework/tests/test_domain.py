@@ -9,9 +9,12 @@ import pytest
 
 from services.casework.domain import AccessLog, Case, CaseNumbering, Client, ClientIndex
 from services.casework.domain.access import (
+    ASSIGNED,
+    EMERGENCY,
+    PERSONAL_DATA,
     check_may_assign,
     check_may_change,
-    may_read_personal_data,
+    relations,
 )
 from services.casework.domain.rules import (
     AccessDenied,
@@ -418,12 +421,48 @@ def test_the_client_index_leads_to_its_client_until_released_or_shredded():
 
 
 # -- who sees and changes what ------------------------------------------------------------
-def test_personal_data_is_for_the_assigned_caseworker_and_supervisors():
-    assert may_read_personal_data("supervisor", "sup-1", [None])
-    assert may_read_personal_data("caseworker", "cw-1", ["cw-2", "cw-1"])
-    assert not may_read_personal_data("caseworker", "cw-3", ["cw-1"])
-    for role in ("auditor", "ops", "lawyer", "admin"):
-        assert not may_read_personal_data(role, "cw-1", ["cw-1"])
+def test_personal_data_is_for_supervisors_and_the_caseworker_a_supervisor_confirmed():
+    assert PERSONAL_DATA.allows("supervisor", set())
+    assert PERSONAL_DATA.allows("caseworker", {ASSIGNED})
+    assert PERSONAL_DATA.allows("caseworker", {EMERGENCY})
+    assert not PERSONAL_DATA.allows("caseworker", set())
+    for role in ("auditor", "ops", "lawyer", "admin", "helpline_operator"):
+        assert not PERSONAL_DATA.allows(role, {ASSIGNED, EMERGENCY})
+    assert "caseworker (assigned to the person's case by a supervisor or holding emergency" \
+        in PERSONAL_DATA.refusal("caseworker")
+    assert PERSONAL_DATA.refusal("auditor").startswith("the role auditor is not given")
+
+
+def test_taking_or_being_handed_a_case_waits_for_a_supervisors_confirmation():
+    c = case(caseworker_id="cw-1")
+    assert c.assignment_pending and relations("cw-1", [c], None, T0) == set()
+    c.confirm_assignment("sup-1", T0)
+    assert not c.assignment_pending and relations("cw-1", [c], None, T0) == {ASSIGNED}
+    c.assign("cw-2", T0)  # handed over: the new caseworker waits, the old one lost it
+    assert relations("cw-2", [c], None, T0) == set() == relations("cw-1", [c], None, T0)
+    assert c.confirm_assignment("sup-1", T0) and not c.confirm_assignment("sup-1", T0)
+    assert replayed(c).confirmed_caseworker_id == "cw-2"
+
+
+def test_emergency_access_has_a_reason_and_ends_on_time():
+    log = AccessLog.start(uuid.uuid4())
+    grant = {"grant_id": "g-1", "actor_id": "cw-9", "case_id": "c-1", "case_ids": ["c-1"],
+             "reason_code": "imminent_danger", "reason_text": "police at the door",
+             "granted_at": T0, "minutes": 60}
+    with pytest.raises(AccessDenied):
+        log.grant_emergency_access(role="supervisor", **grant)
+    with pytest.raises(InvalidValue):
+        log.grant_emergency_access(role="caseworker", **{**grant, "reason_code": "curious"})
+    log.grant_emergency_access(role="caseworker", **grant)
+    assert relations("cw-9", [], log, T0 + timedelta(minutes=59)) == {EMERGENCY}
+    assert relations("cw-9", [], log, T0 + timedelta(minutes=60)) == set()
+    assert relations("cw-8", [], log, T0) == set()
+    log.review_emergency_access(grant_id="g-1", outcome="flagged", reviewed_by="sup-1",
+                                reviewed_at=T0 + timedelta(hours=2))
+    with pytest.raises(AlreadyDone):
+        log.review_emergency_access(grant_id="g-1", outcome="confirmed", reviewed_by="sup-2",
+                                    reviewed_at=T0 + timedelta(hours=3))
+    assert replayed(log).grants["g-1"]["review"]["outcome"] == "flagged"
 
 
 def test_a_case_is_changed_by_its_caseworker_or_a_supervisor():
@@ -449,8 +488,16 @@ def test_the_access_log_keeps_who_read_what_and_why():
     log = AccessLog.start("client-1")
     log.record_read(actor_id="cw-1", role="caseworker", purpose="case_work", case_id="c1",
                     fields=["notes", "person", "notes"], read_at=T0)
-    assert log.entries == [{"actor_id": "cw-1", "role": "caseworker", "purpose": "case_work",
-                            "case_id": "c1", "fields": ["notes", "person"], "read_at": T0}]
+    log.record_read(actor_id="op-2", role="helpline_operator", purpose="case_work",
+                    case_id="c1", fields=[], read_at=T0, service="intake", withheld=True)
+    assert log.entries == [
+        {"actor_id": "cw-1", "role": "caseworker", "purpose": "case_work", "case_id": "c1",
+         "fields": ["notes", "person"], "read_at": T0, "service": "casework", "outcome": "read",
+         "emergency": False},
+        {"actor_id": "op-2", "role": "helpline_operator", "purpose": "case_work",
+         "case_id": "c1", "fields": [], "read_at": T0, "service": "intake",
+         "outcome": "withheld", "emergency": False}]
+    assert replayed(log).entries == log.entries
     with pytest.raises(InvalidValue) as refused:
         log.record_read(actor_id="cw-1", role="caseworker", purpose="curiosity", case_id=None,
                         fields=[], read_at=T0)

@@ -69,7 +69,8 @@ def test_a_case_from_opening_to_closure(call):
     opened = call("open_case", {"client": client, **FACTS,
                                 "opened_at": "2026-03-02T22:00:00+01:00"})
     case_id = opened["case_id"]
-    assert opened["reference"].startswith("KC-2026-") and opened["version"] == 1
+    assert opened["reference"].startswith("KC-2026-") and opened["version"] == 2
+    assert opened["assignment"] == "confirmed"  # cw-1 registered the client themselves
     call("record_service", {"case_id": case_id, "service_type": "crisis_intervention",
                             "provided_at": "2026-03-02T22:30:00+01:00", "language": "uk"})
     call("record_consent", {"case_id": case_id, "purpose": "share_with_police",
@@ -81,7 +82,7 @@ def test_a_case_from_opening_to_closure(call):
         (True, "granted", "any")
     closed = call("close_case", {"case_id": case_id, "closure_reason": "goals_achieved",
                                  "closed_at": "2026-04-01T10:00:00Z"})
-    assert closed == {"case_id": case_id, "version": 4}
+    assert closed == {"case_id": case_id, "version": 5}
     detail = call("get_case", {"case_id": case_id, "purpose": "case_work"})
     assert detail["person"]["family_name"] == client["family_name"]
     assert detail["opened_at"] == "2026-03-02T21:00:00+00:00"  # stored and answered in UTC
@@ -106,11 +107,13 @@ def test_a_role_without_access_gets_no_personal_data_and_reads_are_logged(call):
         for secret in (client["family_name"], "Legnica", "511 222 333", "pd1:"):
             assert secret not in text
         assert seen["notes"][0]["written_by"] == "cw-1" and "text" not in seen["notes"][0]
-    assert call("access_log", {"case_id": case_id}, roles=("auditor",), user="aud-1") == \
-        {"items": []}
+    attempts = call("access_log", {"case_id": case_id}, roles=("auditor",), user="aud-1")
+    assert [(e["actor_id"], e["outcome"]) for e in attempts["items"]] == \
+        [("aud-1", "withheld"), ("ops-1", "withheld"), ("cw-9", "withheld")]
     mine = call("get_case", {"case_id": case_id, "purpose": "case_work"})
     assert mine["notes"][0]["text"] == "she hides at her cousin's in Legnica"
-    [entry] = call("access_log", {"case_id": case_id}, roles=("auditor",), user="aud-1")["items"]
+    entry = call("access_log", {"case_id": case_id}, roles=("auditor",),
+                 user="aud-1")["items"][-1]
     assert (entry["actor_id"], entry["role"], entry["purpose"], entry["case_id"]) == \
         ("cw-1", "caseworker", "case_work", case_id)
     assert entry["fields"] == ["notes", "person"] and entry["read_at"]
@@ -255,6 +258,13 @@ INVALID = [
      {"reopened_at"}),
     ("review_duplicate", lambda c: {"case_id": c["case_id"], "outcome": "twins"}, {"outcome"}),
     ("access_log", lambda c: {}, {"client_id"}),
+    ("confirm_assignment", lambda c: {"case_id": c["case_id"], "expected_version": "x"},
+     {"expected_version"}),
+    ("break_the_glass", lambda c: {"case_id": c["case_id"], "reason_code": "curiosity"},
+     {"reason_code", "reason_text"}),
+    ("review_emergency_access", lambda c: {"case_id": c["case_id"], "grant_id": BAD,
+                                           "outcome": "fine"}, {"grant_id", "outcome"}),
+    ("review_queue", lambda c: {"limit": 5}, {"limit"}),
     ("get_client", lambda c: {"client_id": BAD}, {"client_id"}),
     ("list_clients", lambda c: {"citizenship": "Poland"}, {"citizenship"}),
     ("correct_client_details", lambda c: {"client_id": c["client_id"], "given_name": "",
@@ -275,7 +285,7 @@ def test_invalid_input_names_the_field_and_stores_nothing(call, case, store, met
                                                           fields):
     before = store.recorder.max_notification_id()
     with pytest.raises(InvalidInput) as refused:
-        call(method, payload(case), roles=("supervisor",), user="cw-1")
+        call(method, payload(case), roles=("supervisor", "caseworker"), user="cw-1")
     assert set(refused.value.errors) == fields
     assert store.recorder.max_notification_id() == before
 
@@ -284,5 +294,5 @@ def test_every_rpc_has_an_invalid_input_test():
     rpcs = {name for name, member in vars(CaseworkService).items()
             if hasattr(member, "haven_entrypoint")}
     assert rpcs == {method for method, _, _ in INVALID}
-    assert len(rpcs) == 34
+    assert len(rpcs) == 38
 

@@ -3,6 +3,7 @@ shared/testing/plugin.py; these add intake's own."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,3 +49,20 @@ def contact(**overrides):
 
 PERSON = {"given_name": "Ána", "family_name": "Popescu", "birth_date": None,
           "phone": "+40 712 345 678", "address": "the old mill, Brno"}
+
+
+SYSTEM = CommandContext(actor_id="service:casework", actor_role="system", command="test")
+
+
+def known_case(app, reference: str = "KC-2026-0042", caseworker_id: str | None = None,
+               confirmed: bool = False) -> str:
+    """A case as intake learns of it from casework's events; returns its id."""
+    from services.intake.cases import KnownCase
+
+    case_id = str(uuid.uuid4())
+    case = KnownCase.learn(case_id)
+    case.opened_as(reference, caseworker_id, 1)
+    if confirmed and caseworker_id is not None:
+        case.assignment_confirmed(caseworker_id, 2)
+    app.save(case, ctx=SYSTEM)
+    return case_id

@@ -11,7 +11,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from services.intake.tests.conftest import OPERATOR, PERSON, SUPERVISOR, T0, contact
+from services.intake.access import ReadLog, read_log_id
+from services.intake.tests.conftest import (
+    OPERATOR,
+    PERSON,
+    SUPERVISOR,
+    T0,
+    contact,
+    known_case,
+)
 from shared.contracts import ContractViolation
 from shared.crypto import ERASED, blind_index, sealed_subject
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated, domain_refusals
@@ -45,8 +53,9 @@ def referred(app, **overrides):
 def integration_events(app):
     mapper = copy.copy(app.mapper)
     mapper.unseal_on_read = False  # as the outbox relay reads
-    return [app.to_integration_event(mapper.to_domain_event(n))
-            for n in app.recorder.select_notifications(0, 1000)]
+    published = [app.to_integration_event(mapper.to_domain_event(n))
+                 for n in app.recorder.select_notifications(0, 1000)]
+    return [e for e in published if e is not None]  # facts learned of casework stay here
 
 
 def test_a_logged_contact_reads_back_whole_with_the_operator_from_the_token(app):
@@ -132,19 +141,27 @@ def test_only_a_supervisor_starts_or_ends_a_shift_for_someone_else(app):
     app.end_shift(SUPERVISOR, shift_id)
 
 
-def test_callback_numbers_are_read_back_for_the_desk(app, views):
+def test_callback_numbers_go_to_the_operators_on_duty_and_every_read_is_logged(app, views):
     app.views = views
     missed = app.record_missed_call(OPERATOR, "sms", T0,
                                     callback_contact="+40 712 345 678")["missed_call_id"]
     silent = app.record_missed_call(OPERATOR, "phone", T0 + timedelta(minutes=1))
+    off_duty = app.pending_callbacks(OPERATOR)
+    assert [i["callback_contact"] for i in off_duty["items"]] == [None, None]
+    assert "on duty" in off_duty["personal_data_note"]
+    app.start_shift(OPERATOR, started_at=T0)
     items = app.pending_callbacks(OPERATOR)["items"]
     assert [(i["missed_call_id"], i["callback_contact"]) for i in items] == [
         (str(missed), "+40 712 345 678"), (str(silent["missed_call_id"]), None)]
+    log = app.load(ReadLog, read_log_id(missed))
+    assert [(e["actor_id"], e["outcome"], e["fields"]) for e in log.entries] == [
+        ("op-1", "withheld", ["callback_contact"]), ("op-1", "read", ["callback_contact"])]
+    assert app.find(ReadLog, read_log_id(silent["missed_call_id"])) is None  # no number
 
 
 def test_integration_events_carry_codes_and_a_sealed_person_never_the_conversation(app):
     contact_id, subject_id = referred(app, urgency="emergency")
-    app.link_to_case(SUPERVISOR, contact_id, str(uuid.uuid4()), "KC-2026-0042")
+    app.link_to_case(SUPERVISOR, contact_id, known_case(app))
     app.close_contact(OPERATOR, contact_id, "referred_to_casework")
     missed = app.record_missed_call(OPERATOR, "phone",
                                     callback_contact="+40 712 345 678")["missed_call_id"]

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from services.intake.application import Intake
 from services.intake.domain import Contact, MissedCall, Shift
 from services.intake.projections import IntakeViews, projections
-from services.intake.tests.conftest import OPERATOR, SUPERVISOR, T0, contact
+from services.intake.tests.conftest import OPERATOR, SUPERVISOR, T0, contact, known_case
 from shared.projections import ProjectionRunner
 
 H = timedelta(hours=1)
-CASE_ID = "0b9f7a54-3c0e-4d3c-9a55-2c1d5b7e8f10"
 
 
 def log(app, at=T0, **overrides):
@@ -43,7 +42,7 @@ def test_the_contact_log_is_newest_first_paginated_and_filtered(app, views):
 def test_a_contact_log_row_has_codes_and_times_but_no_conversation(app, views):
     contact_id = log(app, ended_at=T0 + timedelta(minutes=14))
     app.screen_contact(OPERATOR, contact_id, ["isolation"], "unclear")
-    app.link_to_case(SUPERVISOR, contact_id, CASE_ID, "KC-2026-0042")
+    app.link_to_case(SUPERVISOR, contact_id, known_case(app))
     row = views.contact_log()["items"][0]
     assert row["duration_seconds"] == 14 * 60 and row["started_at"] == T0
     assert (row["assessment"], row["case_reference"], row["status"]) == \

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pika
 import pytest
 from nameko.containers import get_container_cls
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.casework.contracts import CASE_OPENED
 from services.intake.application import Intake
 from services.intake.service import IntakeService
+from services.intake.tests.conftest import known_case
 from shared.auth import issue_token
 from shared.config import Settings
+from shared.dead_letters import handler_queues, waiting
 from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated, from_remote
+from shared.messaging import Envelope
+from shared.outbox import PikaPublisher
+from shared.testing.plugin import eventually
 
 LOGGED = {"channel": "phone", "started_at": "2025-01-05T22:10:00+01:00", "language": "ro",
           "caller_type": "potential_victim", "topic": "emergency", "urgency": "emergency",
@@ -67,7 +75,10 @@ def test_a_helpline_call_from_first_contact_to_referral(service, call):
         "person": {"given_name": "Ana", "family_name": "Popescu", "birth_date": "1999-04-01"}})
     call("close_contact", {"contact_id": contact_id, "outcome": "referred_to_casework"})
 
-    detail = call("get_contact", {"contact_id": contact_id}, roles=("caseworker",))
+    withheld = call("get_contact", {"contact_id": contact_id}, roles=("caseworker",))
+    assert withheld["personal_data"] == "withheld" and withheld["summary"] is None
+    assert "person" not in withheld["referral"] and "caseworker" in withheld["personal_data_note"]
+    detail = call("get_contact", {"contact_id": contact_id}, roles=("supervisor",))
     assert detail["summary"] == LOGGED["summary"]
     assert detail["started_at"] == "2025-01-05T21:10:00+00:00"  # stored and answered in UTC
     assert detail["operator_id"] == "u1" and detail["status"] == "closed"
@@ -121,6 +132,7 @@ def test_rules_and_unknown_ids_come_back_in_the_error_contract(service, call):
 
 
 def test_a_missed_call_is_a_callback_task_with_the_number_for_the_desk(service, call):
+    call("start_shift", {})  # the numbers go to the operators on duty
     missed = call("record_missed_call", {"callback_contact": "+40 799 000 111",
                                          "missed_at": "2025-02-01T03:00:00Z"})["missed_call_id"]
     pending = call("pending_callbacks", {"limit": 200})["items"]
@@ -148,3 +160,35 @@ def test_a_gap_in_the_roster_shows_in_coverage_and_on_duty(service, call):
     assert coverage["gaps"] == [{"start": (day + timedelta(hours=8)).isoformat(),
                                  "end": (day + timedelta(hours=9)).isoformat(),
                                  "seconds": 3600}]
+
+
+def test_a_case_from_the_contacts_own_referral_takes_it_after_a_manual_link(service, call,
+                                                                            store, amqp_uri):
+    """casework's CaseOpened for a contact linked earlier by hand: the case made from the
+    contact's own referral takes it, and the message is handled, never dead-lettered."""
+    manual = known_case(store, "KC-2026-0998")
+    contact_id = call("log_contact", LOGGED)["contact_id"]
+    call("link_to_case", {"contact_id": contact_id, "case_id": manual}, roles=("supervisor",))
+    referral_case = str(uuid.uuid4())
+    data = {"case_id": referral_case, "reference": "KC-2026-0999", "client_id": str(uuid.uuid4()),
+            "contact_id": contact_id, "source": "referral",
+            "opened_at": datetime(2025, 1, 5, 22, 40, tzinfo=UTC),
+            "caseworker_id": None, "possible_duplicate": False, "origin_country": "RO",
+            "exploitation_country": None, "exploitation_types": [], "methods_of_control": [],
+            "recruitment": None, "relationship_to_trafficker": None, "urgency": "urgent",
+            "version": 1}
+    envelope = Envelope(source="casework", notification_id=uuid.uuid4().int % 10**12,
+                        type="CaseOpened", version=1, occurred_at="2025-01-05T22:40:00Z",
+                        correlation_id=None, causation_id=None,
+                        data=CASE_OPENED.check(data))
+    publisher = PikaPublisher(amqp_uri)
+    publisher.publish("casework.events", [("CaseOpened", json.dumps(envelope.to_dict()).encode())])
+    publisher.close()
+
+    def linked() -> bool:
+        return store.repository.get(uuid.UUID(contact_id)).case_id == referral_case
+
+    assert eventually(linked)
+    [handler] = [h for h in handler_queues(IntakeService) if h.event == "CaseOpened"]
+    with pika.BlockingConnection(pika.URLParameters(amqp_uri)) as connection:
+        assert waiting(connection, handler.dead) == 0
