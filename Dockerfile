@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every Haven process kind; the command picks the kind:
 #   haven run intake | haven relay intake | haven run gateway | ...
-# No secret is baked in: HAVEN_MASTER_KEY, HAVEN_BLIND_INDEX_KEY, HAVEN_TOKEN_SECRET and
+# No secret is baked in: HAVEN_MASTER_KEY, HAVEN_BLIND_INDEX_KEY, HAVEN_TOKEN_PUBLIC_KEY and
 # the URLs with credentials come from the environment at run time (compose .env, k8s Secret).
 
 FROM python:3.11-slim AS build

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint typecheck unit bench services promtool clean
+.PHONY: help dev test lint typecheck unit bench services promtool poppler chromium clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create or update .venv
 
 dev: $(STAMP) ## Run the whole platform embedded (SQLite, in-memory broker) on :8080
-	$(BIN)/haven dev
+	HAVEN_ENV=development $(BIN)/haven dev
 
 services: $(STAMP) ## Check (or start) the PostgreSQL and RabbitMQ the tests use
 	@PYTHON=$(BIN)/python scripts/ensure_services.sh
@@ -30,19 +30,25 @@ promtool: ## Install promtool (Debian package prometheus), which checks the aler
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		prometheus >/dev/null; }
 
+poppler: ## Install pdftoppm and pdftotext (Debian package poppler-utils) for the report tests
+	@scripts/ensure_debian.sh poppler-utils pdftoppm pdftotext
+
+chromium: ## Install Debian's chromium and chromium-driver (the docs-page test drives them)
+	@scripts/ensure_debian.sh "chromium chromium-driver" chromium chromedriver
+
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check shared services tests bench
 
 typecheck: $(STAMP) ## mypy
 	$(BIN)/mypy
 
-unit: $(STAMP) services promtool ## The test suite only
+unit: $(STAMP) services promtool poppler chromium ## The test suite only
 	$(BIN)/pytest
 
 test: lint typecheck unit ## Lint, type-check and run every test against real PostgreSQL and RabbitMQ
 
 bench: $(STAMP) services ## Measure raw baselines and the platform side by side -> bench/results.json
-	$(BIN)/python -m bench.run
+	HAVEN_ENV=development $(BIN)/python -m bench.run
 
 clean: ## Remove the venv and embedded data
 	rm -rf $(VENV) var

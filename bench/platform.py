@@ -91,7 +91,8 @@ def platform_env(cfg: Settings, amqp_uri: str, **extra: str) -> dict[str, str]:
     env.update({
         "HAVEN_STORE": "postgres", "HAVEN_POSTGRES_URL": cfg.postgres_url,
         "HAVEN_SCHEMA_PREFIX": cfg.schema_prefix, "HAVEN_AMQP_URI": amqp_uri,
-        "HAVEN_TOKEN_SECRET": cfg.token_secret, "HAVEN_METRICS_PORT": "0",
+        "HAVEN_ENV": "development",  # the development keys: tokens below are signed with them
+        "HAVEN_BROKER_USER_PREFIX": cfg.broker_user_prefix, "HAVEN_METRICS_PORT": "0",
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p),
         **extra,
     })
@@ -459,8 +460,7 @@ class Platform:
 def operator_token(cfg: Settings) -> str:
     from shared.auth import issue_token
 
-    return issue_token("bench-operator", ["helpline_operator"], ttl_seconds=3600,
-                       secret=cfg.token_secret)
+    return issue_token("bench-operator", ["helpline_operator"], ttl_seconds=3600)
 
 
 # -- measurements --------------------------------------------------------------------

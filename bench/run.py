@@ -174,6 +174,26 @@ def check_targets(baseline: dict[str, Any], platform: dict[str, Any]) -> dict[st
 
 
 # -- the table ---------------------------------------------------------------------------
+def embedded_targets(at_rest: dict[str, Any]) -> dict[str, Any]:
+    from bench.embedded import targets
+
+    return targets(at_rest) if at_rest else {}
+
+
+INCREMENTAL_VERIFY_S = 1.0
+
+
+def verify_targets(figures: dict[str, Any]) -> dict[str, Any]:
+    """Incremental verify of a day's events on the largest store measured: under 1 s."""
+    if not figures:
+        return {}
+    largest = max(figures, key=int)
+    seconds = figures[largest].get("incremental_seconds")
+    return {"incremental_verify_of_a_day_under_1s": {
+        "needed_s": INCREMENTAL_VERIFY_S, "store_events": int(largest), "measured_s": seconds,
+        "met": bool(seconds is not None and seconds < INCREMENTAL_VERIFY_S)}}
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -237,6 +257,19 @@ def render(results: dict[str, Any]) -> str:
             top = list(profile[key].items())[:8]
             lines.append(f"  {title}: " + ", ".join(f"{k} {v}%" for k, v in top))
 
+    if results.get("verify"):
+        lines += ["", f"{'haven audit verify':<22}{'events':>10}{'full s':>9}{'new':>7}"
+                  f"{'incremental s':>15}"]
+        for size, row in results["verify"].items():
+            lines.append(f"  {size:<20}{_fmt(row.get('events')):>10}"
+                         f"{_fmt(row.get('verify_seconds')):>9}"
+                         f"{_fmt(row.get('incremental_new_events')):>7}"
+                         f"{_fmt(row.get('incremental_seconds')):>15}")
+
+    if results.get("embedded"):
+        lines += ["", "haven dev at rest"]
+        lines += [f"  {key:<28}{_fmt(value):>10}" for key, value in results["embedded"].items()]
+
     width = max(map(len, results["ratios"]), default=10) + 2
     lines += ["", f"{'ratio platform / raw':<{width}}{'value':>8}"]
     lines += [f"{key:<{width}}{_fmt(value):>8}" for key, value in results["ratios"].items()]
@@ -281,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="what-if: run the relay with this poll interval instead of"
                              " `haven relay intake` (fixed at 0.5 s)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
+    parser.add_argument("--verify-sizes", default="10000,100000,1000000",
+                        help="store sizes for full and incremental `haven audit verify`"
+                             " (comma-separated; empty skips; default %(default)s)")
+    parser.add_argument("--embedded-idle-seconds", type=float, default=60.0,
+                        help="`haven dev`'s idle CPU is sampled over this long after its demo"
+                             " has loaded; 0 skips it (default %(default)s)")
     args = parser.parse_args(argv)
     _terminate_on_sigterm()
     started = time.monotonic()
@@ -291,8 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
 
-    amqp_uri = testing.create_vhost(base_cfg.amqp_uri, vhost)
-    cfg = dataclasses.replace(base_cfg, schema_prefix=prefix, amqp_uri=amqp_uri)
+    # A vhost with the services' broker users, as the tests have; the processes connect as
+    # the run's user, which may publish as any service (RabbitMQ's impersonator tag).
+    broker = testing.BrokerRun.named(base_cfg.amqp_uri, vhost)
+    testing.create_broker_run(broker)
+    amqp_uri = broker.uri(broker.run_user)
+    cfg = dataclasses.replace(base_cfg, schema_prefix=prefix, amqp_uri=amqp_uri,
+                              broker_user_prefix=broker.prefix)
     try:
         _progress(f"raw baselines (bench/raw.py), {args.baseline_seconds}s each")
         baseline = measure_baselines(cfg, amqp_uri, args.baseline_seconds)
@@ -304,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _progress(f"dropping schemas {prefix}* and vhost {vhost}")
         testing.drop_schemas(base_cfg, prefix)
-        testing.delete_vhost(base_cfg.amqp_uri, vhost)
+        testing.delete_broker_run(broker)
 
     from bench.raw import raw_eventsourcing_save
 
@@ -313,9 +357,25 @@ def main(argv: list[str] | None = None) -> int:
         **raw_eventsourcing_save(base_cfg, min(args.baseline_seconds, 2.0)),
         "process": _process_kind()}
     platform["peak_rss_mb_bench"] = peak_rss_mb()
+    at_rest: dict[str, Any] = {}
+    if args.embedded_idle_seconds > 0:
+        from bench.embedded import measure_embedded
+
+        _progress(f"haven dev at rest: idle CPU over {args.embedded_idle_seconds}s after its"
+                  " demo, then gateway GETs")
+        at_rest = measure_embedded(args.embedded_idle_seconds)
+    verify_figures: dict[str, Any] = {}
+    if args.verify_sizes:
+        from bench.verify_100k import measure_sizes
+
+        sizes = [int(size) for size in args.verify_sizes.split(",")]
+        _progress(f"haven audit verify, full and --since-checkpoint, at {sizes} events")
+        verify_figures = measure_sizes(base_cfg, sizes)
     results = {
-        "baseline": baseline, "platform": platform,
-        "ratios": compare(baseline, platform), "targets": check_targets(baseline, platform),
+        "baseline": baseline, "platform": platform, "verify": verify_figures,
+        "ratios": compare(baseline, platform), "embedded": at_rest,
+        "targets": {**check_targets(baseline, platform), **embedded_targets(at_rest),
+                    **verify_targets(verify_figures)},
         "run": {"command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
                 "seconds_per_platform_load": bounds.seconds,
                 "seconds_per_baseline": args.baseline_seconds,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+
+from shared.vocabulary import ChangeReason
 
 
 class Unauthenticated(Exception):
@@ -23,11 +26,18 @@ class CommandContext:
     command: str
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # a ChangeReason code: stored in clear
+    reason_detail: str | None = None  # free text: stored only sealed, under the event's subject
 
     def __post_init__(self) -> None:
         if not self.actor_id or not self.actor_role:
             raise Unauthenticated("a command needs an authenticated actor and role")
+        # Ids only: whatever a caller sends as a correlation id is stored with every event.
+        object.__setattr__(self, "correlation_id", correlation_id(self.correlation_id))
+        if self.causation_id is not None and not _CAUSATION.fullmatch(self.causation_id):
+            object.__setattr__(self, "causation_id", None)
+        if self.reason is not None and self.reason not in set(ChangeReason):
+            raise ValueError(f"reason must be a ChangeReason code, not {self.reason!r}")
 
     def caused(self, command: str, causation_id: str) -> CommandContext:
         """The context of a command that a policy issues in reaction to an event."""
@@ -36,6 +46,19 @@ class CommandContext:
     def metadata(self, service: str, now: datetime | None = None) -> dict[str, str | None]:
         recorded = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
         return {**asdict(self), "service": service, "recorded_at": recorded}
+
+
+# What caused a command: a message ("service:notification id") or another command's id.
+_CAUSATION = re.compile(r"[a-z][a-z0-9_]{0,39}:\d{1,19}|[0-9a-fA-F-]{36}")
+
+
+def correlation_id(value: object) -> str:
+    """`value` if it is a UUID (normalised), else a new one: a correlation id is stored in
+    clear with every event, so free text (a name, a phone number) never becomes one."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 _current: contextvars.ContextVar[CommandContext | None] = contextvars.ContextVar(

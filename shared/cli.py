@@ -80,13 +80,26 @@ def deploy_files(check: bool) -> None:
 
 
 def _add_command_groups() -> None:
+    from services.notifications.cli import notifications_cli  # its imports load per command
     from shared.audit_trail.cli import audit_cli
     from shared.auth import token_cli
+    from shared.broker_cli import broker_cli
+    from shared.db_roles import db_cli
     from shared.dead_letters import dead_letters_cli  # pika and services load per command
+    from shared.gdpr.cli import gdpr_cli
+    from shared.htcds.cli import export_cli
+    from shared.keys_cli import keys_cli
 
     main.add_command(token_cli, "token")
     main.add_command(audit_cli, "audit")
     main.add_command(dead_letters_cli, "dead-letters")
+    main.add_command(db_cli, "db")
+    main.add_command(broker_cli, "broker")
+    main.add_command(keys_cli, "keys")
+    main.add_command(notifications_cli, "notifications")
+    main.add_command(__import__("shared.reports.cli", fromlist=["report_cli"]).report_cli, "report")
+    main.add_command(export_cli, "export")
+    main.add_command(gdpr_cli, "gdpr")
 
 
 _add_command_groups()

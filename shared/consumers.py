@@ -14,6 +14,12 @@ Two halves, used together in a service:
         case = Case(...)
         self.save(case, ctx=policy_context(envelope, self.name, "open_case"), tracking=tracking)
 
+Only the source's own publisher is believed: its relay publishes as the source's broker
+user, and RabbitMQ checks the AMQP `user_id` property against the user the relay logged in
+as. A message with any other `user_id` (another service's, or none: a message slipped in
+through the default exchange) is dead-lettered unopened, never applied. (Embedded mode's
+in-process transport has no broker to validate user_id, and no other publisher.)
+
 Tracking is exact, per (source, notification id). eventsourcing's default single-row
 tracking keeps only the highest id per source, which silently skips any message that
 arrives after a later one -- and nameko gives every (event type, handler) its own queue,
@@ -28,6 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import eventlet
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -35,13 +42,22 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from kombu import Queue
 from kombu.common import maybe_declare
+from nameko import rpc
 from nameko.amqp.publish import Publisher, get_connection
-from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    PERSISTENT,
+)
 from nameko.events import SERVICE_POOL, EventHandler
 from psycopg import sql
 
 from shared.audit import CommandContext
+from shared.config import settings
 from shared.eventstore import HavenApplication
+from shared.manifest import manifest
 from shared.messaging import Envelope
 from shared.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DEAD_LETTERS
 
@@ -50,6 +66,10 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-haven-attempts"
 DEAD_SUFFIX = ".dead"  # a handler's dead letters wait in "<its queue>.dead"
 ERROR_HEADER = "x-haven-error"
+# On a message a consumer republished itself (a retry, a dead letter): the broker user that
+# first published it, as RabbitMQ validated it then. Believed only under the consumer's own
+# validated user_id, which no other user can set.
+PUBLISHER_HEADER = "x-haven-publisher"
 _ERROR_MAX = 500  # characters of "ExceptionType: message" kept on a dead letter
 
 Handler = Callable[[Envelope, Tracking], object]
@@ -174,6 +194,17 @@ class HavenEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()  # builds self.queue: evt-<source>-<type>--<service>.<method>
         config = self.container.config
+        url = urlparse(config[AMQP_URI_CONFIG_KEY])
+        self.own_user = unquote(url.username) if url.username else None
+        self.source_user = settings().broker_user(self.source_service)
+        # Only RabbitMQ validates user_id; embedded mode's in-process transport (memory://)
+        # has no other publisher to distrust.
+        self.checks_publisher = url.scheme.startswith("amqp")
+        if self.checks_publisher and self.source_service in manifest().stores:
+            # The source's exchange belongs to the source: declared by the broker's
+            # definitions (shared.broker) and by its relay, never by a consumer, whose
+            # broker user may not.
+            self.queue.exchange.no_declare = True
         # No exchange: the default exchange routes by queue name, so a retry reaches only
         # this handler's queue, not every subscriber of the source's topic exchange.
         self.dead_letter_queue = Queue(self.queue.name + DEAD_SUFFIX, durable=True,
@@ -185,12 +216,43 @@ class HavenEventHandler(EventHandler):
                                       ssl=config.get(AMQP_SSL_CONFIG_KEY),
                                       login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
+    def handle_message(self, body: Any, message: Any) -> None:
+        publisher = self._publisher(message)
+        if self.checks_publisher and publisher != self.source_user:
+            self._refuse_forged(message, publisher)
+            return
+        super().handle_message(body, message)
+
+    def _publisher(self, message: Any) -> str | None:
+        user = message.properties.get("user_id")
+        if user != self.source_user and user == self.own_user:
+            return (message.headers or {}).get(PUBLISHER_HEADER)  # one of our own retries
+        return user
+
+    def _refuse_forged(self, message: Any, publisher: str | None) -> None:
+        labels = (self.container.service_name, self.source_service, self.event_type)
+        CONSUMER_MESSAGES.labels(*labels, "forged").inc()
+        headers = {**(message.headers or {}), PUBLISHER_HEADER: publisher,
+                   ERROR_HEADER: f"not published by {self.source_service}'s broker user"
+                                 f" {self.source_user} (user_id {publisher!r}): not applied"}
+        try:
+            self._republish(message, self.dead_letter_queue.name, headers)
+        except Exception:
+            log.warning("%s: could not dead-letter a forged message; requeued",
+                        self.queue.name, exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return
+        DEAD_LETTERS.labels(*labels).inc()
+        log.error("%s: dead-lettered a %s message not published by %s (user_id %r)",
+                  self.queue.name, self.event_type, self.source_user, publisher)
+        self.queue_consumer.ack_message(message)
+
     def handle_message_processed(self, message: Any, result: Any = None,
                                  exc_info: Any = None) -> None:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
-        headers = dict(message.headers or {})
+        headers = {**(message.headers or {}), PUBLISHER_HEADER: self._publisher(message)}
         attempts = _int(headers.get(ATTEMPTS_HEADER)) + 1
         headers[ATTEMPTS_HEADER] = attempts
         labels = (self.container.service_name, self.source_service, self.event_type)
@@ -216,10 +278,12 @@ class HavenEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
 
     def _republish(self, message: Any, queue_name: str, headers: dict[str, Any]) -> None:
+        # Under our own user_id (RabbitMQ allows no other), the first publisher in a header.
+        own = {"user_id": self.own_user} if self.own_user else {}
         self._republisher.publish(
             message.body, exchange="", routing_key=queue_name, headers=headers,
             content_type=message.content_type, content_encoding=message.content_encoding,
-            declare=[self.dead_letter_queue])
+            declare=[self.dead_letter_queue], delivery_mode=PERSISTENT, **own)
 
 
 def _int(value: Any) -> int:
@@ -235,3 +299,14 @@ def _describe(exc: BaseException) -> str:
 
 
 event_handler = HavenEventHandler.decorator
+
+
+class _TransientPublisher(Publisher):
+    delivery_mode = NON_PERSISTENT
+
+
+# RPC requests and replies carry personal data (a contact's summary, a client's name) and
+# matter only while the caller waits: never written to the broker's disk. nameko sends
+# both through these two publishers, persistent by default. Every service process imports
+# this module (shared.service), and so does every RPC caller built on the template.
+rpc.MethodProxy.publisher_cls = rpc.Responder.publisher_cls = _TransientPublisher

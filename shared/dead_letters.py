@@ -219,6 +219,8 @@ def _broker() -> Iterator[BlockingConnection]:
 
     from shared.config import settings
 
+    if not settings().amqp_uri:  # production has no guest@localhost fallback; pika would
+        raise _fail("HAVEN_AMQP_URI is not set")  # quietly take one
     url = urlparse(settings().amqp_uri)
     try:
         connection = pika.BlockingConnection(pika.URLParameters(settings().amqp_uri))

@@ -60,6 +60,15 @@ class RuleViolated(HavenError):
     code, http_status, message = "RULE_VIOLATED", 422, "the command is not allowed in this state"
 
 
+class TooLarge(HavenError):
+    code, http_status, message = "PAYLOAD_TOO_LARGE", 413, "the request body is too large"
+
+
+class UnsupportedMediaType(HavenError):
+    code, http_status = "UNSUPPORTED_MEDIA_TYPE", 415
+    message = "send the body as application/json"
+
+
 class Unavailable(HavenError):
     code, http_status, message = "UNAVAILABLE", 503, "a dependency is unavailable; retry later"
 
@@ -67,7 +76,7 @@ class Unavailable(HavenError):
 ERRORS_BY_NAME: dict[str, type[HavenError]] = {
     cls.__name__: cls
     for cls in (HavenError, InvalidInput, Unauthorized, Forbidden, NotFound, Conflict,
-                RuleViolated, Unavailable)
+                RuleViolated, TooLarge, UnsupportedMediaType, Unavailable)
 }
 
 

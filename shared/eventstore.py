@@ -42,9 +42,12 @@ from shared import chain
 from shared.audit import CommandContext, acting_as, current_context
 from shared.config import Settings, settings
 from shared.contracts import Publications
-from shared.crypto import KeyVault, PostgresKeyStore, SQLiteKeyStore
+from shared.crypto import KeyVault, SealedText, is_sealed, seal_context
+from shared.db_roles import service_env
 from shared.errors import NotFound
+from shared.keystore import PostgresKeyStore, SQLiteKeyStore
 from shared.messaging import IntegrationEvent
+from shared.wakeup import store_signal
 
 AUDIT_KEY = "_audit"
 MAX_ATTEMPTS = 25  # concurrent writers each lose at most once per winner: 25 is ample
@@ -60,12 +63,34 @@ def personal_data_of(event_cls: Any) -> dict[str, str]:
     Aggregates declare `PERSONAL_DATA = {"summary": "id", "person": "person_subject_id"}`:
     each personal field and the attribute naming its data subject ("id" = the aggregate).
     """
+    owner = _owner_of(event_cls)
+    return dict(getattr(owner, "PERSONAL_DATA", {}) or {}) if owner is not None else {}
+
+
+def _owner_of(event_cls: Any) -> Any:
     owner: Any = sys.modules[event_cls.__module__]
     for part in event_cls.__qualname__.split(".")[:-1]:
         owner = getattr(owner, part, None)
         if owner is None:
-            return {}
-    return dict(getattr(owner, "PERSONAL_DATA", {}) or {})
+            return None
+    return owner
+
+
+@cache
+def _declared(event_cls: Any, topic: str) -> tuple[str, dict[str, str]]:
+    """(aggregate name, personal fields) of an event; a snapshot names its aggregate."""
+    if issubclass(event_cls, Snapshot):
+        if not topic:
+            return "", {}
+        aggregate = resolve_topic(topic)
+        return aggregate.__qualname__, dict(getattr(aggregate, "PERSONAL_DATA", {}) or {})
+    owner = _owner_of(event_cls)
+    return getattr(owner, "__qualname__", ""), personal_data_of(event_cls)
+
+
+def reason_context(service: str) -> str:
+    """Where an audit reason's free text is sealed (under the subject of its event)."""
+    return seal_context(service, AUDIT_KEY, "reason_detail")
 
 
 def _subject(state: dict[str, Any], attribute: str, originator_id: Any) -> Any:
@@ -82,33 +107,46 @@ def _each(value: Any, seal: Any) -> Any:
 
 # -- mapper ---------------------------------------------------------------
 class HavenMapper(Mapper[UUID]):
-    """Seals personal data and stamps audit metadata on the way in; the reverse on the way out."""
+    """Seals personal data and stamps audit metadata on the way in; the reverse on the way out.
+
+    Each sealed value is bound (associated data) to this service, its aggregate, its field
+    and its subject, so it opens only where it was written.
+    """
 
     service: str = ""
     vault: KeyVault | None = None
     unseal_on_read: bool = True
     publishes: Publications | None = None  # checked before an event is stored
 
-    def _seal(self, state: dict[str, Any], fields: dict[str, str], originator_id: Any) -> None:
-        assert self.vault is not None
+    def _seal(self, state: dict[str, Any], aggregate: str, fields: dict[str, str],
+              originator_id: Any) -> None:
+        vault = self.vault
+        assert vault is not None
         for name, subject_attr in fields.items():
             for key in (name, "_" + name):
                 if state.get(key) is not None:
                     subject = _subject(state, subject_attr, originator_id)
-                    state[key] = _each(state[key], lambda v, s=subject: self.vault.seal(s, v))
+                    where = seal_context(self.service, aggregate, name)
+                    state[key] = _each(state[key],
+                                       lambda v, s=subject, w=where: vault.seal(s, v, w))
 
-    def _unseal(self, state: dict[str, Any], fields: dict[str, str]) -> None:
-        if not self.unseal_on_read or self.vault is None:
-            return
+    def _unseal(self, state: dict[str, Any], aggregate: str, fields: dict[str, str]) -> None:
         for name in fields:
+            where = seal_context(self.service, aggregate, name)
             for key in (name, "_" + name):
                 if key in state:
-                    state[key] = _each(state[key], self.vault.unseal)
+                    state[key] = _each(state[key], lambda v, w=where: self._open(v, w))
 
-    def _fields(self, event_cls: Any, state: dict[str, Any]) -> dict[str, str]:
-        if issubclass(event_cls, Snapshot):
-            return personal_data_of_aggregate(state.get("topic", ""))
-        return personal_data_of(event_cls)
+    def _open(self, value: Any, where: str) -> Any:
+        if not is_sealed(value):
+            return value
+        if self.unseal_on_read and self.vault is not None:
+            return self.vault.unseal(value, where)
+        return SealedText(value, where)  # still sealed, and knows where it belongs
+
+    def _personal(self, event_cls: Any, state: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        topic = state.get("topic", "") if issubclass(event_cls, Snapshot) else ""
+        return _declared(event_cls, topic)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         ctx = current_context()  # refuses a command without an authenticated actor
@@ -118,24 +156,36 @@ class HavenMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             event_state["class_version"] = class_version
-        fields = self._fields(type(domain_event), event_state)
+        aggregate, fields = self._personal(type(domain_event), event_state)
+        personal = event_state
+        if issubclass(type(domain_event), Snapshot):
+            personal = event_state["state"] = dict(event_state["state"])
         if fields:
-            if issubclass(type(domain_event), Snapshot):
-                event_state["state"] = dict(event_state["state"])
-                self._seal(event_state["state"], fields, originator_id)
-            else:
-                self._seal(event_state, fields, originator_id)
+            self._seal(personal, aggregate, fields, originator_id)
         if self.publishes is not None:
             # As the relay will see it (sealed): what consumers cannot accept is refused
             # here, before anything is written, naming the field.
             self.publishes.check(domain_event, event_state)
-        event_state[AUDIT_KEY] = ctx.metadata(self.service)
+        event_state[AUDIT_KEY] = self._audit(ctx, personal, fields, originator_id)
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
             topic=get_topic(type(domain_event)),
             state=self.transcoder.encode(event_state),
         )
+
+    def _audit(self, ctx: CommandContext, state: dict[str, Any], fields: dict[str, str],
+               originator_id: Any) -> dict[str, Any]:
+        """Who, when and why. The why's free text may name the person: it is kept only
+        sealed under the event's own data subject, and not at all where there is none."""
+        audit = ctx.metadata(self.service)
+        text = audit.pop("reason_detail", None)
+        subjects = [_subject(state, attr, originator_id) for attr in fields.values()]
+        subject = next((s for s in subjects if s), None)
+        if text and subject and self.vault is not None:
+            audit["reason_detail"] = self.vault.seal(subject, text,
+                                                     reason_context(self.service))
+        return audit
 
     def decode_state(self, stored: StoredEvent) -> dict[str, Any]:
         """The stored state as a dict, personal data still sealed, audit included."""
@@ -148,12 +198,10 @@ class HavenMapper(Mapper[UUID]):
         cls = resolve_topic(stored_event.topic)
         event_state = self.transcoder.decode(stored_event.state)
         event_state.pop(AUDIT_KEY, None)
-        fields = self._fields(cls, event_state)
+        aggregate, fields = self._personal(cls, event_state)
         if fields:
-            if issubclass(cls, Snapshot):
-                self._unseal(event_state["state"], fields)
-            else:
-                self._unseal(event_state, fields)
+            self._unseal(event_state["state"] if issubclass(cls, Snapshot) else event_state,
+                         aggregate, fields)
         event_state["originator_id"] = stored_event.originator_id
         event_state["originator_version"] = stored_event.originator_version
         class_version = getattr(cls, "class_version", 1)
@@ -164,13 +212,6 @@ class HavenMapper(Mapper[UUID]):
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", event_state)
         return domain_event
-
-
-@cache
-def personal_data_of_aggregate(topic: str) -> dict[str, str]:
-    if not topic:
-        return {}
-    return dict(getattr(resolve_topic(topic), "PERSONAL_DATA", {}) or {})
 
 
 # -- recorders with hash chains -------------------------------------------
@@ -280,8 +321,8 @@ _vaults_lock = threading.Lock()  # green under eventlet: services in one process
 def key_vault(cfg: Settings) -> KeyVault:
     """One vault per store per process: the subject keys are shared by every service,
     so that shredding a subject once makes it unreadable everywhere."""
-    where = cfg.postgres_url + "|" + cfg.schema("keys") if cfg.store == "postgres" \
-        else str(cfg.sqlite_path("keys"))
+    where = _conninfo(cfg, cfg.keys_postgres_url) + "|" + cfg.schema("keys") \
+        if cfg.store == "postgres" else str(cfg.sqlite_path("keys"))
     with _vaults_lock:
         return _vault_for(cfg, where)
 
@@ -290,17 +331,18 @@ def _vault_for(cfg: Settings, where: str) -> KeyVault:
     found = _vaults.get((cfg.store, where))
     if found is None:
         if cfg.store == "postgres":
-            store: Any = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"),
-                                          cfg.postgres_pool_size)
+            store: Any = PostgresKeyStore(_conninfo(cfg, cfg.keys_postgres_url),
+                                          cfg.schema("keys"), cfg.postgres_pool_size)
         else:
             store = SQLiteKeyStore(cfg.sqlite_path("keys"))
-        found = _vaults[(cfg.store, where)] = KeyVault(store, cfg.master_key)
+        found = _vaults[(cfg.store, where)] = KeyVault(store, cfg.master_key,
+                                                       cfg.previous_master_keys)
         atexit.register(store.close)  # before eventlet's hub goes away with the interpreter
     return found
 
 
-def _conninfo(cfg: Settings) -> str:
-    p = cfg.postgres_params()
+def _conninfo(cfg: Settings, url: str | None = None) -> str:
+    p = cfg.postgres_params(url)
     return (f"dbname={p['dbname']} host={p['host']} port={p['port']} user={p['user']}"
             + (f" password={p['password']}" if p["password"] else ""))
 
@@ -318,6 +360,7 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
             "PROCESS_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
         }
     p = cfg.postgres_params()
+    least = service_env() if cfg.postgres_least_privilege else {}
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": p["dbname"], "POSTGRES_HOST": p["host"],
@@ -328,12 +371,27 @@ def store_env(service: str, cfg: Settings) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "10",
         "SINGLE_ROW_TRACKING": "f",
         "PROCESS_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
+        **least,  # a writer role: tables made by their owner, inserts locked through it
     }
 
 
 def ensure_schema(cfg: Settings, schema: str) -> None:
     with schema_lock(cfg, schema) as conn:
+        _create_schema(conn, schema)
+
+
+def _create_schema(conn: Any, schema: str) -> None:
+    """CREATE SCHEMA only where it is missing: PostgreSQL refuses even `IF NOT EXISTS`
+    to a role without CREATE on the database, such as a service's writer role."""
+    if conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def serialise_ddl(curs: Any, schema: str) -> None:
+    """Inside a transaction: wait until no other process changes `schema`'s tables (the key
+    `schema_lock` holds), until this transaction ends. CREATE ... IF NOT EXISTS alone still
+    collides when two processes of a service start together."""
+    curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
 
 
 @contextmanager
@@ -371,7 +429,7 @@ class HavenApplication(Application[UUID]):
             return
         schema = self.settings.schema(self.name)
         with schema_lock(self.settings, schema) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            _create_schema(conn, schema)
             super().__init__(store)  # creates the tables
 
     def construct_recorder(self) -> Any:
@@ -399,6 +457,8 @@ class HavenApplication(Application[UUID]):
             recordings = self._record(processing_event)
             self._take_snapshots(processing_event)
             self._notify(recordings)
+        if recordings:
+            store_signal(self.name).fire()  # this process's relay and projections look now
         return recordings
 
     # -- loading ---------------------------------------------------------------------

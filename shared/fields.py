@@ -7,9 +7,9 @@ service may publish is a value the next one accepts: the limits live here, once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from marshmallow import Schema, fields, validate
 
@@ -83,24 +83,92 @@ def month(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Regexp(MONTH, error="must be YYYY-MM"), **kwargs)
 
 
-class UtcDateTime(fields.AwareDateTime):
-    """A date-time with its offset, loaded in UTC: one zone in the store and in queries,
-    and a time with no UTC form (year 1 at +01:00) is refused here, not failed on later."""
+# -- dates and times: each inside a plausible window --------------------------------------
+# A contact "started" in year 9999 tops the contact log for ever; a service "provided" in
+# 2031 is a typo that ends up in the ministry's report. So every date and time a service
+# takes lies in one of these windows, relative to today, and the OpenAPI document says
+# which (the field's description).
+EARLIEST = date(1990, 1, 1)  # older than any record of the centre
+
+
+class Window(NamedTuple):
+    earliest: date
+    ahead: timedelta  # how far after now
+    says: str  # for the field's description
+
+    def check(self, day: date, today: date) -> str | None:
+        latest = today + self.ahead
+        if self.earliest <= day <= latest:
+            return None
+        return f"must be between {self.earliest.isoformat()} and {latest.isoformat()} ({self.says})"
+
+
+# What happened (a call, a screening, a service given, a decision): at most a day ahead,
+# for clocks and time zones.
+HAPPENED = Window(EARLIEST, timedelta(days=1), "it has happened")
+# What is planned (a hearing, a deadline, a follow-up, a period's end): up to ten years.
+PLANNED = Window(EARLIEST, timedelta(days=3653), "up to ten years ahead")
+# The ends of a period asked for in a query: wide, but inside what dates can represent.
+PERIOD = Window(date(1900, 1, 1), timedelta(days=36525), "a period to look in")
+# A birth date: a living person, born on or before today.
+BORN = Window(date(1900, 1, 1), timedelta(0), "born by today")
+
+
+def _described(window: Window, kwargs: dict[str, Any]) -> dict[str, Any]:
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata.setdefault("description", f"from {window.earliest.isoformat()}; {window.says}")
+    return {**kwargs, "metadata": metadata}
+
+
+class _InWindow(fields.Field):
+    """A date or a date-time refused outside its window, which its description names."""
+
+    default_error_messages = {"window": "{message}"}
+
+    def __init__(self, window: Window = PLANNED, **kwargs: Any):
+        super().__init__(**_described(window, kwargs))
+        self.window = window
+
+    def _check_window(self, day: date) -> None:
+        outside = self.window.check(day, datetime.now(UTC).date())
+        if outside:
+            raise self.make_error("window", message=outside)
+
+
+class UtcDateTime(_InWindow, fields.AwareDateTime):
+    """A date-time with its offset, loaded in UTC and inside its window: one zone in the
+    store and in queries, and a time with no UTC form (year 1 at +01:00) is refused here,
+    not failed on later."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         loaded = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return loaded.astimezone(UTC)
+            loaded = loaded.astimezone(UTC)
         except OverflowError:
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        self._check_window(loaded.date())
+        return loaded
 
 
-def when(**kwargs: Any) -> fields.AwareDateTime:
-    return UtcDateTime(**kwargs)
+class Day(_InWindow, fields.Date):
+    """A calendar date inside its window."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        self._check_window(loaded)
+        return loaded
+
+
+def when(window: Window = PLANNED, **kwargs: Any) -> fields.AwareDateTime:
+    return UtcDateTime(window, **kwargs)
+
+
+def day(window: Window = PLANNED, **kwargs: Any) -> fields.Date:
+    return Day(window, **kwargs)
 
 
 class Sealed(fields.String):
-    """Personal data in a contract: only ever the ciphertext ("pd1:<subject>:..."), which
+    """Personal data in a contract: only ever the ciphertext ("pd2:<subject>:..."), which
     the subject's key holder alone can read. Plain text here is refused, so personal data
     cannot reach the broker by a slip in a payload."""
 
@@ -126,7 +194,7 @@ class PersonDetailsSchema(Schema):
     given_name = text(TEXT_LIMITS["given_name"])
     family_name = text(TEXT_LIMITS["family_name"])
     other_names = text(TEXT_LIMITS["other_names"])
-    birth_date = fields.Date()
+    birth_date = day(BORN)
     phone = text(TEXT_LIMITS["phone"])
     email = fields.Email(validate=validate.Length(max=TEXT_LIMITS["email"]))
     address = text(TEXT_LIMITS["address"])

@@ -50,6 +50,14 @@ class Service:
     audits: bool = False  # reads every store, read-only (HAVEN_AUDIT_POSTGRES_URL)
     replicas: int = 2
 
+    @classmethod
+    def store(cls, name: str, service: str, *, application: str, summary: str) -> Service:
+        """The usual domain service, as intake, casework, shelter and legal are: its own
+        event store and read models (READ_MODELS), published contracts, HTTP routes, an
+        outbox relay, and personal data to unseal."""
+        return cls(name, service, summary, application=application, read_models="READ_MODELS",
+                   contracts=True, routes=True, relay=True, unseals=True)
+
     def _part(self, module: str, attribute: str = "") -> Any:
         return _load(f"services.{self.name}.{module}:{attribute}")
 

@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import sqlite3
+import ssl
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -33,9 +34,11 @@ import psycopg
 from eventsourcing.persistence import Notification
 from psycopg import sql
 
+from shared.config import Settings
 from shared.eventstore import HavenApplication, HavenMapper, _conninfo
 from shared.messaging import Envelope
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from shared.wakeup import store_signal
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +55,38 @@ class Publisher(Protocol):
     def close(self) -> None: ...
 
 
+def _publisher_user(cfg: Settings | None, exchange: str) -> str:
+    """Who publishes to `<service>.events`: the service's broker user. RabbitMQ refuses a
+    user_id other than the connection's own user, and consumers refuse any other."""
+    from shared.config import settings
+
+    return (cfg or settings()).broker_user(exchange.removesuffix(".events"))
+
+
+def tls_options(cfg: Settings, host: str) -> pika.SSLOptions:
+    """amqps://: the broker's certificate checked against HAVEN_AMQP_CA_FILE (default: the
+    system's CAs) and its host name; a client certificate if one is configured."""
+    context = ssl.create_default_context(cafile=cfg.amqp_ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cfg.amqp_cert_file:
+        context.load_cert_chain(cfg.amqp_cert_file, cfg.amqp_key_file or None)
+    return pika.SSLOptions(context, server_hostname=host)
+
+
 class PikaPublisher:
     """RabbitMQ through pika with publisher confirms (BlockingChannel.confirm_delivery):
     basic_publish returns once the broker has taken responsibility for the message,
-    and raises if it nacks."""
+    and raises if it nacks. Each message carries the publishing service's broker user as
+    its `user_id`, which RabbitMQ checks against the user this connection logged in as."""
 
-    def __init__(self, amqp_uri: str, connection_name: str = "haven-relay"):
+    def __init__(self, amqp_uri: str, connection_name: str = "haven-relay",
+                 cfg: Settings | None = None):
+        self._cfg = cfg
         self._params = pika.URLParameters(amqp_uri)
         self._params.blocked_connection_timeout = 30  # a blocked broker must not hang us forever
         self._params.client_properties = {"connection_name": connection_name}  # for ops' eyes
+        if self._params.ssl_options is not None and cfg is not None:
+            self._params.ssl_options = tls_options(cfg, self._params.host)
         self._connection: pika.BlockingConnection | None = None
         self._channel: Any = None
         self._declared: set[str] = set()
@@ -82,7 +108,8 @@ class PikaPublisher:
                 channel.exchange_declare(exchange, exchange_type="topic", durable=True)
                 self._declared.add(exchange)
             props = pika.BasicProperties(content_type=CONTENT_TYPE, content_encoding="utf-8",
-                                         delivery_mode=PERSISTENT)
+                                         delivery_mode=PERSISTENT,
+                                         user_id=_publisher_user(self._cfg, exchange))
             for routing_key, body in messages:
                 channel.basic_publish(exchange, routing_key, body, properties=props)
         except Exception:
@@ -100,8 +127,9 @@ class KombuPublisher:
     """Any kombu transport; embedded mode uses `memory://`, which pika cannot reach.
     The body is already JSON, so kombu sends it as is with its content type."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, cfg: Settings | None = None):
         self._connection = kombu.Connection(amqp_uri)
+        self._cfg = cfg
 
     def publish(self, exchange: str, messages: Sequence[Message]) -> None:
         # The declaration nameko.events.get_event_exchange makes for "<service>.events".
@@ -110,16 +138,18 @@ class KombuPublisher:
         for routing_key, body in messages:
             producer.publish(body, exchange=target, routing_key=routing_key, declare=[target],
                              content_type=CONTENT_TYPE, content_encoding="utf-8",
-                             delivery_mode=PERSISTENT, retry=True)
+                             delivery_mode=PERSISTENT, retry=True,
+                             user_id=_publisher_user(self._cfg, exchange))
 
     def close(self) -> None:
         self._connection.release()
 
 
-def make_publisher(amqp_uri: str, connection_name: str = "haven-relay") -> Publisher:
+def make_publisher(amqp_uri: str, connection_name: str = "haven-relay",
+                   cfg: Settings | None = None) -> Publisher:
     if amqp_uri.startswith(("amqp://", "amqps://", "pyamqp://")):
-        return PikaPublisher(amqp_uri.replace("pyamqp://", "amqp://", 1), connection_name)
-    return KombuPublisher(amqp_uri)
+        return PikaPublisher(amqp_uri.replace("pyamqp://", "amqp://", 1), connection_name, cfg)
+    return KombuPublisher(amqp_uri, cfg)
 
 
 # -- the relay's position, in the service's own store ----------------------------
@@ -231,7 +261,8 @@ class Relay:
         self.service = app.name
         self.exchange = f"{app.name}.events"
         self.batch_size = batch_size
-        self._publisher = publisher or make_publisher(amqp_uri, f"haven-relay {app.name}")
+        self._publisher = publisher or make_publisher(amqp_uri, f"haven-relay {app.name}",
+                                                      app.settings)
         self._store: _PostgresPosition | _SQLitePosition = (
             _PostgresPosition(app, self.exchange) if app.settings.store == "postgres"
             else _SQLitePosition(app, self.exchange))
@@ -317,7 +348,9 @@ class Relay:
         delay = _INITIAL_DELAY
         with contextlib.suppress(Exception):
             self.backlog()
+        signal = store_signal(self.service)
         while not stop.is_set():
+            seen = signal.seen  # before looking: a save after it cuts the wait short
             try:
                 self.run_once()
             except Exception:
@@ -333,7 +366,7 @@ class Relay:
             except Exception:  # noqa: BLE001 - a missed checkpoint must not stop the relay
                 log.warning("%s relay: checkpoint failed", self.service, exc_info=True)
             if self.drained:
-                stop.wait(poll_interval)
+                signal.wait(seen, poll_interval)
 
     def _reset(self) -> None:
         self._publisher.close()

@@ -8,6 +8,7 @@ for 0.5 s). `wait_select` goes through the select module eventlet patches.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -24,6 +25,16 @@ def prepare_service_process() -> None:
     import eventlet
 
     eventlet.monkey_patch()
+    logging.getLogger("nameko.rpc").addFilter(_withhold_rpc_replies)
+
+
+def _withhold_rpc_replies(record: logging.LogRecord) -> bool:
+    """nameko logs every RPC reply body at DEBUG on the caller's side; replies carry
+    victims' personal data (a case's person, a contact's summary), which never goes to a
+    log, whatever the level an operator turns on."""
+    if record.msg == "RPC reply event complete %s %s" and isinstance(record.args, tuple):
+        record.args = (record.args[0], "<reply withheld: it may hold personal data>")
+    return True
 
 
 def stop_signal() -> Any:

@@ -36,6 +36,7 @@ from nameko.extensions import DependencyProvider
 from shared.eventstore import HavenApplication, HavenMapper
 from shared.metrics import PROJECTION_LAG
 from shared.readstore import POSITIONS, Cursor, ReadModelStore, open_read_models
+from shared.wakeup import EMBEDDED_IDLE_INTERVAL, store_signal
 
 __all__ = ["Cursor", "Projection", "ProjectionRunner", "ReadModelSet", "ReadModelStore",
            "ReadModels", "handles", "month_of", "open_read_models", "stream_id"]
@@ -116,6 +117,10 @@ class ProjectionRunner:
         self.store = store or open_read_models(app.settings, app.name)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        # Idle, it sleeps until this process saves (shared.wakeup) or for this long. Embedded,
+        # every writer is in this process; elsewhere another replica may write, so it polls.
+        self.idle_interval = (EMBEDDED_IDLE_INTERVAL if app.settings.store == "sqlite"
+                              else poll_interval)
         # A mapper of our own that leaves personal data sealed (the app's unseals).
         self._mapper = copy.copy(app.mapper)
         assert isinstance(self._mapper, HavenMapper)
@@ -129,7 +134,7 @@ class ProjectionRunner:
     def setup(self) -> None:
         """Create what is missing; rebuild any projection whose version changed."""
         stale = []
-        with self.store.transaction() as cur:
+        with self.store.setup_transaction() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {{{POSITIONS}}} (name text PRIMARY KEY,"
                         " version integer NOT NULL, position bigint NOT NULL)")
             for p in self.projections:
@@ -245,23 +250,29 @@ class ProjectionRunner:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
+        store_signal(self.app.name).fire()  # out of an idle wait now
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _follow(self) -> None:
         delay = self.poll_interval
+        signal = store_signal(self.app.name)
         while not self._stopping.is_set():
+            seen = signal.seen  # before looking: a save after it cuts the wait short
             try:
                 full = self.step() == self.batch_size
-                delay = 0.0 if full else self.poll_interval
+                delay = 0.0 if full else self.idle_interval
             except Exception as exc:  # noqa: BLE001 - keep following; the lag metric shows it
                 delay = min(max(delay * 2, self.poll_interval), MAX_ERROR_BACKOFF)
                 # Type only: a driver's message may quote a row. Read models hold no
                 # personal data, but a bug could put some there; the log stays clean.
                 _log.error("projection step failed in %s: %s", self.app.name,
                            type(exc).__name__)
-            self._stopping.wait(delay)
+            if delay == self.idle_interval:
+                signal.wait(seen, delay)  # idle: until this process saves, or the interval
+            else:
+                self._stopping.wait(delay)
 
     def close(self) -> None:
         self.stop()

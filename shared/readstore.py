@@ -95,6 +95,10 @@ class ReadModelStore:
     def transaction(self) -> Any:
         raise NotImplementedError
 
+    def setup_transaction(self) -> Any:
+        """A transaction for creating tables: one replica at a time (see PostgreSQL's)."""
+        return self.transaction()
+
     def send(self, raw: Any, queued: list[tuple[str, Sequence[Any]]]) -> None:
         """Run queued statements in order; runs of one statement shape as one executemany."""
         start = 0
@@ -144,12 +148,20 @@ class PostgresReadModels(ReadModelStore):
         return super().table(self.schema) + "." + super().table(name)
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
+    def transaction(self, lock: str | None = None) -> Iterator[Cursor]:
+        """`lock`: an advisory lock of that name, held until the transaction ends."""
         with self._pool.connection() as conn, conn.transaction(), \
                 ClientCursor(conn, row_factory=dict_row) as raw:
+            if lock:
+                raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
             cursor = Cursor(raw, self)
             yield cursor
             cursor.flush()
+
+    def setup_transaction(self) -> Any:
+        # CREATE TABLE IF NOT EXISTS is not safe against itself: two replicas starting on
+        # a new schema both pass the check and one dies on pg_type's unique index.
+        return self.transaction(lock=f"{self.schema}.read-model-setup")
 
     def send(self, raw: Any, queued: list[tuple[str, Sequence[Any]]]) -> None:
         # Many statements, one round trip: bound on the client by psycopg's own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 import eventlet
@@ -23,6 +24,8 @@ def nameko_config(cfg: Settings, **extra: Any) -> dict[str, Any]:
         "WEB_SERVER_ADDRESS": f"0.0.0.0:{cfg.http_port}",
         "max_workers": 10,
         "parent_calls_tracked": 10,
+        # amqps://: the broker's certificate checked against our CA and its host name.
+        **({"AMQP_SSL": tls} if (tls := cfg.amqp_tls()) else {}),
         **extra,
     }
 
@@ -43,13 +46,42 @@ def run_service(name: str) -> None:
     runner.start()
     log.info("service %s started", name)
 
-    stopping = stop_signal()
-    runner_thread = eventlet.spawn(runner.wait)
-    stopping.wait()
-    log.info("service %s stopping", name)
-    runner.stop()
-    runner_thread.wait()
+    code = serve(runner, stop_signal())
     stop_observability()
+    if code:
+        sys.exit(code)
+
+
+EXIT_CONTAINER_ENDED = 70  # EX_SOFTWARE: the supervisor (systemd, Kubernetes) restarts us
+
+
+def serve(runner: ServiceRunner, stopping: Any) -> int:
+    """Until SIGTERM/SIGINT (a graceful stop: running workers finish; 0), or until the
+    service container ends by itself: a thread that died kills it (a lost broker can do
+    that), and a process left up around a dead container answers /health while serving
+    nothing -- the helpline was down until someone restarted it by hand. So it exits
+    non-zero, and its supervisor starts it again."""
+    ended: list[str] = []
+
+    def watch() -> None:
+        try:
+            runner.wait()
+            ended.append("stopped")
+        except BaseException as exc:  # noqa: BLE001 - the container's death, reported below
+            ended.append(type(exc).__name__)  # the type only: a message may quote data
+        if not stopping.ready():
+            stopping.send("container ended")
+
+    watcher = eventlet.spawn(watch)
+    stopping.wait()
+    if ended:
+        log.error("service container ended (%s); exiting with %d so that the process is"
+                  " restarted", ended[0], EXIT_CONTAINER_ENDED)
+        return EXIT_CONTAINER_ENDED
+    log.info("service stopping")
+    runner.stop()
+    watcher.wait()
+    return 0
 
 
 def _observability(cfg: Settings, name: str) -> Any:

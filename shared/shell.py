@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,15 +31,26 @@ from nameko.extensions import DependencyProvider
 from psycopg import sql
 
 from shared.audit import CommandContext, acting_as
-from shared.auth import ROLES, Principal, TokenRefused, authenticate, bearer
+from shared.audit import correlation_id as audit_correlation_id
+from shared.auth import (
+    ROLES,
+    Principal,
+    TokenRefused,
+    authenticate,
+    bearer,
+    revocation_check,
+)
 from shared.config import Settings, settings
 from shared.errors import Forbidden, HavenError, InvalidInput, as_haven_error
-from shared.eventstore import HavenApplication
+from shared.eventstore import HavenApplication, serialise_ddl
+from shared.fields import code, text
+from shared.idempotency import AnswerLog, once
 from shared.metrics import AUTH_REFUSALS
 from shared.observability import Metrics
+from shared.vocabulary import ChangeReason
 
 __all__ = ["MAX_REASON", "ApplicationProvider", "EntrypointSpec", "Metrics", "Refusal",
-           "RefusalLog", "entrypoint", "haven_error"]
+           "RefusalLog", "TokenGuard", "entrypoint", "haven_error", "record_refusal"]
 
 _log = logging.getLogger("haven.shell")
 MAX_REASON = 500
@@ -55,6 +65,7 @@ class _Call:
     context_data: Mapping[str, Any]
     settings: Settings
     refusals: RefusalLog
+    answers: Callable[[], AnswerLog]  # the Idempotency-Key answers, made on first use
 
 
 # Each nameko worker runs in its own greenlet, and a greenlet starts with an empty
@@ -90,9 +101,18 @@ class ApplicationProvider(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> HavenApplication | None:
         return self.app
 
+    _answers: AnswerLog | None = None
+
+    def answers(self) -> AnswerLog:
+        """Where the first answers to callers' Idempotency-Keys are kept: the service's store."""
+        if self._answers is None:
+            assert self.app is not None
+            self._answers = AnswerLog(self.app.recorder.datastore)  # type: ignore[attr-defined]
+        return self._answers
+
     def worker_setup(self, worker_ctx: Any) -> None:
         _current_call.set(_Call(self.container.service_name, worker_ctx.entrypoint.method_name,
-                                worker_ctx.data, self.settings, self.refusals))
+                                worker_ctx.data, self.settings, self.refusals, self.answers))
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         _current_call.set(None)
@@ -130,17 +150,19 @@ def entrypoint(roles: tuple[str, ...] | None = None, schema: type[Schema] | None
                 _log.error("%s.%s uses @entrypoint but its service declares no "
                            "ApplicationProvider", type(self).__name__, method.__name__)
                 raise HavenError()
-            correlation_id = _text(call.context_data, "correlation_id") or str(uuid.uuid4())
+            correlation_id = audit_correlation_id(call.context_data.get("correlation_id"))
             try:
                 allowed = spec.roles or type(self).policy.roles(call.method)
                 principal, role = _authorise(call, allowed)
-                reason, data = _validated(payload, spec.schema)
+                why, data = _validated(payload, spec.schema)
                 ctx = CommandContext(actor_id=principal.user_id, actor_role=role,
                                      command=spec.command, correlation_id=correlation_id,
                                      causation_id=_text(call.context_data, "causation_id"),
-                                     reason=reason)
+                                     **why)
                 with acting_as(ctx):
-                    return method(self, ctx, data)
+                    return once(call.answers, principal.user_id,
+                                call.context_data.get("idempotency_key"), call.method, payload,
+                                lambda: method(self, ctx, data))
             except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
                 # `from None`: the original's text may hold personal data; callers and
                 # nameko's own error log get only the mapped error.
@@ -166,7 +188,8 @@ def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
     """The caller and the first of their roles that `allowed` accepts."""
     try:
         principal = authenticate(bearer(call.context_data.get("authorization")),
-                                 call.settings.token_secret)
+                                 call.settings.token_public_key,
+                                 revocation_check(call.settings))
     except TokenRefused as refused:
         _refuse(call, refused.reason, refused.user_id)
         raise refused.as_error() from None
@@ -178,14 +201,19 @@ def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
 
 
 def _refuse(call: _Call, reason: str, user_id: str | None) -> None:
-    AUTH_REFUSALS.labels(call.service, call.method, reason).inc()
-    _log.warning(json.dumps({"event": "rpc_refused", "service": call.service,
-                             "method": call.method, "reason": reason, "user_id": user_id},
-                            sort_keys=True))
+    record_refusal(call.refusals, call.service, call.method, reason, user_id)
+
+
+def record_refusal(refusals: RefusalLog, service: str, method: str, reason: str,
+                   user_id: str | None) -> None:
+    """Counted, logged and stored: every refused call, by a service or by the gateway."""
+    AUTH_REFUSALS.labels(service, method, reason).inc()
+    _log.warning(json.dumps({"event": "rpc_refused", "service": service, "method": method,
+                             "reason": reason, "user_id": user_id}, sort_keys=True))
     try:
-        call.refusals.record(call.service, call.method, reason, user_id)
+        refusals.record(service, method, reason, user_id)
     except Exception as exc:  # noqa: BLE001 - the caller is refused either way
-        _log.error("could not record a refusal for %s.%s: %s", call.service, call.method,
+        _log.error("could not record a refusal for %s.%s: %s", service, method,
                    type(exc).__name__)
 
 
@@ -194,26 +222,39 @@ class _NoInput(Schema):
     """For methods without a schema: any field is an unknown field."""
 
 
-def _validated(payload: Any, schema: type[Schema] | None) -> tuple[str | None, Any]:
-    """(reason, loaded data); raises InvalidInput naming every bad field."""
+class _Why(Schema):
+    """Why a command is issued: a code stored in clear with its events, and optional free
+    text stored only sealed under the person the change concerns."""
+
+    reason = code(ChangeReason, load_default=None)
+    reason_detail = text(MAX_REASON, load_default=None)
+
+
+def _validated(payload: Any, schema: type[Schema] | None) -> tuple[dict[str, Any], Any]:
+    """(why, loaded data); raises InvalidInput naming every bad field."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
         raise InvalidInput(errors={"_schema": ["The payload must be a JSON object."]})
     data = dict(payload)
-    reason = data.pop("reason", None)
+    why_fields = {k: data.pop(k) for k in ("reason", "reason_detail") if k in data}
     errors: dict[str, Any] = {}
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        errors["reason"] = [f"Must be a string of at most {MAX_REASON} characters."]
+    why: dict[str, Any] = {}
     loaded: Any = None
-    try:
-        loaded = (schema or _NoInput)().load(data, unknown=RAISE)
-    except ValidationError as exc:
-        messages = exc.messages
-        errors.update(messages if isinstance(messages, dict) else {"_schema": messages})
+    for schema_cls, given in ((_Why, why_fields), (schema or _NoInput, data)):
+        try:
+            result = schema_cls().load(given, unknown=RAISE)
+        except ValidationError as exc:
+            messages = exc.messages
+            errors.update(messages if isinstance(messages, dict) else {"_schema": messages})
+            continue
+        if schema_cls is _Why:
+            why = result
+        else:
+            loaded = result
     if errors:
         raise InvalidInput(errors=errors)
-    return (reason.strip() or None) if isinstance(reason, str) else None, loaded
+    return why, loaded
 
 
 # -- one error contract ------------------------------------------------------------
@@ -238,7 +279,7 @@ def haven_error(exc: Exception, call: _Call, correlation_id: str) -> HavenError:
 class Refusal:
     service: str
     method: str
-    reason: str  # missing / expired / invalid / forbidden
+    reason: str  # missing / expired / invalid / lifetime / revoked / forbidden ...
     user_id: str | None
     at: datetime
 
@@ -274,6 +315,8 @@ class RefusalLog:
         key = "id bigserial PRIMARY KEY" if self._postgres else "id INTEGER PRIMARY KEY"
         at = "timestamptz" if self._postgres else "TEXT"
         with self._datastore.transaction(commit=True) as curs:
+            if self._postgres:
+                serialise_ddl(curs, self._datastore.schema)
             curs.execute(self._sql(
                 f"CREATE TABLE IF NOT EXISTS {{table}} ({key}, service text NOT NULL,"
                 f" method text NOT NULL, reason text NOT NULL, user_id text, at {at} NOT NULL)"))
@@ -295,3 +338,33 @@ class RefusalLog:
         return [Refusal(r["service"], r["method"], r["reason"], r["user_id"],
                         r["at"] if self._postgres else datetime.fromisoformat(r["at"]))
                 for r in rows]
+
+
+class TokenGuard(DependencyProvider):
+    """The gateway's early check of a caller's token: the same verification as a service's
+    (public key, revocation list), and every refusal recorded like a service's, in the
+    `auth` store's `auth_refusals` (the gateway keeps no store of its own).
+
+        guard = TokenGuard()
+        ...
+        self.guard(token, "log_contact")   # the Principal, or Unauthorized after recording
+    """
+
+    def setup(self) -> None:
+        from shared.revocations import auth_store
+
+        self.settings = settings()
+        self.refusals = RefusalLog(auth_store(self.settings))
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[str | None, str], Principal]:
+        def check(token: str | None, method: str) -> Principal:
+            try:
+                return authenticate(token, self.settings.token_public_key,
+                                    revocation_check(self.settings))
+            except TokenRefused as refused:
+                record_refusal(self.refusals, self.container.service_name, method,
+                               refused.reason, refused.user_id)
+                raise refused.as_error() from None
+
+        return check
+

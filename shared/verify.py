@@ -20,6 +20,13 @@ administrator cannot reach, and pass it back as `anchor` next time -- or pass
 `checkpoints` (shared.audit_trail.checkpoints): heads recorded earlier, each
 compared with the log chain *recomputed from the stored records alone*, so a
 history that was rewritten and then re-chained end to end is caught too.
+
+Incremental (`since=` a signed checkpoint): read only the log after the checkpoint's
+position, starting the log chain from the hash the checkpoint attests (not the stored
+one) and each continued stream from its stored head at the checkpoint. The stored chain
+entry at the checkpoint's position must still carry the attested log hash, so a history
+rewritten and re-chained up to there is caught as well; what was stored before the
+checkpoint is otherwise taken as attested by it (a full verify, the default, re-reads it).
 """
 
 from __future__ import annotations
@@ -89,6 +96,7 @@ class VerifyReport:
     breaks: list[Break] = field(default_factory=list)
     break_count: int = 0  # every break found, even beyond the MAX_BREAKS kept in `breaks`
     head: tuple[int, bytes] | None = None  # (last notification id, its stored log hash)
+    since: tuple[int, int] | None = None  # incremental: (checkpoint seq, its position)
 
     @property
     def ok(self) -> bool:
@@ -105,8 +113,10 @@ class VerifyReport:
 
     def summary(self) -> str:
         outcome = "intact" if self.ok else f"{self.break_count} break(s), first: {self.first_break}"
-        return (f"{self.service} ({self.backend}): {self.events} events in {self.streams} streams,"
-                f" {self.elapsed:.3f}s ({self.rate:,.0f}/s): {outcome}")
+        after = (f" after checkpoint #{self.since[0]} (notification {self.since[1]})"
+                 if self.since else "")
+        return (f"{self.service} ({self.backend}): {self.events} events{after} in {self.streams}"
+                f" streams, {self.elapsed:.3f}s ({self.rate:,.0f}/s): {outcome}")
 
 
 class Attested(Protocol):
@@ -128,7 +138,7 @@ class Attested(Protocol):
 # -- the check itself, independent of the database --------------------------
 class _Checker:
     def __init__(self, report: VerifyReport, anchor: tuple[int, bytes] | None,
-                 checkpoints: Sequence[Attested] = ()):
+                 checkpoints: Sequence[Attested] = (), since: Attested | None = None):
         self.report = report
         self.anchor = anchor
         self.anchor_seen = False
@@ -144,6 +154,16 @@ class _Checker:
         self.checkpoints = sorted(checkpoints, key=lambda c: c.position)
         self.next_checkpoint = 0
         self.last_good_checkpoint: Attested | None = None
+        # Incremental: the log chain goes on from the attested hash, and a stream continued
+        # after the checkpoint from its stored head at the checkpoint (filled by the reader).
+        self.since = since
+        self.since_seen = since is None
+        self.bases: dict[str, tuple[int, bytes]] = {}
+        if since is not None:
+            self.prev_log = self.true_log = since.log_hash
+            self.prev_nid = since.position
+            self.last_good_checkpoint = since
+            report.since = (since.seq, since.position)
 
     def add(self, kind: str, stream: str | None, position: int, nid: int | None,
             detail: str) -> None:
@@ -154,12 +174,14 @@ class _Checker:
 
     def feed(self, row: Row) -> None:
         nid, e_oid, e_ver, e_topic, e_state, c_oid, c_ver, c_stream, c_log = row
+        if not self.since_seen and self._at_since(nid, c_log):
+            return
         if isinstance(e_oid, UUID):
             e_oid = e_oid.hex
         # The chain entry is the witness of what belongs at this position; without one,
         # the record speaks for itself.
         oid, ver = (c_oid, c_ver) if c_oid is not None else (e_oid, e_ver)
-        prev_ver, prev_hash = self.streams.get(oid, (0, chain.GENESIS))
+        prev_ver, prev_hash = self._head(oid)
         in_sequence = self._sequence(oid, ver, prev_ver, nid)
 
         computed = None
@@ -190,12 +212,36 @@ class _Checker:
             self.streams[oid] = (ver, bytes(c_stream) if c_stream is not None else computed)
         self.report.events += 1
 
+    def _head(self, oid: str) -> tuple[int, bytes | None]:
+        """A stream's last (version, stored hash) seen; before that, its head at the
+        checkpoint an incremental run started from; else a stream not yet begun."""
+        return self.streams.get(oid) or self.bases.get(oid) or (0, chain.GENESIS)
+
+    def _at_since(self, nid: int, c_log: Any) -> bool:
+        """The first row of an incremental run: the checkpoint's own position, whose stored
+        log hash must be the attested one. True if the row was the checkpoint's (consumed:
+        it belongs to what the checkpoint attests, not to what is checked after it)."""
+        assert self.since is not None
+        self.since_seen = True
+        point = self.since
+        if nid != point.position:
+            self.add("checkpoint_mismatch", None, point.position, point.position,
+                     f"checkpoint #{point.seq} ({point.recorded_at}) attests notification"
+                     f" {point.position}, which is no longer in the log")
+            return False
+        if c_log is None or bytes(c_log) != point.log_hash:
+            self.add("checkpoint_mismatch", None, point.position, point.position,
+                     f"checkpoint #{point.seq} ({point.recorded_at}) attests another log hash"
+                     f" at notification {point.position} than the stored chain holds: history"
+                     " up to there was rewritten (a full verify shows where)")
+        return True
+
     def _true_link(self, nid: int, e_oid: str, e_ver: int, e_topic: str, e_state: Any,
                    prev_hash: bytes | None, computed: bytes | None, c_stream: Any,
                    expected: tuple[bytes, bytes] | None) -> None:
         """Extend the recomputed chains by one record, reusing the hashes already computed
         whenever the stored and recomputed chains agree (the common case: no extra cost)."""
-        true_prev = self.true_streams.get(e_oid, chain.GENESIS)
+        true_prev = self.true_streams.get(e_oid) or self.bases.get(e_oid, (0, chain.GENESIS))[1]
         if computed is None or true_prev != prev_hash:
             computed = chain.stream_hash(true_prev, e_oid, e_ver, e_topic, _raw(e_state))
         self.true_streams[e_oid] = computed
@@ -281,7 +327,13 @@ class _Checker:
 
     def finish(self) -> None:
         self.report.streams = len(self.streams)
-        if self.report.events:
+        if self.since is not None and not self.since_seen:
+            self.since_seen = True
+            self.add("checkpoint_mismatch", None, self.since.position, self.since.position,
+                     f"checkpoint #{self.since.seq} ({self.since.recorded_at}) attests"
+                     f" notification {self.since.position}, but the log ends before it:"
+                     " records removed")
+        if self.report.events or self.since is not None:
             self.report.head = (self.prev_nid, self.prev_log)
         if self.anchor and not self.anchor_seen:
             self.add("anchor_mismatch", None, self.anchor[0], self.anchor[0],
@@ -336,22 +388,31 @@ def locate(app_or_service: Any, cfg: Settings | None) -> _Location:
 
 
 # -- reading, batch by batch ---------------------------------------------------
-def _postgres_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
+def _postgres_rows(loc: _Location, batch: int, start: int | None = None,
+                   bases: dict[str, tuple[int, bytes]] | None = None) -> Iterator[list[Row]]:
+    """Every log position in order; from notification `start` on if given, filling `bases`
+    with the stored heads, at `start`, of the streams each batch continues, before it."""
     import psycopg
 
     events = sql.Identifier(loc.schema, loc.table)
     chained = sql.Identifier(loc.schema, loc.table + "_chain")
-    query = sql.SQL(
+    columns = sql.SQL(
         "SELECT notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
-        " c.originator_id, c.originator_version, c.stream_hash, c.log_hash"
-        " FROM {events} e FULL JOIN {chained} c USING (notification_id)"
-        " ORDER BY notification_id").format(events=events, chained=chained)
+        " c.originator_id, c.originator_version, c.stream_hash, c.log_hash")
+    query = sql.SQL(
+        "{columns} FROM {events} e FULL JOIN {chained} c USING (notification_id)"
+        " ORDER BY notification_id").format(columns=columns, events=events, chained=chained)
     with psycopg.connect(loc.conninfo) as conn:
         conn.read_only = True  # an audit reads; it never writes
+        # Incremental: the stream heads and the windows after them, one snapshot for all.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         exists = conn.execute("SELECT to_regclass(%s), to_regclass(%s)",
                               (events.as_string(conn), chained.as_string(conn))).fetchone()
         if not exists or None in exists:
             raise LookupError(f"no chained event store for {loc.service} in {loc.schema}")
+        if start is not None:
+            yield from _postgres_windows(conn, events, chained, columns, batch, start, bases)
+            return
         # A named (server-side) cursor streams: one statement, one snapshot, never all rows
         # in memory. Binary transfer spares the hex round trip of every bytea.
         with conn.cursor(name="haven_verify", binary=True) as cur:
@@ -360,30 +421,101 @@ def _postgres_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
                 yield rows
 
 
-def _sqlite_rows(loc: _Location, batch: int) -> Iterator[list[Row]]:
+def _postgres_windows(conn: Any, events: sql.Identifier, chained: sql.Identifier,
+                      columns: sql.Composable, batch: int, start: int,
+                      bases: dict[str, tuple[int, bytes]] | None) -> Iterator[list[Row]]:
+    """The log from `start` on, in windows of `batch` notification ids. Each window is so
+    narrow that the planner reads it by primary key however stale the table's statistics
+    (one open-ended `>= start` join was planned as a scan of the whole table after a bulk
+    load: the cost of the store, not of the day)."""
+    conn.execute("SET LOCAL jit = off")  # compiling a short indexed read costs more than it saves
+    window = sql.SQL(
+        "{columns} FROM (SELECT * FROM {events} WHERE notification_id >= %(lo)s"
+        " AND notification_id < %(hi)s) e FULL JOIN (SELECT * FROM {chained}"
+        " WHERE notification_id >= %(lo)s AND notification_id < %(hi)s) c"
+        " USING (notification_id) ORDER BY notification_id").format(
+        columns=columns, events=events, chained=chained)
+    following = sql.SQL(
+        "SELECT least((SELECT min(notification_id) FROM {events} WHERE notification_id >= %s),"
+        " (SELECT min(notification_id) FROM {chained} WHERE notification_id >= %s))").format(
+        events=events, chained=chained)
+    heads = sql.SQL(
+        "SELECT o, b.originator_version, b.stream_hash FROM unnest(%(oids)s::text[]) o"
+        " CROSS JOIN LATERAL (SELECT originator_version, stream_hash FROM {chained} h"
+        "   WHERE h.originator_id = o AND h.notification_id <= %(start)s"
+        "   ORDER BY h.originator_version DESC LIMIT 1) b").format(chained=chained)
+    asked: set[str] = set()
+    low: int | None = start
+    with conn.cursor(binary=True) as cur:
+        while low is not None:
+            rows = cur.execute(window, {"lo": low, "hi": low + batch}).fetchall()
+            # Past a hole wider than a window, go straight to the next stored id.
+            low = low + batch if rows else cur.execute(following, (low, low)).fetchone()[0]
+            if not rows:
+                continue
+            if bases is not None:
+                oids = _continued(rows, asked)
+                if oids:  # one index probe per stream continued, whatever the store's size
+                    bases.update((oid, (int(ver), bytes(stream))) for oid, ver, stream
+                                 in conn.execute(heads, {"oids": oids, "start": start}))
+            yield rows
+
+
+def _sqlite_rows(loc: _Location, batch: int, start: int | None = None,
+                 bases: dict[str, tuple[int, bytes]] | None = None) -> Iterator[list[Row]]:
+    """As _postgres_rows."""
     events, chained = f'"{loc.table}"', f'"{loc.table}_chain"'
     try:
         # Read-only: verifying must never create or change a store (sqlite3 would create a file).
-        conn = sqlite3.connect(f"file:{loc.path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{loc.path}?mode=ro", uri=True, isolation_level=None)
     except sqlite3.OperationalError as exc:
         raise LookupError(f"no event store for {loc.service} at {loc.path}") from exc
+    first = 0 if start is None else start
     try:
+        conn.execute("BEGIN")  # the stream heads and the rows: one snapshot
         # UNION ALL of two left joins rather than FULL JOIN: works on SQLite < 3.39 too.
         cur = conn.execute(
             f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,"
             f" c.originator_id, c.originator_version, c.stream_hash, c.log_hash"
             f" FROM {events} e LEFT JOIN {chained} c ON c.notification_id = e.rowid"
+            f" WHERE e.rowid >= :first"
             f" UNION ALL"
             f" SELECT c.notification_id, NULL, NULL, NULL, NULL, c.originator_id,"
             f" c.originator_version, c.stream_hash, c.log_hash FROM {chained} c"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {events} e WHERE e.rowid = c.notification_id)"
-            f" ORDER BY 1")
+            f" WHERE c.notification_id >= :first AND NOT EXISTS"
+            f" (SELECT 1 FROM {events} e WHERE e.rowid = c.notification_id)"
+            f" ORDER BY 1", {"first": first})
+        asked: set[str] = set()
         while rows := cur.fetchmany(batch):
+            if start is not None and bases is not None:
+                for oid in _continued(rows, asked):
+                    head = conn.execute(
+                        f"SELECT originator_version, stream_hash FROM {chained} WHERE"
+                        f" originator_id = ? AND notification_id <= ?"
+                        f" ORDER BY originator_version DESC LIMIT 1", (oid, start)).fetchone()
+                    if head is not None:
+                        bases[oid] = (int(head[0]), bytes(head[1]))
             yield rows
     except sqlite3.OperationalError as exc:
         raise LookupError(f"no chained event store for {loc.service} at {loc.path}") from exc
     finally:
         conn.close()
+
+
+def _continued(rows: list[Row], asked: set[str]) -> list[str]:
+    """Streams in `rows` not met before whose first version here is not their first: their
+    heads at the checkpoint are needed (and asked for once, in the same snapshot)."""
+    found = []
+    for row in rows:
+        oid = row[5] if row[5] is not None else row[1]
+        if isinstance(oid, UUID):
+            oid = oid.hex
+        if oid is None or oid in asked:
+            continue
+        asked.add(oid)
+        if (row[6] if row[6] is not None else row[2]) != 1:
+            found.append(oid)
+    return found
 
 
 _locate = locate  # the name this module used before it was public
@@ -409,7 +541,7 @@ def log_length(app_or_service: Any, cfg: Settings | None = None) -> int:
 
 def verify(app_or_service: Any, cfg: Settings | None = None, *,
            anchor: tuple[int, bytes] | None = None, batch: int = BATCH,
-           checkpoints: Sequence[Attested] = (),
+           checkpoints: Sequence[Attested] = (), since: Attested | None = None,
            progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute every stream chain and the log chain of one service's store.
 
@@ -417,14 +549,18 @@ def verify(app_or_service: Any, cfg: Settings | None = None, *,
     (default: settings from the environment). `anchor`: a `report.head` kept
     from an earlier run, to detect removal of the newest records. `checkpoints`:
     heads recorded earlier, each compared with the recomputed chain at its position.
+    `since`: a checkpoint whose signature and chain the caller has checked
+    (shared.audit_trail.checkpoints.verify_since_checkpoint): check only the log after it,
+    going on from the hash it attests; `report.events` then counts only those positions.
     `progress(n)` is called after each batch with the number of log positions it held.
     """
     loc = locate(app_or_service, cfg)
     report = VerifyReport(service=loc.service, backend=loc.backend)
-    checker = _Checker(report, anchor, checkpoints)
+    checker = _Checker(report, anchor, checkpoints, since)
     started = time.perf_counter()
-    batches: Iterable[list[Row]] = (_postgres_rows(loc, batch) if loc.backend == "postgres"
-                                    else _sqlite_rows(loc, batch))
+    start = since.position if since is not None else None
+    reader = _postgres_rows if loc.backend == "postgres" else _sqlite_rows
+    batches: Iterable[list[Row]] = reader(loc, batch, start, checker.bases)
     for rows in batches:
         for row in rows:
             checker.feed(row)

@@ -44,6 +44,24 @@ IdentityDocument = StrEnum("IdentityDocument", "PASSPORT NATIONAL_ID RESIDENCE_P
                                                " DRIVING_LICENCE BIRTH_CERTIFICATE OTHER")
 
 
+class ChangeReason(StrEnum):
+    """Why a command changed a record: stored in clear with every event for auditors, so a
+    code; any detail goes in `reason_detail`, sealed under the person it concerns."""
+
+    CLIENT_REQUEST = "client_request"
+    NEW_INFORMATION = "new_information"
+    CORRECTION = "correction"
+    DUPLICATE_RECORD = "duplicate_record"
+    SAFEGUARDING = "safeguarding"
+    LEGAL_OBLIGATION = "legal_obligation"
+    COURT_ORDER = "court_order"
+    SUPERVISION = "supervision"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    DATA_QUALITY = "data_quality"
+    DEMO_DATA = "demo_data"  # generated records of `make dev`, never real people
+    OTHER = "other"
+
+
 class AccessPurpose(StrEnum):
     """Why someone reads a client's personal data: a code, never free text (the access
     log is kept in clear, for as long as the centre keeps its records)."""
@@ -61,6 +79,15 @@ class AccessPurpose(StrEnum):
 # Why someone was given emergency ("break-the-glass") access to a person's data.
 EmergencyReason = StrEnum("EmergencyReason", "IMMINENT_DANGER MEDICAL_EMERGENCY"
                                              " MISSING_PERSON POLICE_REQUEST OTHER")
+
+
+# -- between services: what one asks of another, so one list for both sides ---------------
+# A legal matter casework asks legal to open (each kind opens a matter there).
+LegalMatter = StrEnum("LegalMatter", "CRIMINAL_PROCEEDINGS COMPENSATION_CLAIM LABOUR_CLAIM"
+                                     " RESIDENCE_PROCEDURE OTHER")
+# Why casework asks a shelter to isolate the person it places.
+IsolationReason = StrEnum("IsolationReason", "HEALTH SAFETY")
+ANY_RECIPIENT = "any"  # a consent for every recipient of its purpose
 
 
 # Shapes only, whole-string (\A...\Z: "$" would let a trailing newline through). The

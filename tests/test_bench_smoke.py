@@ -15,6 +15,7 @@ import pytest
 from bench import run
 from bench.platform import Bounds, measure_platform
 from shared import testing
+from shared.testing.plugin import SERVER_AMQP_URI
 
 TINY = Bounds(seconds=0.3, max_requests=30, clients=(1, 8), settle_seconds=15.0,
               min_log_events=300, fill_seconds=10.0, relay_seconds=30.0, rebuild_timeout=60.0,
@@ -26,13 +27,15 @@ PROCESSES = ("intake", "gateway", "relay", "consumer", "relay_backlog", "rebuild
 def bench_store(cfg):
     """A vhost of its own (the run's vhost may hold other tests' queues) and a schema prefix
     under the run's, so the session's clean-up catches whatever this test leaves."""
-    vhost = f"bench-{testing.new_run_id()}"
-    amqp_uri = testing.create_vhost(cfg.amqp_uri, vhost)
+    run_id = testing.new_run_id()
+    broker = testing.BrokerRun.named(SERVER_AMQP_URI, f"bench-{run_id}")
+    testing.create_broker_run(broker)  # as `make bench` does: the services' users, exchanges
     bench_cfg = dataclasses.replace(cfg, schema_prefix=f"{cfg.schema_prefix}bench_",
-                                    amqp_uri=amqp_uri)
+                                    amqp_uri=broker.uri(broker.run_user),
+                                    broker_user_prefix=broker.prefix)
     yield bench_cfg
     testing.drop_schemas(cfg, bench_cfg.schema_prefix)
-    testing.delete_vhost(cfg.amqp_uri, vhost)
+    testing.delete_broker_run(broker)
 
 
 @pytest.mark.slow

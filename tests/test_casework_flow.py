@@ -9,7 +9,8 @@ Raw queues tap both exchanges, so the tests see every message as the broker carr
 from __future__ import annotations
 
 import json
-import re
+import logging
+import subprocess
 import threading
 import time
 import uuid
@@ -25,8 +26,11 @@ from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import REGISTRY
 
+from services.casework.application import Casework
 from services.casework.domain.ids import referral_case_id
 from services.casework.service import CaseworkService
+from services.intake.application import Intake
+from services.intake.contracts import REFERRED_BLIND_INDEX_SEALED_IN, REFERRED_PERSON_SEALED_IN
 from services.intake.service import IntakeService
 from shared.auth import issue_token
 from shared.config import settings
@@ -36,7 +40,8 @@ from shared.eventstore import _conninfo, key_vault
 from shared.outbox import Relay
 from shared.registry import application_class
 from shared.runner import nameko_config
-from tests.platform.test_personal_data_at_rest import DumpKeyStore, pg_dump, readable
+from shared.testing import vhost_of
+from tests.dumps import needles, pg_dump, readable, recoverable
 
 Call = Callable[..., Any]
 
@@ -116,7 +121,7 @@ def call(platform) -> Call:
     return call
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -187,7 +192,8 @@ def test_a_referred_contact_becomes_one_case_even_when_the_referral_comes_twice(
     assert opened[0]["source"] == "casework" and opened[0]["correlation_id"] == correlation
     assert opened[0]["data"]["case_id"] == case["case_id"]
 
-    # The same envelope again, byte for byte, as a relay republishing after a crash would.
+    # The same envelope again, byte for byte, as intake's relay republishing after a crash
+    # would (as intake's broker user: this run's user may publish as any service).
     [referral] = [body for exchange, body in broker() if exchange == "intake.events"
                   and json.loads(body)["type"] == "ReferredToCasework"
                   and json.loads(body)["data"]["contact_id"] == contact]
@@ -197,7 +203,7 @@ def test_a_referred_contact_becomes_one_case_even_when_the_referral_comes_twice(
         connection.channel().basic_publish(
             "intake.events", "ReferredToCasework", referral,
             pika.BasicProperties(content_type="application/json", content_encoding="utf-8",
-                                 delivery_mode=2))
+                                 delivery_mode=2, user_id=settings().broker_user("intake")))
     finally:
         connection.close()
     wait_for(lambda: handled("duplicate") > duplicates)
@@ -232,37 +238,55 @@ def test_a_second_referral_of_the_same_person_is_linked_and_flagged(call):
 NAME = {"given_name": "Yevheniia", "family_name": "Bondarchuk-Łaszewska-" + letters(),
         "phone": "+48 733 914 205", "address": "ul. Kwiatowa 9, Opole"}
 NOTE = "hides with her sister near the Zalew Turawski lake"
+WHY = "her sister in Dobrzeń Wielki called us"  # free text of a reason: personal too
+CALLBACK = "+48 791 226 038"  # the number she left on a missed call before she got through
 TELLING = [NAME["family_name"], "Yevheniia", "Łaszewska", "733 914 205", "Kwiatowa",
-           "Zalew Turawski"]
+           "Zalew Turawski", "Dobrzeń Wielki", "791 226 038"]
 
 
-def needles() -> list[bytes]:
-    forms = set()
-    for value in TELLING:
-        for form in (value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
-            forms.add(form.lower().encode())
-    return sorted(forms)
-
-
-def recoverable(dump: bytes, cfg) -> list[str]:
-    """Every personal value that the dump and the master key still give back."""
-    vault = KeyVault(DumpKeyStore(dump, cfg), cfg.master_key)
-    sealed = set(re.findall(re.escape(SEAL_PREFIX.encode()) + rb"[0-9a-f-]+:[A-Za-z0-9+/=]+",
-                            readable(dump)))
-    values = [json.dumps(vault.unseal(s.decode()), ensure_ascii=False) for s in sealed]
-    return [v for v in values if any(t in v for t in TELLING)]
+def queued(cfg) -> list[bytes]:
+    """Every message waiting in any queue of this run's vhost, dead letters included; each
+    is put back (nothing is acknowledged)."""
+    vhost = vhost_of(cfg.amqp_uri)
+    names = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost,
+                            "--no-table-headers", "name", "exclusive"], check=True,
+                           capture_output=True, text=True).stdout.splitlines()
+    # Exclusive queues belong to their connection (this test's own tap among them).
+    names = [line.split()[0] for line in names if line.split()[1:] == ["false"]]
+    connection = pika.BlockingConnection(pika.URLParameters(cfg.amqp_uri))
+    bodies = []
+    try:
+        for name in names:
+            channel = connection.channel()  # one a queue: a queue gone closes its channel
+            try:
+                while (message := channel.basic_get(name, auto_ack=False))[0] is not None:
+                    bodies.append(message[2])
+            except pika.exceptions.ChannelClosedByBroker as closed:
+                if closed.reply_code != 404:
+                    raise
+                # Deleted since it was listed (an RPC proxy's reply queue, auto-deleted when
+                # its caller left): it holds nothing any more.
+    finally:
+        connection.close()  # the unacknowledged go back to their queues
+    return bodies
 
 
 def test_after_an_approved_erasure_no_database_and_no_message_holds_the_person(
-        call, broker, cfg):
+        call, broker, cfg, caplog):
+    caplog.set_level(logging.DEBUG)  # every log line of both services, in this process
+    missed = call("intake", "record_missed_call", {
+        "missed_at": "2017-11-14T08:40:00+01:00", "callback_contact": CALLBACK})
     contact = refer(call, NAME, "2017-11-14T09:00:00+01:00")
+    call("intake", "complete_callback", {"missed_call_id": missed["missed_call_id"],
+                                         "contact_id": contact})
     case = case_of(call, contact)
     case_id, client_id = case["case_id"], case["client_id"]
     supervisor, caseworker = ("supervisor",), ("caseworker",)
     call("casework", "assign_caseworker", {"case_id": case_id, "caseworker_id": "cw-1"},
          roles=supervisor, user="sup-1")
-    call("casework", "add_note", {"case_id": case_id, "text": NOTE}, roles=caseworker,
-         user="cw-1")
+    call("casework", "add_note", {"case_id": case_id, "text": NOTE,
+                                  "reason": "new_information", "reason_detail": WHY},
+         roles=caseworker, user="cw-1")
     call("casework", "record_service", {"case_id": case_id, "service_type": "social_counselling",
                                         "provided_at": "2017-11-15T10:00:00+01:00"},
          roles=caseworker, user="cw-1")
@@ -276,10 +300,11 @@ def test_after_an_approved_erasure_no_database_and_no_message_holds_the_person(
                       ["case_reference"])
     assert linked == case["reference"]
 
+    stores = {"intake": Intake, "casework": Casework}
     before = pg_dump(cfg)
-    haystack = readable(before).lower()
-    assert not [n for n in needles() if n in haystack]  # sealed at rest from the start
-    assert recoverable(before, cfg)  # control: with the keys, this dump still tells all
+    assert not [n for n in needles(*TELLING) if n in readable(before).lower()]  # sealed
+    told = recoverable(before, cfg, TELLING, stores)  # control: with the keys, all of it
+    assert [t for t in TELLING if not any(t.lower() in v.lower() for v in told)] == []
 
     call("casework", "request_erasure", {"client_id": client_id,
                                          "erasure_reason": "client_request"},
@@ -298,27 +323,34 @@ def test_after_an_approved_erasure_no_database_and_no_message_holds_the_person(
                  roles=supervisor, user="sup-2")
     assert after["person"]["family_name"] == ERASED and after["notes"][0]["text"] == ERASED
     assert after["services"][0]["service_type"] == "social_counselling"
-    # What the person told the helpline goes with them: intake shreds the contact's key.
+    # What the person told the helpline goes with them: intake shreds the contact's key,
+    # and the keys of the missed calls she was called back on.
     assert wait_for(lambda: call("intake", "get_contact", {"contact_id": contact})
                     ["summary"] == ERASED)
 
     # Every service's database, as a backup would hold it, with the master key beside it.
     dump = pg_dump(cfg)
-    haystack = readable(dump).lower()
-    assert not [n for n in needles() if n in haystack]
-    assert recoverable(dump, cfg) == []
+    assert not [n for n in needles(*TELLING) if n in readable(dump).lower()]
+    assert recoverable(dump, cfg, TELLING, stores) == []
 
-    # Every message both services published in this test, as the broker carried it.
+    # Every message both services published in this test, as the broker carried it, and
+    # every message still waiting anywhere (dead letters included).
     messages = broker()
     assert {exchange for exchange, _ in messages} == {"intake.events", "casework.events"}
-    on_the_wire = b"\n".join(body for _, body in messages).lower()
-    assert not [n for n in needles() if n in on_the_wire]
+    on_the_wire = b"\n".join([*(body for _, body in messages), *queued(cfg)]).lower()
+    assert not [n for n in needles(*TELLING) if n in on_the_wire]
+    referrals = [e for e in envelopes(messages, "ReferredToCasework")
+                 if e["data"]["contact_id"] == contact]
+    assert referrals and referrals[0]["data"]["person"].startswith(SEAL_PREFIX)
     live = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"))
     try:
         vault = KeyVault(live, cfg.master_key)  # a fresh cache, as another process has
-        sealed = re.findall(rb"pd1:[0-9a-f-]+:[A-Za-z0-9+/=]+", on_the_wire)
-        assert sealed, "the referral carried the person, sealed"
-        unsealed = [json.dumps(vault.unseal(s.decode()), ensure_ascii=False) for s in sealed]
-        assert not [v for v in unsealed if any(t.lower() in v.lower() for t in TELLING)]
+        data = referrals[0]["data"]
+        assert vault.unseal(data["person"], REFERRED_PERSON_SEALED_IN) == ERASED
+        assert vault.unseal(data["blind_index"], REFERRED_BLIND_INDEX_SEALED_IN) == ERASED
     finally:
         live.close()
+    # And no log line of either service, at any level, ever held them.
+    leaked = [f"{r.name}:{r.getMessage()[:300]}" for r in caplog.records
+              if any(n.decode() in r.getMessage().lower() for n in needles(*TELLING))]
+    assert caplog.records and leaked == []

@@ -31,7 +31,9 @@ K8S_FILES = sorted(p for p in (DEPLOY / "k8s").rglob("*.yaml") if p.name != "kus
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yml"
 DASHBOARDS = sorted((DEPLOY / "grafana").glob("*.json"))
-SECRET_KEYS = ("HAVEN_MASTER_KEY", "HAVEN_BLIND_INDEX_KEY", "HAVEN_TOKEN_SECRET")
+SECRET_KEYS = ("HAVEN_MASTER_KEY", "HAVEN_BLIND_INDEX_KEY", "HAVEN_TOKEN_SIGNING_KEY",
+               "HAVEN_TOKEN_PUBLIC_KEY")
+ISSUER_TOOL = "token-issuer"  # compose's one holder of the token signing key
 MEMORY_LIMIT_MIB = 256
 # Read by shared/runner.py and the gateway rather than by Settings: allowed by name.
 PROCESS_ENV = {"HAVEN_METRICS_PORT", "HAVEN_HTTP_PORT"}
@@ -62,8 +64,10 @@ def _k8s(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _haven_processes() -> dict[str, dict[str, Any]]:
-    """Compose services built from this repository's image (not postgres, rabbitmq)."""
-    return {name: s for name, s in _compose()["services"].items() if "build" in s}
+    """Compose services built from this repository's image (not postgres, rabbitmq), but
+    not the tools that run only on demand (profiles) nor the setup steps that run once."""
+    return {name: s for name, s in _compose()["services"].items()
+            if "build" in s and "profiles" not in s and s.get("restart") != "no"}
 
 
 def _containers(deployment: dict[str, Any]) -> list[dict[str, Any]]:
@@ -275,8 +279,13 @@ def _env_texts() -> dict[str, str]:
 
 
 def test_every_haven_setting_named_in_deployment_files_exists():
+    from shared.broker_cli import password_variable
+    from shared.manifest import manifest
+
     config_source = (ROOT / "shared" / "config.py").read_text()
     known = set(re.findall(r'"(HAVEN_[A-Z0-9_]+)"', config_source)) | PROCESS_ENV
+    # Each service's broker password: read by `haven broker definitions` (shared/broker_cli.py)
+    known |= {password_variable(name) for name in manifest().names}
     for name, text in _env_texts().items():
         unknown = set(re.findall(r"\bHAVEN_[A-Z0-9_]+", text)) - known
         assert not unknown, f"{name} names settings shared/config.py does not read: {unknown}"
@@ -318,7 +327,9 @@ def test_compose_processes_start_after_healthy_store_and_broker():
         assert process["build"] == ".", name
         conditions = {dep: spec["condition"] for dep, spec in process["depends_on"].items()}
         assert conditions.get("rabbitmq") == "service_healthy", name
-        assert set(conditions.values()) == {"service_healthy"}, name
+        assert set(conditions.values()) <= {"service_healthy", "service_completed_successfully"}
+        assert {dep for dep, c in conditions.items() if c != "service_healthy"} <= \
+            {"db-grants", "db-roles"}
         if name != "gateway":
             assert conditions.get("postgres") == "service_healthy", name
         assert process["read_only"] is True and process["cap_drop"] == ["ALL"], name
@@ -358,8 +369,27 @@ def test_compose_secrets_come_only_from_the_env_file():
             if key in process["environment"]:
                 assert _interpolated(process["environment"][key]), (name, key)
     assert _interpolated(services["postgres"]["environment"]["POSTGRES_PASSWORD"])
-    assert _interpolated(services["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"])
+    assert not any(k.startswith("RABBITMQ_DEFAULT") for k in
+                   services["rabbitmq"].get("environment", {})), "no shared broker user"
     assert "HAVEN_MASTER_KEY" not in services["gateway"]["environment"], "least privilege"
+
+
+def test_only_the_token_issuer_holds_the_signing_key_and_every_process_the_public_key():
+    services = _compose()["services"]
+    for name, process in _haven_processes().items():
+        assert process["environment"]["HAVEN_ENV"] == "production", name
+        assert "HAVEN_TOKEN_PUBLIC_KEY" in process["environment"], name
+        assert "HAVEN_TOKEN_SIGNING_KEY" not in process["environment"], name
+    holders = {name for name, s in services.items()
+               if "HAVEN_TOKEN_SIGNING_KEY" in s.get("environment", {})}
+    assert holders == {ISSUER_TOOL}
+    issuer = services[ISSUER_TOOL]
+    assert issuer["profiles"] == ["tools"], "the issuer must not run by itself"
+    assert issuer["command"] == ["token"] and issuer["environment"]["HAVEN_ENV"] == "production"
+    assert "ports" not in issuer and "HAVEN_AMQP_URI" not in issuer["environment"]
+    for path in (ROOT / "docker-compose.yml", DEPLOY / "compose.env.example", *K8S_FILES):
+        assert not re.search(r"HAVEN_TOKEN_SECRET|token-secret", path.read_text()), \
+            f"{path.name}: the retired shared token secret is still deployed"
 
 
 # --- kubernetes --------------------------------------------------------------------------------
@@ -399,6 +429,41 @@ def test_every_process_is_bounded_probed_and_unprivileged():
                        for m in container["volumeMounts"]), f"{name}: {workdir} is read-only"
 
 
+def _check_env(container: dict[str, Any], secret: dict[str, Any], where: str) -> None:
+    """Every variable from the Secret names a key it has; a value built from others
+    (`$(NAME)`) names variables defined before it."""
+    defined: set[str] = set()
+    for var in container.get("env", []):
+        if "valueFrom" in var:
+            ref = var["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == secret["metadata"]["name"], (where, var["name"])
+            assert ref["key"] in secret["stringData"], (where, var["name"])
+        else:
+            assert set(re.findall(r"\$\((\w+)\)", var["value"])) <= defined, (where, var)
+        defined.add(var["name"])
+
+
+def _pod_containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = obj["spec"]["template"]["spec"]
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+def test_setup_job_references_resolve():
+    (secret,) = _k8s("Secret").values()
+    claims = _k8s("PersistentVolumeClaim")
+    for kind in ("Job", "Deployment"):
+        for name, obj in _k8s(kind).items():
+            pod = obj["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            for container in _pod_containers(obj):
+                _check_env(container, secret, f"{name}/{container['name']}")
+                for mount in container["volumeMounts"]:
+                    assert mount["name"] in volumes, (name, mount)
+            for volume in volumes.values():
+                if "persistentVolumeClaim" in volume:
+                    assert volume["persistentVolumeClaim"]["claimName"] in claims, name
+
+
 def test_kubernetes_references_resolve():
     (secret,) = _k8s("Secret").values()
     config_name = next(iter(_k8s("ConfigMap")))
@@ -412,12 +477,24 @@ def test_kubernetes_references_resolve():
         for container in _containers(deployment):
             for source in container.get("envFrom", []):
                 assert source["configMapRef"]["name"] == config_name, name
-            for var in container.get("env", []):
-                ref = var["valueFrom"]["secretKeyRef"]
-                assert ref["name"] == secret["metadata"]["name"], (name, var["name"])
-                assert ref["key"] in secret["stringData"], (name, var["name"])
+            _check_env(container, secret, name)
     assert "HAVEN_MASTER_KEY" not in {v["name"] for v in
                                       _containers(_k8s("Deployment")["gateway"])[0]["env"]}
+
+
+def test_kubernetes_processes_verify_tokens_and_none_can_sign_them():
+    (secret,) = _k8s("Secret").values()
+    assert "token-public-key" in secret["stringData"]
+    assert not any("token-sign" in key for key in secret["stringData"]), \
+        "the token signing key stays with the issuer, outside the cluster"
+    assert _config_map()["HAVEN_ENV"] == "production"
+    for name, deployment in _k8s("Deployment").items():
+        for container in _containers(deployment):
+            env = {v["name"]: v for v in container.get("env", [])}
+            assert env["HAVEN_TOKEN_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]["key"] == \
+                "token-public-key", name
+            assert "HAVEN_TOKEN_SIGNING_KEY" not in env, name
+            assert "HAVEN_ENV" not in env, f"{name}: HAVEN_ENV comes from the ConfigMap only"
 
 
 def test_secret_template_holds_placeholders_only():
@@ -498,3 +575,175 @@ def test_build_context_holds_the_package_and_nothing_secret():
                            "shared/__pycache__/config.cpython-311.pyc", "bench/results.json",
                            "deploy/compose.env.example"):
         assert _dockerignored(secret_or_junk, patterns), f"{secret_or_junk} reaches the image"
+
+
+# --- no shared credential: broker users, database roles, checkpoint keys --------------------
+
+
+def _service_of(process: str) -> str:
+    return process.removesuffix("-relay")
+
+
+def _url_user(url: str) -> str:
+    return url.split("://", 1)[1].split(":", 1)[0]
+
+
+def _k8s_env(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (container,) = _containers(deployment)
+    return {var["name"]: var for var in container["env"]}
+
+
+def test_each_service_logs_in_to_the_broker_as_its_own_user_and_none_as_a_shared_one():
+    """The user in every HAVEN_AMQP_URI is the one `haven broker definitions` gives that
+    service (its permissions: its own exchange), with the password the definitions hash."""
+    from shared.broker_cli import hashed_definitions, password_variable
+    from shared.config import Settings
+    from shared.manifest import manifest
+
+    cfg = Settings.from_env({"HAVEN_ENV": "development"})
+    passwords = {password_variable(n): f"{n}-password-".ljust(40, "x") for n in manifest().names}
+    defined = {u["name"] for u in hashed_definitions("haven", passwords)["users"]}
+    assert defined == {cfg.broker_user(n) for n in manifest().names}
+    compose = _compose()["services"]
+    for name, process in _haven_processes().items():
+        service = _service_of(name)
+        uri = process["environment"]["HAVEN_AMQP_URI"]
+        assert _url_user(uri) == cfg.broker_user(service), name
+        assert _interpolated(uri) == {password_variable(service)}, name
+    users = {_url_user(p["environment"]["HAVEN_AMQP_URI"]) for p in _haven_processes().values()}
+    assert users == defined, "a service without a user of its own, or a user no one has"
+    assert not users & {"haven", "guest"}
+    # RabbitMQ loads the definitions (and so creates no default user), written by the
+    # one-shot that holds every service's password and nothing else.
+    writer = compose["broker-definitions"]
+    assert writer["command"][:2] == ["broker", "definitions"] and "--output" in writer["command"]
+    output = writer["command"][writer["command"].index("--output") + 1]
+    assert set(writer["environment"]) == set(passwords)
+    volume = next(v for v in writer["volumes"] if output.startswith(v.split(":")[1]))
+    rabbitmq = compose["rabbitmq"]
+    assert rabbitmq["depends_on"]["broker-definitions"]["condition"] == \
+        "service_completed_successfully"
+    assert "environment" not in rabbitmq, "no RABBITMQ_DEFAULT_USER: no shared user"
+    mounted = {v.split(":")[0]: v.split(":")[1] for v in rabbitmq["volumes"]}
+    config = next(Path(ROOT / host) for host, target in mounted.items()
+                  if target.startswith("/etc/rabbitmq/conf.d/"))
+    loads = re.search(r"^load_definitions = (\S+)$", config.read_text(), re.MULTILINE)
+    assert loads, f"{config.name} does not load the definitions"
+    assert loads[1] == mounted[volume.split(":")[0]] + output.removeprefix(volume.split(":")[1])
+
+
+def test_each_kubernetes_process_has_its_own_broker_user_from_the_secret_the_definitions_read():
+    from shared.broker_cli import password_variable
+    from shared.config import Settings
+
+    cfg = Settings.from_env({"HAVEN_ENV": "development"})
+    (job,) = _k8s("Job").values()
+    steps = {c["name"]: c for c in _pod_containers(job)}
+    definitions = {v["name"]: v["valueFrom"]["secretKeyRef"]["key"]
+                   for v in steps["broker-definitions"]["env"]}
+    assert steps["broker-definitions"]["args"][:2] == ["broker", "definitions"]
+    assert "broker-import" in steps
+    for name, deployment in _k8s("Deployment").items():
+        service = _service_of(name)
+        env = _k8s_env(deployment)
+        uri = env["HAVEN_AMQP_URI"]["value"]
+        assert _url_user(uri) == cfg.broker_user(service), name
+        (holder,) = re.findall(r"\$\((\w+)\)", uri)
+        key = env[holder]["valueFrom"]["secretKeyRef"]["key"]
+        assert definitions[password_variable(service)] == key, \
+            f"{name}: its password is not the one its broker user is defined with"
+
+
+def test_a_setup_grants_every_store_before_its_processes_start_as_its_writer_role():
+    """`haven db grants NAME --apply` for every store runs once the login roles exist;
+    every process of a store waits for it and connects as that store's writer role with
+    HAVEN_POSTGRES_LEAST_PRIVILEGE=1; the audit tools as a read-only role of their own."""
+    from shared.config import Settings
+    from shared.db_roles import roles_for
+    from shared.deploy_files import AUDITOR_ROLE
+    from shared.manifest import manifest
+
+    cfg = Settings.from_env({"HAVEN_ENV": "development"})
+    compose = _compose()["services"]
+    grants = compose["db-grants"]
+    script = grants["command"][0]
+    assert grants["depends_on"]["db-roles"]["condition"] == "service_completed_successfully"
+    superuser = _url_user(grants["environment"]["HAVEN_POSTGRES_URL"])
+    assert superuser == compose["postgres"]["environment"]["POSTGRES_USER"]
+    stores = {_service_of(n) for n, p in _haven_processes().items()
+              if "HAVEN_POSTGRES_LEAST_PRIVILEGE" in p["environment"]}
+    assert stores == {s.name for s in manifest() if s.application}
+    writers = {roles_for(s, cfg, AUDITOR_ROLE).writer for s in stores}
+    for service in stores:
+        assert f"haven db grants {service} --apply --audit-role {AUDITOR_ROLE}" in script
+    for name, process in _haven_processes().items():
+        env = process["environment"]
+        roles = roles_for(_service_of(name), cfg, AUDITOR_ROLE)
+        # every process has a role of its own (the revocation list), never the superuser's
+        assert _url_user(env["HAVEN_POSTGRES_URL"]) == roles.writer, name
+        if _service_of(name) not in stores:
+            assert process["depends_on"]["db-roles"]["condition"] == \
+                "service_completed_successfully", name
+            assert "HAVEN_KEYS_POSTGRES_URL" not in env, name
+            continue
+        assert process["depends_on"]["db-grants"]["condition"] == \
+            "service_completed_successfully", name
+        assert env["HAVEN_POSTGRES_LEAST_PRIVILEGE"] == "1", name
+        assert _url_user(env["HAVEN_KEYS_POSTGRES_URL"]) not in writers | {superuser}, name
+    audit = compose["audit"]["environment"]
+    assert _url_user(audit["HAVEN_AUDIT_POSTGRES_URL"]) == AUDITOR_ROLE
+    assert AUDITOR_ROLE not in writers, "the read-only role may not be a service's writer"
+    # Kubernetes: the same steps in one Job, and each store's pods wait for the grants.
+    (job,) = _k8s("Job").values()
+    steps = [c.get("args", []) for c in _pod_containers(job)]
+    for service in stores:
+        assert ["db", "grants", service, "--apply", "--audit-role", AUDITOR_ROLE] in steps
+    for name, deployment in _k8s("Deployment").items():
+        env = _k8s_env(deployment)
+        assert _url_user(env["HAVEN_POSTGRES_URL"]["value"]) == \
+            roles_for(_service_of(name), cfg).writer, name
+        if _service_of(name) not in stores:
+            assert "HAVEN_POSTGRES_LEAST_PRIVILEGE" not in env, name
+            continue
+        assert env["HAVEN_POSTGRES_LEAST_PRIVILEGE"]["value"] == "1", name
+        (wait,) = deployment["spec"]["template"]["spec"]["initContainers"]
+        assert "haven_lock_events" in wait["command"][-1], name
+
+
+def test_relays_sign_checkpoints_into_a_writable_volume_and_the_auditor_checks_them():
+    compose = _compose()["services"]
+    directories = set()
+    for name, process in _haven_processes().items():
+        env = process["environment"]
+        relay = name.endswith("-relay")
+        assert ("HAVEN_CHECKPOINT_SIGNING_KEY" in env) is relay, name
+        if relay or name == "audit":
+            (volume,) = process["volumes"]
+            source, target, *mode = volume.split(":")
+            assert env["HAVEN_CHECKPOINT_DIR"].startswith(target + "/"), name
+            assert (mode == ["ro"]) is (not relay), f"{name}: {volume}"
+            assert source in _compose()["volumes"], name
+            directories.add((source, env["HAVEN_CHECKPOINT_DIR"].removeprefix(target)))
+        else:
+            assert "HAVEN_CHECKPOINT_DIR" not in env, name
+    assert "HAVEN_CHECKPOINT_PUBLIC_KEY" in compose["audit"]["environment"]
+    assert "HAVEN_CHECKPOINT_SIGNING_KEY" not in compose["audit"]["environment"]
+    assert len(directories) == 1, f"the auditor reads where the relays write: {directories}"
+    for name, deployment in _k8s("Deployment").items():
+        env = _k8s_env(deployment)
+        relay = name.endswith("-relay")
+        assert ("HAVEN_CHECKPOINT_SIGNING_KEY" in env) is relay, name
+        if not (relay or name == "audit"):
+            continue
+        (container,) = _containers(deployment)
+        pod = deployment["spec"]["template"]["spec"]
+        claims = {v["name"]: v["persistentVolumeClaim"] for v in pod["volumes"]
+                  if "persistentVolumeClaim" in v}
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] in claims]
+        assert env["HAVEN_CHECKPOINT_DIR"]["value"].startswith(mount["mountPath"] + "/")
+        assert mount["readOnly"] is (not relay) and claims[mount["name"]]["readOnly"] is \
+            (not relay), name
+        assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"], name
+    audit = _k8s_env(_k8s("Deployment")["audit"])
+    assert audit["HAVEN_CHECKPOINT_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]["key"] == \
+        "checkpoint-public-key"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 
+from shared.testing import haven_script
 from tests.gateway_fixtures import eventually, free_port
 
 CONTACT = {"channel": "chat", "caller_type": "family_or_friend", "topic": "safe_work_abroad",
@@ -19,7 +19,7 @@ CONTACT = {"channel": "chat", "caller_type": "family_or_friend", "topic": "safe_
 
 def _start(data_dir: Path, port: int, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
-    haven = Path(sys.executable).with_name("haven")
+    haven = haven_script()
     return subprocess.Popen([str(haven), "dev", "--data-dir", str(data_dir), "--port", str(port),
                              *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import select
+import socket
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlparse
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from services.gateway.routes import route_table
+from services.intake.domain import Contact
 from shared.config import settings
 from shared.eventstore import HavenApplication
 from shared.registry import application_class
@@ -90,6 +99,10 @@ BAD_BODIES = {
     "complete_callback": ({"contact_id": "not-a-uuid"}, "contact_id"),
     "start_shift": ({"started_at": "yesterday"}, "started_at"),
     "end_shift": ({"ended_at": 42}, "ended_at"),
+    "record_consultation": ({"institution_type": "circus"}, "institution_type"),
+    "complete_consultation_follow_up": ({"done_at": "yesterday"}, "done_at"),
+    "record_prevention_activity": ({"kind": "party"}, "kind"),
+    "withdraw_outreach_record": ({"withdrawal_reason": "bored"}, "withdrawal_reason"),
 }
 BAD_QUERIES = {
     "list_contacts": ({"channel": "pigeon"}, "channel"),
@@ -97,6 +110,9 @@ BAD_QUERIES = {
     "on_duty": ({"at": "soon"}, "at"),
     "coverage": ({"from": "2026-01-02T00:00:00Z"}, "to"),
     "helpline_stats": ({"month": "2026-13"}, "month"),
+    "list_consultations": ({"institution_type": "circus"}, "institution_type"),
+    "list_prevention_activities": ({"kind": "party"}, "kind"),
+    "outreach_stats": ({"month": "2026-13"}, "month"),
 }
 
 
@@ -192,3 +208,164 @@ def test_two_changes_to_one_case_on_the_same_version_give_one_409(api):
     notes = api.call("GET", f"/api/v1/cases/{case_id}", roles=supervisor,
                      params={"purpose": "case_work"}).json()["notes"]
     assert [n["text"] for n in notes] == ["first visit"]  # nothing half-written
+
+
+# -- limits: bad input is refused before it costs anything -------------------------------
+def contacts_logged(app: HavenApplication) -> int:
+    """Contacts in intake's store: what a refused request must not add (other events, such
+    as links made by consumers of earlier tests' cases, may arrive meanwhile)."""
+    logged = get_topic(Contact.ContactLogged)  # type: ignore[attr-defined]
+    return len(app.recorder.select_notifications(1, 10**6, topics=[logged]))
+
+def _rss() -> int:
+    """This process's resident memory in bytes (the gateway runs in it)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _send(api, head: bytes, chunks: Iterator[bytes]) -> bytes:
+    """Send a request head, then body chunks until the gateway answers; its answer."""
+    url = urlparse(api.base)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(head)
+        answer = b""
+        for chunk in chunks:
+            readable, writable, _ = select.select([sock], [sock], [], 60)
+            if readable:
+                break  # it answered before the body ended
+            if writable:
+                try:
+                    sock.sendall(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+        sock.settimeout(60)
+        while b"\r\n\r\n" not in answer and (data := sock.recv(65536)):
+            answer += data
+    return answer
+
+
+FIFTY_MB = 50 * 1024 * 1024
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_50_mb_body_is_refused_with_413_and_never_held_in_memory(api, intake_store, framing):
+    token = api.token("helpline_operator")
+    before, stored = _rss(), contacts_logged(intake_store)
+    block = b"[" + b"0," * 32767 + b"0]"  # 64 KiB of valid-looking JSON
+    if framing == "content-length":
+        head = (f"POST /api/v1/contacts HTTP/1.1\r\nHost: haven\r\nAuthorization: Bearer {token}"
+                f"\r\nContent-Type: application/json\r\nContent-Length: {FIFTY_MB}\r\n"
+                "Connection: close\r\n\r\n").encode()
+        chunks = (block for _ in range(FIFTY_MB // len(block)))
+    else:
+        head = (f"POST /api/v1/contacts HTTP/1.1\r\nHost: haven\r\nAuthorization: Bearer {token}"
+                "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n").encode()
+        chunks = (b"%x\r\n%s\r\n" % (len(block), block) for _ in range(FIFTY_MB // len(block)))
+    answer = _send(api, head, chunks)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"PAYLOAD_TOO_LARGE" in answer or b"application/problem+json" in answer
+    assert _rss() - before < 8 * 1024 * 1024  # at most the 1 MiB limit was ever read
+    assert contacts_logged(intake_store) == stored
+
+
+def test_deeply_nested_json_is_a_400_never_a_500(api, intake_store):
+    before = contacts_logged(intake_store)
+    deep: object = 1
+    for _ in range(17):  # parsed, but deeper than any command nests
+        deep = {"x": deep}
+    for body in (b"[" * 100_000 + b"]" * 100_000,  # beyond the parser's own recursion
+                 json.dumps({**CONTACT, "summary": deep}).encode()):
+        response = api.call("POST", "/api/v1/contacts", data=body,
+                            headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"] == {"_body": ["nested too deeply"]}
+    assert contacts_logged(intake_store) == before
+
+
+@pytest.mark.parametrize("media, data", [
+    ("text/plain", json.dumps(CONTACT)),
+    ("application/x-www-form-urlencoded", "channel=phone&direction=inbound"),
+    ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1"
+                                        "\r\n--x--\r\n"),
+])
+def test_a_body_that_is_not_json_media_is_a_415(api, intake_store, media, data):
+    before = contacts_logged(intake_store)
+    response = api.call("POST", "/api/v1/contacts", data=data.encode(),
+                        headers={"Content-Type": media})
+    assert response.status_code == 415, response.text
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert contacts_logged(intake_store) == before
+
+
+@pytest.mark.parametrize("method, path, body, query, field", [
+    ("GET", "/api/v1/contacts", None, {"from": "9999-12-31T23:59:59-14:00"}, "from"),
+    ("GET", "/api/v1/contacts", None, {"to": "0001-01-01T00:00:00+14:00"}, "to"),
+    ("POST", "/api/v1/contacts", {**CONTACT, "started_at": "9999-12-31T23:59:59-14:00"}, None,
+     "started_at"),
+    ("POST", "/api/v1/contacts", {**CONTACT, "started_at": "0001-01-01T00:00:00+14:00"}, None,
+     "started_at"),
+    ("POST", "/api/v1/contacts", {**CONTACT, "started_at": "1989-12-31T23:00:00Z"}, None,
+     "started_at"),
+    ("POST", "/api/v1/cases/{case}/services",
+     {"service_type": "social_counselling", "provided_at": "2031-05-01T10:00:00+02:00"}, None,
+     "provided_at"),
+])
+def test_an_implausible_date_is_a_400_naming_the_field(api, intake_store, method, path, body,
+                                                        query, field):
+    before = contacts_logged(intake_store)
+    roles = ("caseworker",) if "cases" in path else ("helpline_operator",)
+    response = api.call(method, path.format(case=uuid.uuid4()), json=body, params=query,
+                        roles=roles)
+    assert response.status_code == 400, response.text
+    assert field in response.json()["errors"], response.json()
+    assert contacts_logged(intake_store) == before
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(api, intake_store):
+    before = contacts_logged(intake_store)
+    body = json.dumps(CONTACT).encode()
+    response = api.call("POST", "/api/v1/contacts", data=iter([body[:10], body[10:]]),
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert contacts_logged(intake_store) == before + 1
+
+
+# -- Idempotency-Key: a command sent twice is carried out once ---------------------------
+def test_a_repeated_contact_under_one_idempotency_key_is_one_record(api, intake_store):
+    before, key = contacts_logged(intake_store), str(uuid.uuid4())
+    first, again = (api.call("POST", "/api/v1/contacts", json=CONTACT,
+                             headers={"Idempotency-Key": key}) for _ in range(2))
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    assert first.json()["id"] == again.json()["id"]
+    assert contacts_logged(intake_store) == before + 1
+    other = api.call("POST", "/api/v1/contacts", json={**CONTACT, "language": "pl"},
+                     headers={"Idempotency-Key": key})  # a key names one request
+    assert other.status_code == 422, other.text
+    assert contacts_logged(intake_store) == before + 1
+
+
+def test_a_repeated_case_and_service_under_one_key_are_one_record_each(api):
+    casework = application_class("casework")(settings())
+    try:
+        client = {"given_name": "Ana", "family_name": "Idem-" + uuid.uuid4().hex[:6],
+                  "birth_year": 1990, "gender": "Female", "citizenship": "UA",
+                  "languages": ["uk"]}
+        key = str(uuid.uuid4())
+        opened = [api.call("POST", "/api/v1/cases", roles=("supervisor",), user="sup-1",
+                           json={"client": client, "origin_country": "UA"},
+                           headers={"Idempotency-Key": key}) for _ in range(2)]
+        assert [r.status_code for r in opened] == [201, 201], opened[0].text
+        case_id = opened[0].json()["case_id"]
+        assert opened[1].json()["case_id"] == case_id
+        before = stored_count(casework)
+        service = {"service_type": "social_counselling"}
+        key = str(uuid.uuid4())
+        given = [api.call("POST", f"/api/v1/cases/{case_id}/services", roles=("supervisor",),
+                          user="sup-1", json=service, headers={"Idempotency-Key": key})
+                 for _ in range(2)]
+        assert [r.status_code for r in given] == [200, 200], given[0].text
+        assert given[0].json() == given[1].json()
+        assert stored_count(casework) == before + 1
+    finally:
+        casework.close()

@@ -223,5 +223,6 @@ def test_a_contact_links_only_to_a_case_casework_opened(api):
     assert without_reason.status_code == 400 and "reason" in without_reason.json()["errors"]
     corrected = eventually(lambda: call(
         api, "POST", f"/contacts/{contact}/case-link/correction", SUPERVISOR,
-        json={"case_id": other["case_id"], "reason": "the caller spoke of her sister"}))
+        json={"case_id": other["case_id"], "reason": "correction",
+              "reason_detail": "the caller spoke of her sister"}))
     assert corrected.json()["case_reference"] == other["reference"]

@@ -1,15 +1,16 @@
 """A helpline referral reaches another service over the broker, and the person's details
 travel sealed: in clear nowhere on the broker, nowhere in intake's tables.
 
-Casework is not built yet: `ReferralInbox` stands in for its consumer, a real nameko
-service with Haven's event handler, fed by intake's real outbox relay over RabbitMQ.
+`ReferralInbox` stands in for casework's consumer (a real nameko service with Haven's
+event handler), so that only the broker path is under test: intake's service and its real
+outbox relay connect as intake's own broker user, as in production, and the consumer
+believes the referral because RabbitMQ validated that user as its publisher.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 
 import eventlet
 import pika
@@ -19,6 +20,7 @@ from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from psycopg import sql
 
+from services.intake.contracts import REFERRED_PERSON_SEALED_IN
 from services.intake.service import IntakeService
 from shared.auth import issue_token
 from shared.config import settings
@@ -27,6 +29,7 @@ from shared.eventstore import _conninfo, key_vault
 from shared.outbox import Relay
 from shared.registry import application_class
 from shared.runner import nameko_config
+from shared.testing.plugin import eventually, service_config
 
 PERSON = {"given_name": "Oksana", "family_name": "Zhyvotenko-Brzęczyszczykiewicz",
           "phone": "+48 511 222 333", "email": "oksana.zh@example.org",
@@ -50,18 +53,18 @@ class ReferralInbox:
 
 @pytest.fixture
 def broker_tap(amqp_uri):
-    """Every message published to intake.events, as the broker carried it."""
+    """Every message published to intake.events, as the broker carried it:
+    [(properties, body), ...]."""
     conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     channel = conn.channel()
-    channel.exchange_declare("intake.events", exchange_type="topic", durable=True)
     queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(queue, "intake.events", routing_key="#")
 
-    def drain() -> list[bytes]:
-        bodies = []
+    def drain() -> list[tuple[pika.BasicProperties, bytes]]:
+        got = []
         while (message := channel.basic_get(queue, auto_ack=True))[0] is not None:
-            bodies.append(message[2])
-        return bodies
+            got.append((message[1], message[2]))
+        return got
 
     yield drain
     conn.close()
@@ -69,19 +72,24 @@ def broker_tap(amqp_uri):
 
 @pytest.fixture
 def platform(rabbit_config):
+    """intake (service and relay) as intake's broker user; the stand-in consumer."""
     cfg = settings()
-    runner = ServiceRunner(nameko_config(cfg, **rabbit_config))
-    runner.add_service(IntakeService)
-    runner.add_service(ReferralInbox)
-    runner.start()
-    relay = Relay(application_class("intake")(cfg), cfg.amqp_uri)
+    intake_config = service_config("intake")
+    runners = [ServiceRunner(nameko_config(cfg, **intake_config)),
+               ServiceRunner(nameko_config(cfg, **rabbit_config))]
+    runners[0].add_service(IntakeService)
+    runners[1].add_service(ReferralInbox)
+    for runner in runners:
+        runner.start()
+    relay = Relay(application_class("intake")(cfg), intake_config["AMQP_URI"])
     stop = threading.Event()
     thread = eventlet.spawn(relay.run_forever, 0.02, stop)
     yield rabbit_config
     stop.set()
     thread.wait()
     relay.close()
-    runner.stop()
+    for runner in runners:
+        runner.stop()
 
 
 def _intake_tables_text(cfg) -> str:
@@ -117,29 +125,29 @@ def test_a_referral_reaches_another_service_sealed(platform, broker_tap):
     def ours() -> list[dict]:  # earlier tests' referrals may still be relayed
         return [e for e in RECEIVED if e["data"]["contact_id"] == contact]
 
-    deadline = time.monotonic() + 10
-    while not ours() and time.monotonic() < deadline:
-        eventlet.sleep(0.05)
-    assert len(ours()) == 1, "the referral reached the other service over the broker"
+    eventually(ours, timeout=30)  # the referral reached the other service over the broker
+    assert len(ours()) == 1
     envelope = ours()[0]
     assert envelope["source"] == "intake" and envelope["type"] == "ReferredToCasework"
     data = envelope["data"]
     assert data["contact_id"] == contact
     assert data["person_subject_id"] == referral["person_subject_id"]
     assert data["citizenship"] == "UA" and data["birth_year"] == 1998
-    assert data["person"].startswith("pd1:")
+    assert data["person"].startswith("pd2:")
     # Only a holder of the subject key (casework, through the shared vault) can read it.
-    person = key_vault(settings()).unseal(data["person"])
+    person = key_vault(settings()).unseal(data["person"], REFERRED_PERSON_SEALED_IN)
     assert person["family_name"] == PERSON["family_name"]
 
-    on_the_wire = b"\n".join(broker_tap()).decode("utf-8", "replace")
+    tapped = broker_tap()
+    assert {props.user_id for props, _ in tapped} == {settings().broker_user("intake")}
+    on_the_wire = b"\n".join(body for _, body in tapped).decode("utf-8", "replace")
     assert "ReferredToCasework" in on_the_wire and "ContactLogged" in on_the_wire
     for secret in [*SECRETS, "passport was", "foreman"]:
         assert secret not in on_the_wire
         assert json.dumps(secret)[1:-1] not in on_the_wire  # nor JSON-escaped
 
     stored = _intake_tables_text(settings())
-    assert "pd1:" in stored
+    assert "pd2:" in stored
     for secret in [*SECRETS, "foreman"]:
         assert secret not in stored
         assert json.dumps(secret)[1:-1] not in stored

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.audit_trail.sources import AUDIT_STORE
+from shared.manifest import manifest
+
 # A case id (uuid) or reference (KC-2026-0042); bounded so a lookup stays a lookup.
 _REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,79}$",
                              error="a case id or reference such as KC-2026-0042")
@@ -18,9 +21,17 @@ class ReplayInputSchema(CaseRefSchema):
         "description": "The instant, ISO 8601 with a zone offset"})
 
 
+# The stores the platform keeps: the manifest's, and the audit store (its reveals).
+STORES = (*manifest().stores, AUDIT_STORE)
+
+
 class VerifyInputSchema(Schema):
+    # Named, not an enumeration: the reader refuses a name outside the catalogue it was
+    # given (400 naming `service`), and a test's catalogue names stores of its own.
     service = fields.String(load_default=None, validate=validate.Length(min=1, max=63),
-                            metadata={"description": "Only this store (default: all)"})
+                            metadata={"description": "Only this store (default: all): one of "
+                                                     + ", ".join(STORES),
+                                      "example": "casework"})
 
 
 # -- answers ------------------------------------------------------------------------------

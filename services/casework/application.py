@@ -18,11 +18,12 @@ from uuid import UUID
 
 from services.casework import contracts as c
 from services.casework.corrections import ClientCorrections
-from services.casework.domain import AccessLog, Case, Client
+from services.casework.domain import AccessLog, Case, CaseNumbering, Client
 from services.casework.domain.access import check_may_assign, check_may_change
 from services.casework.emergency import EmergencyAccess
 from services.casework.erasure import Erasure
 from services.casework.opening import CaseOpenings
+from services.casework.placements import Placements
 from services.casework.queries import CaseworkViews
 from services.casework.reading import SEE_LINKS, Reading
 from services.casework.vocabulary import ServiceType
@@ -43,8 +44,16 @@ def _service(state: Fields) -> Fields:
     return {**state, "crisis_response_seconds": None}
 
 
-class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAccess):
+SNAPSHOT_EVERY = 50
+
+
+class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAccess,
+               Placements):
     name = "casework"  # type: ignore[misc]  # eventsourcing declares it per instance
+    # The year's numbering gains an event with every case, and every opening loads it: a
+    # snapshot keeps an opening in December as cheap as in January (at about 1,000 cases
+    # it read the year's thousand events each time).
+    snapshotting_intervals = {CaseNumbering: SNAPSHOT_EVERY}  # noqa: RUF012
     views: CaseworkViews
     publishes = Publications(
         c, Case, Client, AccessLog, publish_as={"CrisisInterventionProvided": c.SERVICE_PROVIDED},

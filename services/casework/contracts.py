@@ -14,6 +14,11 @@ from shared import fields as f
 from shared.contracts import Contracts
 from shared.vocabulary import EmergencyReason
 
+# A person's cases and the contacts that referred them: far above any real person's, and
+# bounded, so that no consumer meets a list longer than the contract promised.
+MAX_CASES, MAX_CONTACTS = 200, 1000
+CASES = validate.Length(max=MAX_CASES)
+
 published = Contracts("casework")
 
 CASE_OPENED = published(
@@ -37,7 +42,7 @@ ASSIGNMENT_CONFIRMED = published(  # by a supervisor: now the caseworker sees th
     confirmed_by=f.staff(), confirmed_at=f.when(), version=f.version())
 EMERGENCY_ACCESS_GRANTED = published(  # for supervisors, at once; never the free-text reason
     "EmergencyAccessGranted", 1, None, grant_id=fields.UUID(), client_id=fields.UUID(),
-    case_id=fields.UUID(), case_ids=fields.List(fields.UUID()), actor_id=f.staff(),
+    case_id=fields.UUID(), case_ids=fields.List(fields.UUID(), validate=CASES), actor_id=f.staff(),
     reason_code=f.code(EmergencyReason), granted_at=f.when(), expires_at=f.when())
 IDENTIFICATION_STATUS_CHANGED = published(
     "IdentificationStatusChanged", 1, "case_id", case_id=fields.UUID(),
@@ -79,7 +84,9 @@ LEGAL_ASSISTANCE_REQUESTED = published(
     matter=f.code(v.LegalMatter), requested_at=f.when())
 SUBJECT_ERASED = published(  # other services drop what they keep of these subjects and cases
     "SubjectErased", 1, "client_id", client_id=fields.UUID(),
-    subject_ids=fields.List(fields.String(validate=validate.Length(min=1, max=100))),
-    case_ids=fields.List(fields.UUID()),
-    contact_ids=fields.List(fields.UUID()),  # intake's contacts that referred the client
+    subject_ids=fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                            validate=validate.Length(max=1 + MAX_CASES)),
+    case_ids=fields.List(fields.UUID(), validate=CASES),
+    # intake's contacts that referred the client
+    contact_ids=fields.List(fields.UUID(), validate=validate.Length(max=MAX_CONTACTS)),
     erased_at=f.when())

@@ -12,9 +12,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.casework.domain import Case, Client, ClientIndex
+from services.casework.domain import Case, Client
 from services.casework.domain.access import check_may_change
-from services.casework.domain.ids import client_index_id
 from services.casework.store import CaseworkStore
 from services.casework.vocabulary import DuplicateOutcome
 from shared.audit import CommandContext
@@ -52,32 +51,17 @@ class ClientCorrections(CaseworkStore):
                                           languages_spoken=profile["languages"],
                                           corrected_at=now):
                 return {"client_id": str(client.id), "version": client.version}
-            moved, released_seal = self._move_index(str(client.id), old_index, new_index)
-            self.save(client, *moved, ctx=ctx)
-        if released_seal is not None:
-            self.vault.shred(released_seal)  # the old name no longer leads to the client
+            self.save(client, ctx=ctx)
+        self._move_index(str(client.id), old_index, new_index)
         return {"client_id": str(client.id), "version": client.version}
 
-    def _move_index(self, client_id: str, old: str,
-                    new: str) -> tuple[list[ClientIndex], str | None]:
-        """Release the old entry, claim the new one if free; (entries to save, old seal)."""
-        if old == new:
-            return [], None
-        moved, seal = [], None
-        previous = self.find(ClientIndex, client_index_id(old))
-        if previous is not None and previous.holder == client_id:
-            seal = previous.seal_id
-            previous.release(client_id)
-            moved.append(previous)
-        entry = self.find(ClientIndex, client_index_id(new))
-        if entry is None:
-            moved.append(ClientIndex.claim(blind_index=new, client_id=client_id,
-                                           seal_id=str(uuid.uuid4())))
-        elif entry.holder is None:
-            entry.reclaim(client_id=client_id, seal_id=str(uuid.uuid4()))
-            moved.append(entry)
-        # Held by someone else: they keep it; the next referral of the name finds them.
-        return moved, seal
+    def _move_index(self, client_id: str, old: str, new: str) -> None:
+        """The old name no longer leads to the client; the new one does, if no one else
+        holds it (then they keep it, and the next referral of the name finds them)."""
+        if old != new:
+            if isinstance(old, str):
+                self.vault.release_index(client_id, old)
+            self.vault.claim_index(new, client_id)
 
     def review_duplicate(self, ctx: CommandContext, case_id: UUID, outcome: str,
                          expected_version: int | None = None) -> Fields:

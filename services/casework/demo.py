@@ -26,7 +26,7 @@ from shared.config import Settings
 
 CASEWORKERS = [f"cw-{n:02d}" for n in range(1, 6)]
 SUPERVISOR = CommandContext(actor_id="sup-01", actor_role="supervisor", command="load_demo",
-                            reason="demo data")
+                            reason="demo_data")
 # Share of cases that receive each service beyond the ones every case gets.
 SERVICES = {"cultural_mediation": 0.8, "psychological_support": 0.6, "interpretation": 0.5,
             "legal_counsel": 0.5, "medical": 0.4, "transport": 0.3,
@@ -70,7 +70,7 @@ def _work_on(app: Casework, rng: random.Random, case_id: UUID, opened_at: dateti
     worker = rng.choice(CASEWORKERS)
     app.assign_caseworker(SUPERVISOR, case_id, worker)
     ctx = CommandContext(actor_id=worker, actor_role="caseworker", command="load_demo",
-                         reason="demo data")
+                         reason="demo_data")
     age = now - opened_at
 
     def at(hours: float) -> datetime:

@@ -5,8 +5,8 @@ The approval is saved before any key is shredded, so the record of who approved
 survives whatever happens next; shredding is idempotent, so an approval interrupted
 half-way is completed by approving again. What is shredded: the client's subject,
 the subject of anyone linked to the client's cases as a possible duplicate, each
-case's own key (its notes, evidence, plan texts), and the client's index entry, which
-is released too. Case facts, codes and countries stay: they are the statistics.
+case's own key (its notes, evidence, plan texts), and the client's blind-index rows in
+the key store, which are deleted. Case facts, codes and countries stay: they are the statistics.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.casework.domain import Case, Client, ClientIndex
-from services.casework.domain.ids import access_log_id, client_index_id
+from services.casework.domain import Case, Client
+from services.casework.domain.ids import access_log_id
 from services.casework.store import CaseworkStore
 from shared.audit import CommandContext
 from shared.errors import domain_refusals
@@ -25,10 +25,13 @@ Fields = dict[str, Any]
 
 class Erasure(CaseworkStore):
     def request_erasure(self, ctx: CommandContext, client_id: UUID,
-                        erasure_reason: str) -> Fields:
+                        erasure_reason: str, *, reads_nothing: bool = False) -> Fields:
+        """A person's erasure, asked for by someone entitled to read the client -- or, with
+        `reads_nothing`, by a policy (retention) that reads nothing and needs no access."""
         with domain_refusals():
             client = self.load(Client, client_id, sealed=True)
-            self.require_personal_data(ctx, client)
+            if not reads_nothing:
+                self.require_personal_data(ctx, client)
             client.request_erasure(requested_by=ctx.actor_id, erasure_reason=erasure_reason,
                                    requested_at=self.clock())
             self.save(client, ctx=ctx)
@@ -46,14 +49,13 @@ class Erasure(CaseworkStore):
     def approve_erasure(self, ctx: CommandContext, client_id: UUID) -> Fields:
         now = self.clock()
         with domain_refusals():
-            client = self.load(Client, client_id)  # unsealed: its blind index finds its entry
+            # Sealed: erasure never depends on what the stored values are.
+            client = self.load(Client, client_id, sealed=True)
             client.approve_erasure(approved_by=ctx.actor_id, approver_role=ctx.actor_role,
                                    approved_at=now)
-            index = self._index_of(client)
-            seal = index.seal_id if index is not None else None
-            if index is not None:
-                index.release(str(client.id))
-            self.save(*[a for a in (client, index) if a is not None], ctx=ctx)
+            self.save(client, ctx=ctx)
+            # The name no longer leads here: the index rows go, not just the keys.
+            self.vault.release_index(str(client.id))
 
             cases = [self.load(Case, case_id, sealed=True) for case_id in client.case_ids]
             subject_ids = sorted({client.subject_id, *(c.candidate_subject_id for c in cases
@@ -62,7 +64,7 @@ class Erasure(CaseworkStore):
             contact_ids = [c.contact_id for c in cases if c.contact_id]
             # The access log's own key seals the free-text reasons of emergency accesses.
             log_key = str(access_log_id(client.id))
-            for key in (*subject_ids, *case_ids, log_key, *([seal] if seal else [])):
+            for key in (*subject_ids, *case_ids, log_key):
                 self.vault.shred(key)
 
             def record() -> None:
@@ -77,11 +79,3 @@ class Erasure(CaseworkStore):
             self.retrying(record)
         return {"client_id": str(client_id), "status": "erased", "subject_ids": subject_ids,
                 "case_ids": case_ids}
-
-
-    def _index_of(self, client: Client) -> ClientIndex | None:
-        """The client's entry in the blind index, if it still leads to them."""
-        if not isinstance(client.blind_index, str):
-            return None
-        entry = self.find(ClientIndex, client_index_id(client.blind_index))
-        return entry if entry is not None and entry.holder == str(client.id) else None

@@ -1,12 +1,16 @@
 """Opening a case: a reference from the year's numbering, and the client found again
 through the blind index or registered anew -- saved in one transaction.
 
-Everything an opening touches is saved together: the year's `CaseNumbering`, the
-`ClientIndex` entry, the `Client` and the new `Case` (and, for a referral, the
-tracking row of the message). Two openings deciding at once on the same number or
-the same index entry cannot both commit: the loser's transaction stores nothing at
-all, and it starts over from fresh state. So references stay gap-free, and a person
-referred twice at once gets one client, not two.
+Everything an opening stores is saved together: the year's `CaseNumbering`, the `Client`
+and the new `Case` (and, for a referral, the tracking row of the message). Two openings
+deciding at once on the same number cannot both commit: the loser's transaction stores
+nothing at all, and it starts over from fresh state. So references stay gap-free.
+
+The blind index (which client a name and birth year lead to) is kept in the key store,
+not in events, so that erasure can delete it (shared/keystore.py). An opening claims
+the entry for a new client id before saving; two openings for one new person get the
+same id from the claim, and the event store lets only one of them create that client:
+the other starts over and finds it. So a person referred twice at once gets one client.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from services.casework.domain import Case, CaseNumbering, Client, ClientIndex
+from services.casework.domain import Case, CaseNumbering, Client
 from services.casework.domain.access import check_may_assign
-from services.casework.domain.ids import client_index_id, numbering_id, referral_case_id
+from services.casework.domain.ids import numbering_id, referral_case_id
 from services.casework.store import CaseworkStore
 from services.casework.vocabulary import Source
+from services.intake.contracts import REFERRED_BLIND_INDEX_SEALED_IN, REFERRED_PERSON_SEALED_IN
 from shared.audit import CommandContext
 from shared.consumers import policy_context
-from shared.errors import domain_refusals
+from shared.crypto import TAMPERED
+from shared.errors import RuleViolated, domain_refusals
 from shared.messaging import Envelope
 from shared.person import PERSON_FIELDS, birth_year_of, blind_index_of
 
@@ -55,7 +61,6 @@ class Opening:
     contact_id: str | None = None
     client_id: str | None = None  # an existing client chosen by the caseworker
     person: NewPerson | None = None  # or a person to find by blind index, or register
-    sealed_person: str | None = None  # the person as intake sealed them (kept for a review)
     screening: dict[str, Any] = field(default_factory=dict)  # a referral's assessment, indicators
 
 
@@ -115,8 +120,11 @@ class CaseOpenings(CaseworkStore):
         case_id = referral_case_id(contact_id)
         if self.find(Case, case_id, sealed=True) is not None:
             return  # opened by an earlier delivery of the same referral
-        person = self.vault.unseal(data["person"])
-        if not isinstance(person, dict):
+        person = self.vault.unseal(data["person"], REFERRED_PERSON_SEALED_IN)
+        blind = self.vault.unseal(data["blind_index"], REFERRED_BLIND_INDEX_SEALED_IN)
+        if TAMPERED in (person, blind):
+            raise RuleViolated("the referred person's sealed details do not open: refused")
+        if not isinstance(person, dict) or not isinstance(blind, str):
             # Erased before we got to it: the person asked to be forgotten, so we do.
             log.warning("referral %s:%s names an erased person; no case opened",
                         envelope.source, envelope.notification_id)
@@ -130,8 +138,7 @@ class CaseOpenings(CaseworkStore):
                              details={k: v for k, v in person.items() if k in PERSON_FIELDS},
                              profile={k: data[k] for k in ("gender", "birth_year",
                                                            "citizenship", "languages")},
-                             blind_index=data["blind_index"]),
-            sealed_person=data["person"],
+                             blind_index=blind),
             screening={"assessment": data["assessment"], "indicators": data["indicators"]})
         ctx = policy_context(envelope, self.name, "open_case_from_referral")
         self.retrying(lambda: self._open(opening, ctx, tracking), tracking)
@@ -141,7 +148,7 @@ class CaseOpenings(CaseworkStore):
         """One attempt: the caller retries it on a concurrent change (IntegrityError)."""
         year = opening.opened_at.year
         numbering = self.find(CaseNumbering, numbering_id(year)) or CaseNumbering.start(year)
-        client, index, duplicate = self._client_for(opening)
+        client, registered, duplicate = self._client_for(opening)
         reference = numbering.issue(str(opening.case_id))
         client.link_case(str(opening.case_id))
         case = Case.open(case_id=opening.case_id, reference=reference, client_id=str(client.id),
@@ -152,52 +159,50 @@ class CaseOpenings(CaseworkStore):
         if case.caseworker_id is not None:
             if ctx.actor_role == "supervisor":
                 case.confirm_assignment(ctx.actor_id, opening.opened_at)
-            elif index is not None and case.caseworker_id == ctx.actor_id:
+            elif registered and case.caseworker_id == ctx.actor_id:
                 # A person they registered just now: they know what they typed, and no
                 # one else's data is behind it (an existing client would have matched).
                 case.confirm_assignment(ctx.actor_id, opening.opened_at,
                                         basis="registered the client")
-        self.save(*[a for a in (numbering, index, client, case) if a is not None], ctx=ctx,
-                  tracking=tracking)
+        self.save(numbering, client, case, ctx=ctx, tracking=tracking)
         return Opened(str(case.id), reference, str(client.id), duplicate, case.version,
                       "pending" if case.assignment_pending else
                       "confirmed" if case.caseworker_id else "unassigned")
 
-    def _client_for(self, opening: Opening) -> tuple[Client, ClientIndex | None, bool]:
-        """(client, index entry to save, possible duplicate)."""
+    def _client_for(self, opening: Opening) -> tuple[Client, bool, bool]:
+        """(client, registered just now, possible duplicate)."""
         if opening.client_id is not None:
-            return self.load(Client, opening.client_id, sealed=True), None, False
+            return self.load(Client, opening.client_id, sealed=True), False, False
         person = opening.person
         assert person is not None
-        index = self.find(ClientIndex, client_index_id(person.blind_index))
-        holder = index.holder if index is not None else None
-        if holder is not None:
-            # Linked, not merged: the case is flagged and a person decides.
-            return self.load(Client, holder, sealed=True), None, True
-        client = Client.register(client_id=uuid.uuid4(), subject_id=person.subject_id,
+        client_id = str(uuid.uuid4())
+        holder = self.vault.claim_index(person.blind_index, client_id)
+        if holder != client_id:
+            known = self.find(Client, holder, sealed=True)
+            if known is not None:
+                # Linked, not merged: the case is flagged and a person decides.
+                return known, False, True
+            # Claimed by an opening that did not get to save it (or is saving it now:
+            # then only one of us stores the client, and the other one starts over).
+            client_id = holder
+        client = Client.register(client_id=UUID(client_id), subject_id=person.subject_id,
                                  person=person.details, blind_index=person.blind_index,
                                  gender=person.profile["gender"],
                                  birth_year=person.profile["birth_year"],
                                  citizenship=person.profile["citizenship"],
                                  languages_spoken=person.profile["languages"],
                                  registered_at=opening.opened_at)
-        seal_id = str(uuid.uuid4())
-        if index is None:
-            index = ClientIndex.claim(blind_index=person.blind_index, client_id=str(client.id),
-                                      seal_id=seal_id)
-        else:
-            index.reclaim(client_id=str(client.id), seal_id=seal_id)
-        return client, index, False
+        return client, True, False
 
 
 def _candidate(opening: Opening, duplicate: bool) -> dict[str, Any]:
     """The person as described at opening: their subject, and for a possible duplicate
-    their details (sealed under that subject) and profile, for whoever reviews it."""
+    their details and profile, for whoever reviews it."""
     person = opening.person
     if person is None:
         return {}
     candidate: dict[str, Any] = {"subject_id": person.subject_id}
     if duplicate:
-        candidate["person"] = opening.sealed_person or person.details
+        candidate["person"] = person.details  # sealed by the store, under their subject
         candidate["profile"] = person.profile
     return candidate

@@ -8,6 +8,7 @@ the domain (domain/access.py): the assigned caseworker and supervisors.
 from __future__ import annotations
 
 from services.casework.domain.access import PERSONAL_DATA
+from shared.auth import ROLES
 from shared.policy import Allow, Policy
 
 WRITE = ("caseworker", "supervisor")
@@ -24,6 +25,10 @@ POLICY = Policy(
     Allow(READ, "list_cases list_clients caseworker_workload casework_stats"),
     Allow((*WRITE, "lawyer"), "may_share"),
     Allow(("supervisor", "auditor"), "access_log"),
+    # Every role: a reference and an id are both the case's number, not personal data; the
+    # gateway asks only for a caller whose role may call the route naming the case.
+    Allow(ROLES, "case_id_of"),
+    Allow(("caseworker", "supervisor", "auditor"), "case_placements"),  # shelter codes only
     Allow(("supervisor",), "approve_erasure reject_erasure confirm_assignment review_duplicate"
                            " review_emergency_access review_queue"),
     Allow(("caseworker",), "break_the_glass",

@@ -14,6 +14,7 @@ from services.casework.domain import AccessLog, Case, Client
 from services.casework.queries import CaseworkViews
 from shared.countries import continent_of
 from shared.projections import Cursor, Projection, ReadModelSet, handles, month_of, stream_id
+from shared.row_updates import RowUpdates, from_event
 
 
 class CaseList(Projection):
@@ -40,6 +41,7 @@ class CaseList(Projection):
                "CREATE INDEX IF NOT EXISTS cases_month ON {cases} (month)",
                "CREATE INDEX IF NOT EXISTS cases_caseworker ON {cases} (caseworker_id, status)",
                "CREATE INDEX IF NOT EXISTS cases_client ON {cases} (client_id)",
+               "CREATE INDEX IF NOT EXISTS cases_reference ON {cases} (reference)",
                "CREATE INDEX IF NOT EXISTS case_exploitation_type ON {case_exploitation}"
                " (exploitation_type)")
 
@@ -78,22 +80,18 @@ class CaseList(Projection):
              e.relationship_to_trafficker, e.urgency, stream_id(e)))
         self._types(e, cur)
 
-    @handles(Case, "CaseworkerAssigned")
-    def assigned(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), caseworker_id=e.caseworker_id,
-                   status=e.status, assignment_pending=True)
-
-    @handles(Case, "AssignmentConfirmed")
-    def confirmed(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), assignment_pending=False)
-
-    @handles(Case, "CasePhaseChanged")
-    def phase(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), status=e.phase)
-
-    @handles(Case, "IdentificationStatusChanged")
-    def identified(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), identification_status=e.status)
+    row_updates = RowUpdates("cases", "case_id", Case, {
+        "CaseworkerAssigned": {"caseworker_id": from_event.caseworker_id,
+                               "status": from_event.status, "assignment_pending": True},
+        "AssignmentConfirmed": {"assignment_pending": False},
+        "CasePhaseChanged": {"status": from_event.phase},
+        "IdentificationStatusChanged": {"identification_status": from_event.status},
+        "DuplicateReviewed": {"possible_duplicate": False},
+        "ClientChanged": {"client_id": from_event.client_id},
+        # The contact id would lead back to the call; the case's facts stay as statistics.
+        "CasePersonalDataErased": {"erased": True, "contact_id": None,
+                                   "possible_duplicate": False},
+    })
 
     @handles(Case, "CaseClosed")
     def closed(self, e: Any, cur: Cursor) -> None:
@@ -108,20 +106,6 @@ class CaseList(Projection):
                    closure_reason=None)
         cur.execute("INSERT INTO {case_periods} (case_id, opened_at) VALUES (%s, %s)",
                     (stream_id(e), e.reopened_at))
-
-    @handles(Case, "DuplicateReviewed")
-    def reviewed(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), possible_duplicate=False)
-
-    @handles(Case, "ClientChanged")
-    def moved(self, e: Any, cur: Cursor) -> None:
-        cur.update("cases", ("case_id", stream_id(e)), client_id=e.client_id)
-
-    @handles(Case, "CasePersonalDataErased")
-    def erased(self, e: Any, cur: Cursor) -> None:
-        # The contact id would lead back to the call; the case's facts stay as statistics.
-        cur.update("cases", ("case_id", stream_id(e)), erased=True, contact_id=None,
-                   possible_duplicate=False)
 
 
 class CaseActivity(Projection):
@@ -173,11 +157,6 @@ class ClientList(Projection):
         cur.execute("INSERT INTO {clients} VALUES (%s, %s, %s, %s, %s, 0, false)",
                     (stream_id(e), e.gender, e.birth_year, e.citizenship, e.registered_at))
 
-    @handles(Client, "ClientDetailsCorrected")
-    def corrected(self, e: Any, cur: Cursor) -> None:
-        cur.update("clients", ("client_id", stream_id(e)), gender=e.gender,
-                   birth_year=e.birth_year, citizenship=e.citizenship)
-
     @handles(Client, "CaseLinked")
     def linked(self, e: Any, cur: Cursor) -> None:
         cur.execute("UPDATE {clients} SET case_count = case_count + 1 WHERE client_id = %s",
@@ -188,9 +167,12 @@ class ClientList(Projection):
         cur.execute("UPDATE {clients} SET case_count = case_count - 1 WHERE client_id = %s",
                     (stream_id(e),))
 
-    @handles(Client, "SubjectErased")
-    def erased(self, e: Any, cur: Cursor) -> None:
-        cur.update("clients", ("client_id", stream_id(e)), erased=True)
+    row_updates = RowUpdates("clients", "client_id", Client, {
+        "ClientDetailsCorrected": {"gender": from_event.gender,
+                                   "birth_year": from_event.birth_year,
+                                   "citizenship": from_event.citizenship},
+        "SubjectErased": {"erased": True},
+    })
 
 
 class EmergencyAccesses(Projection):
@@ -217,7 +199,6 @@ class EmergencyAccesses(Projection):
 
 def projections() -> list[Projection]:
     return [CaseList(), CaseActivity(), ClientList(), EmergencyAccesses()]
-
 
 
 READ_MODELS = ReadModelSet(projections, CaseworkViews)

@@ -21,7 +21,7 @@ from shared.readstore import equal
 
 Row = dict[str, Any]
 _OPEN = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)  # fixed codes, not input
-CASE_FILTERS = ("status", "caseworker_id", "urgency", "possible_duplicate")
+CASE_FILTERS = ("reference", "status", "caseworker_id", "urgency", "possible_duplicate")
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -56,6 +56,12 @@ class CaseworkViews:
              exploitation_type),
             ("opened_at >= %s", date_from), ("opened_at < %s", date_to)], page, page_size)
         return {**found, "items": [self._case(r) for r in found["items"]]}
+
+    def case_id_of(self, reference: str) -> str | None:
+        """The id of the case with this reference (numbering issues each one once)."""
+        self.settle()
+        rows = self.store.query("SELECT case_id FROM {cases} WHERE reference = %s", [reference])
+        return rows[0]["case_id"] if rows else None
 
     def client_list(self, page: int = 1, page_size: int = 50, **filters: Any) -> Row:
         self.settle()
@@ -138,7 +144,9 @@ class CaseworkViews:
         return {"items": items, "unassigned_cases": unassigned}
 
     def monthly_figures(self, month: str, now: datetime) -> Row:
-        """The centre's monthly casework report."""
+        """The centre's monthly casework report. The case counts add up:
+        pending_cases + new_cases + reopened_cases - closed_cases = open_at_month_end
+        (a case closed and reopened in the month counts in both, as it went)."""
         self.settle()
         start, end = month_bounds(month)
         cutoff = min(end, now)
@@ -153,6 +161,10 @@ class CaseworkViews:
             "new_cases": count("SELECT count(*) AS n FROM {cases} WHERE month = %s", [month]),
             "pending_cases": count(open_at, [start, start]),
             "open_at_month_end": count(open_at, [end, end]),
+            "reopened_cases": count(
+                "SELECT count(*) AS n FROM {case_periods} p WHERE p.opened_at >= %s"
+                " AND p.opened_at < %s AND p.opened_at > (SELECT min(q.opened_at)"
+                " FROM {case_periods} q WHERE q.case_id = p.case_id)", [start, end]),
             "closed_cases": count("SELECT count(*) AS n FROM {case_periods}"
                                   " WHERE closed_at >= %s AND closed_at < %s", [start, end]),
             "follow_ups": {

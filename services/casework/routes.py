@@ -6,9 +6,11 @@ may see it and records every such read in the client's access log.
 
 from __future__ import annotations
 
-from shared.routes import Route
+from shared.routes import Route, changes
 
 CASES, CLIENTS, FIGURES = "cases", "clients", "figures"
+
+CASE, CLIENT = "/cases/<case_id>", "/clients/<client_id>"
 
 # A change to a case: POST /cases/<case_id><path> -> the RPC, answered with the case's version.
 CASE_CHANGES = (
@@ -43,38 +45,40 @@ CASE_CHANGES = (
      "Confirm or flag an emergency access after the fact (supervisors)"),
 )
 
+# A change to a client: POST /clients/<client_id><path> -> the RPC.
+CLIENT_CHANGES = (
+    ("/corrections", "correct_client_details", "Correct a client's details"),
+    ("/erasure-request", "request_erasure",
+     "Ask for the client's personal data to be erased (a second person approves)"),
+    ("/erasure-approval", "approve_erasure",
+     "Approve an erasure (a supervisor who did not request it): the key is shredded"),
+    ("/erasure-rejection", "reject_erasure", "Reject an erasure request"),
+)
+
 ROUTES = [
     Route("POST", "/cases", "open_case",
-          "Open a case for a known client or a newly described person", CASES, status=201,
+          "Open a case for a known client or a newly described person", CASES,
           created="case_id"),
     Route("GET", "/cases", "list_cases",
           "Case list (status, caseworker, country, exploitation type, urgency)", CASES),
-    Route("GET", "/cases/<case_id>", "get_case",
+    Route("GET", CASE, "get_case",
           "One case; personal data only to its caseworker and supervisors, with a purpose",
           CASES),
-    *[Route("POST", f"/cases/<case_id>{path}", rpc, summary, CASES)
-      for path, rpc, summary in CASE_CHANGES],
-    Route("GET", "/cases/<case_id>/may-share", "may_share",
+    *changes(CASE, CASES, *CASE_CHANGES),
+    Route("GET", CASE + "/may-share", "may_share",
           "May we share with this recipient on this date?", CASES),
-    Route("GET", "/cases/<case_id>/access-log", "access_log",
+    Route("GET", CASE + "/access-log", "access_log",
           "Who read this case's personal data, when and why", CASES),
+    Route("GET", CASE + "/placements", "case_placements",
+          "Where the case's person is lodged: the shelters' answers (never an address)", CASES),
     Route("GET", "/follow-ups", "list_follow_ups", "Follow-ups due or overdue", CASES),
     Route("GET", "/clients", "list_clients", "Clients (no personal data)", CLIENTS),
-    Route("GET", "/clients/<client_id>", "get_client",
+    Route("GET", CLIENT, "get_client",
           "One client; personal data only to their caseworker and supervisors, with a purpose",
           CLIENTS),
-    Route("POST", "/clients/<client_id>/corrections", "correct_client_details",
-          "Correct a client's details", CLIENTS),
-    Route("GET", "/clients/<client_id>/access-log", "access_log",
+    Route("GET", CLIENT + "/access-log", "access_log",
           "Who read this client's personal data, when and why", CLIENTS),
-    Route("POST", "/clients/<client_id>/erasure-request", "request_erasure",
-          "Ask for the client's personal data to be erased (a second person approves)",
-          CLIENTS),
-    Route("POST", "/clients/<client_id>/erasure-approval", "approve_erasure",
-          "Approve an erasure (a supervisor who did not request it): the key is shredded",
-          CLIENTS),
-    Route("POST", "/clients/<client_id>/erasure-rejection", "reject_erasure",
-          "Reject an erasure request", CLIENTS),
+    *changes(CLIENT, CLIENTS, *CLIENT_CHANGES),
     Route("GET", "/casework/reviews", "review_queue",
           "What waits for a supervisor: assignments to confirm, possible duplicates,"
           " emergency accesses", FIGURES),

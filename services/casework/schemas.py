@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.casework import vocabulary as v
 from shared import fields as f
+from shared.schemas import ChangesSomething, MonthQuery, PageAnswer, PageQuery, counts
 from shared.vocabulary import EmergencyReason
 
 
@@ -49,28 +50,26 @@ class GetClientSchema(ClientIdSchema):
     purpose = f.code(v.AccessPurpose, load_default=None)  # required to see personal data
 
 
-class CorrectClientDetailsSchema(ClientIdSchema, f.PersonDetailsSchema, ClientProfileSchema):
+class CorrectClientDetailsSchema(ClientIdSchema, f.PersonDetailsSchema, ClientProfileSchema,
+                                 ChangesSomething):
     """Only the fields given change; null clears an optional detail."""
+
+    not_a_change = frozenset({"client_id", "expected_version"})
+    nothing_to_change = "give at least one detail to correct"
 
     expected_version = f.version(load_default=None)
     other_names = f.text(500, allow_none=True)
-    birth_date = fields.Date(allow_none=True)
+    birth_date = f.day(f.BORN, allow_none=True)
     phone = f.text(100, allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
     address = f.text(1000, allow_none=True)
     birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), allow_none=True)
 
-    @validates_schema
-    def _changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not set(data) - {"client_id", "expected_version"}:
-            raise ValidationError("give at least one detail to correct", "_schema")
 
-
-class ListClientsSchema(Schema):
+class ListClientsSchema(PageQuery):
     citizenship = f.country(load_default=None)
     gender = f.code(v.Gender, load_default=None)
     erased = fields.Boolean(load_default=None)
-    page, page_size = f.page(), f.page_size()
 
 
 class RequestErasureSchema(ClientIdSchema):
@@ -92,7 +91,7 @@ class OpenCaseSchema(CaseFactsSchema):
     client_id = fields.UUID(load_default=None)  # a known client...
     client = fields.Nested(NewClientSchema, load_default=None)  # ...or a person described here
     caseworker_id = f.staff(load_default=None)  # None: the opening caseworker
-    opened_at = f.when(load_default=None)
+    opened_at = f.when(f.HAPPENED, load_default=None)
     urgency = f.code(v.Urgency, load_default=v.Urgency.ROUTINE.value)
 
     @validates_schema
@@ -114,23 +113,28 @@ class GetCaseSchema(CaseIdSchema):
     purpose = f.code(v.AccessPurpose, load_default=None)  # required to see personal data
 
 
-class ListCasesSchema(Schema):
+def case_reference(**kwargs: Any) -> fields.String:
+    """A case's reference as numbering issues it (KC-2026-0033)."""
+    return fields.String(validate=validate.Regexp(
+        v.CASE_REFERENCE, error="Give a case reference such as KC-2026-0033."), **kwargs)
+
+
+class ListCasesSchema(PageQuery):
+    reference = case_reference(load_default=None, metadata={
+        "description": "The case with this reference (KC-2026-0033): a page of one, or none"})
     status = f.code(v.CaseStatus, load_default=None)
     caseworker_id = f.staff(load_default=None)
     country = f.country(load_default=None)  # country of origin
     exploitation_type = f.code(v.Exploitation, load_default=None)
     urgency = f.code(v.Urgency, load_default=None)
     possible_duplicate = fields.Boolean(load_default=None)
-    date_from = f.when(data_key="from", load_default=None)
-    date_to = f.when(data_key="to", load_default=None)
-    page, page_size = f.page(), f.page_size()
+    date_from = f.when(f.PERIOD, data_key="from", load_default=None)
+    date_to = f.when(f.PERIOD, data_key="to", load_default=None)
 
 
-class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema):
-    @validates_schema
-    def _changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not set(data) - {"case_id", "expected_version"}:
-            raise ValidationError("give at least one fact to update", "_schema")
+class UpdateCaseFactsSchema(CaseChangeSchema, CaseFactsSchema, ChangesSomething):
+    not_a_change = frozenset({"case_id", "expected_version"})
+    nothing_to_change = "give at least one fact to update"
 
 
 class AssignCaseworkerSchema(CaseChangeSchema):
@@ -144,12 +148,12 @@ class ChangePhaseSchema(CaseChangeSchema):
 class ChangeIdentificationSchema(CaseChangeSchema):
     status = f.code(v.TraffickingStatus, required=True)
     decided_by = f.code(v.Decider, required=True)
-    decided_on = fields.Date(load_default=None)  # None: today
+    decided_on = f.day(f.HAPPENED, load_default=None)  # None: today
 
 
 class StartReflectionPeriodSchema(CaseChangeSchema):
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    starts_on = f.day(required=True)
+    ends_on = f.day(required=True)
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -161,26 +165,26 @@ class RecordConsentSchema(CaseChangeSchema):
     purpose = f.code(v.ConsentPurpose, required=True)
     recipient = f.recipient(load_default=v.ANY_RECIPIENT)
     decision = f.code(v.ConsentDecision, required=True)
-    decided_on = fields.Date(load_default=None)  # None: today
-    expires_on = fields.Date(load_default=None)  # the last day it is valid
+    decided_on = f.day(f.HAPPENED, load_default=None)  # None: today
+    expires_on = f.day(load_default=None)  # the last day it is valid
     evidence = f.text(2000, load_default=None)  # personal data: sealed
 
 
 class RevokeConsentSchema(CaseChangeSchema):
     purpose = f.code(v.ConsentPurpose, required=True)
     recipient = f.recipient(load_default=v.ANY_RECIPIENT)
-    revoked_on = fields.Date(load_default=None)
+    revoked_on = f.day(f.HAPPENED, load_default=None)
 
 
 class MayShareSchema(CaseIdSchema):
     purpose = f.code(v.ConsentPurpose, required=True)
     recipient = f.recipient(load_default=v.ANY_RECIPIENT)
-    on = fields.Date(load_default=None)  # None: today
+    on = f.day(f.PERIOD, load_default=None)  # None: today
 
 
 class RecordServiceSchema(CaseChangeSchema):
     service_type = f.code(v.ServiceType, required=True)
-    provided_at = f.when(load_default=None)
+    provided_at = f.when(f.HAPPENED, load_default=None)
     duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60),
                                       load_default=None)
     provided_by = f.staff(load_default=None)  # staff id or partner code; None: the caller
@@ -190,23 +194,23 @@ class RecordServiceSchema(CaseChangeSchema):
 class AddPlanObjectiveSchema(CaseChangeSchema):
     objective_type = f.code(v.SupportPlan, required=True)
     description = f.text(2000, load_default=None)  # personal data: sealed
-    due_on = fields.Date(load_default=None)
+    due_on = f.day(load_default=None)
 
 
 class AddPlanActionSchema(CaseChangeSchema):
     objective_id = fields.UUID(required=True)
     description = f.text(2000, required=True)  # personal data: sealed
-    due_on = fields.Date(load_default=None)
+    due_on = f.day(load_default=None)
 
 
 class CompletePlanActionSchema(CaseChangeSchema):
     action_id = fields.UUID(required=True)
-    done_on = fields.Date(load_default=None)
+    done_on = f.day(f.HAPPENED, load_default=None)
 
 
 class CompletePlanObjectiveSchema(CaseChangeSchema):
     objective_id = fields.UUID(required=True)
-    completed_on = fields.Date(load_default=None)
+    completed_on = f.day(f.HAPPENED, load_default=None)
 
 
 class ScheduleFollowUpSchema(CaseChangeSchema):
@@ -215,7 +219,7 @@ class ScheduleFollowUpSchema(CaseChangeSchema):
 
 class CompleteFollowUpSchema(CaseChangeSchema):
     follow_up_id = fields.UUID(required=True)
-    done_at = f.when(load_default=None)
+    done_at = f.when(f.HAPPENED, load_default=None)
 
 
 class AddNoteSchema(CaseChangeSchema):
@@ -227,7 +231,7 @@ class RequestShelterPlacementSchema(CaseChangeSchema):
     isolation_reason = f.code(v.IsolationReason, load_default=None)
     accompanying_children = fields.Integer(validate=validate.Range(min=0, max=20),
                                            load_default=0)
-    needed_from = fields.Date(load_default=None)
+    needed_from = f.day(load_default=None)
 
     @validates_schema
     def _isolation_has_a_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -244,11 +248,11 @@ class CloseCaseSchema(CaseChangeSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in v.CLOSED_STATUSES]),
                            load_default=v.CaseStatus.CLOSED.value)
     closure_reason = f.code(v.ClosureReason, required=True)
-    closed_at = f.when(load_default=None)
+    closed_at = f.when(f.HAPPENED, load_default=None)
 
 
 class ReopenCaseSchema(CaseChangeSchema):
-    reopened_at = f.when(load_default=None)
+    reopened_at = f.when(f.HAPPENED, load_default=None)
 
 
 class ReviewDuplicateSchema(CaseChangeSchema):
@@ -281,10 +285,14 @@ class AccessLogSchema(Schema):
         _one_of(data, ("case_id", "client_id"))
 
 
+class CaseIdOfSchema(Schema):
+    reference = case_reference(required=True)
+
+
 class ListFollowUpsSchema(Schema):
     caseworker_id = f.staff(load_default=None)
     overdue_only = fields.Boolean(load_default=False)
-    due_before = f.when(load_default=None)
+    due_before = f.when(f.PERIOD, load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=f.MAX_PAGE_SIZE), load_default=100)
 
 
@@ -292,8 +300,8 @@ class WorkloadSchema(Schema):
     caseworker_id = f.staff(load_default=None)
 
 
-class CaseworkStatsSchema(Schema):
-    month = f.month(required=True)
+class CaseworkStatsSchema(MonthQuery):
+    """Casework's figures for the month."""
 
 
 # -- RPC outputs -------------------------------------------------------------------------------
@@ -308,6 +316,12 @@ class CaseRefSchema(Schema):
     action_id, follow_up_id = fields.String(), fields.String()
     note_id, request_id = fields.String(), fields.String()
     assignment = fields.String()  # after an assignment: confirmed, or pending a supervisor
+
+
+class CaseKeySchema(Schema):
+    """Which case a reference names."""
+
+    case_id, reference = fields.String(required=True), fields.String(required=True)
 
 
 class OpenedCaseSchema(Schema):
@@ -361,9 +375,8 @@ class ReviewQueueSchema(Schema):
     emergency_accesses = fields.List(fields.Nested(EmergencyAccessRowSchema))
 
 
-class CasePageSchema(Schema):
+class CasePageSchema(PageAnswer):
     items = fields.List(fields.Nested(CaseRowSchema))
-    total, page, page_size = fields.Integer(), fields.Integer(), fields.Integer()
 
 
 class PersonSchema(Schema):
@@ -410,9 +423,8 @@ class ClientRowSchema(Schema):
     erased = fields.Boolean()
 
 
-class ClientPageSchema(Schema):
+class ClientPageSchema(PageAnswer):
     items = fields.List(fields.Nested(ClientRowSchema))
-    total, page, page_size = fields.Integer(), fields.Integer(), fields.Integer()
 
 
 class ClientRefSchema(Schema):
@@ -568,8 +580,8 @@ class FollowUpListSchema(Schema):
 class WorkloadRowSchema(Schema):
     caseworker_id = fields.String()
     open_cases = fields.Integer()
-    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_urgency = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = counts()
+    by_urgency = counts()
     overdue_follow_ups = fields.Integer()
 
 
@@ -587,17 +599,25 @@ class FollowUpFiguresSchema(Schema):
     scheduled, done, overdue = fields.Integer(), fields.Integer(), fields.Integer()
 
 
-_CountByCountry = fields.Dict(keys=fields.String(), values=fields.Integer())
+_CountByCountry = counts()
 
 
 class CaseworkStatsResultSchema(Schema):
     month = fields.String()
-    new_cases = fields.Integer()
-    pending_cases = fields.Integer()  # open when the month began (carried into it)
-    closed_cases = fields.Integer()
-    open_at_month_end = fields.Integer()
+    # pending_cases + new_cases + reopened_cases - closed_cases = open_at_month_end
+    new_cases = fields.Integer(metadata={"description": "cases opened in the month"})
+    pending_cases = fields.Integer(metadata={
+        "description": "cases open when the month began (carried into it)"})
+    reopened_cases = fields.Integer(metadata={
+        "description": "reopenings in the month of cases closed earlier"})
+    closed_cases = fields.Integer(metadata={
+        "description": "closures in the month (a case closed, reopened and closed again"
+                       " counts twice)"})
+    open_at_month_end = fields.Integer(metadata={
+        "description": "cases open when the month ended: pending_cases + new_cases"
+                       " + reopened_cases - closed_cases"})
     follow_ups = fields.Nested(FollowUpFiguresSchema)
-    services_by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    services_by_type = counts()
     crisis_interventions = fields.Nested(CrisisSchema)
     # continent -> country -> cases: the centre's own report
     new_cases_by_origin = fields.Dict(keys=fields.String(), values=_CountByCountry)

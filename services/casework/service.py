@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from services.casework import schemas as s
 from services.casework.application import Casework
+from services.casework.placements import CasePlacementsResultSchema, CasePlacementsSchema
 from services.casework.policy import POLICY
 from services.intake.contracts import PERSONAL_DATA_READ, REFERRED_TO_CASEWORK
+from services.shelter import contracts as shelter
+from shared.audit import CommandContext
+from shared.errors import NotFound
 from shared.service import HavenService, consume, expose
+
+
+def case_id_of(app: Casework, ctx: CommandContext, reference: str) -> dict[str, str]:
+    """Which case a reference names: the gateway asks, so that every path taking a case
+    takes its reference too."""
+    case_id = app.views.case_id_of(reference)
+    if case_id is None:
+        raise NotFound(f"no case {reference}")
+    return {"case_id": case_id, "reference": reference}
 
 
 class CaseworkService(HavenService):
@@ -21,6 +34,16 @@ class CaseworkService(HavenService):
     on_referred_to_casework = consume(REFERRED_TO_CASEWORK, Casework.open_case_from_referral)
     on_personal_data_read = consume(PERSONAL_DATA_READ, Casework.record_read_elsewhere)
 
+    # -- the shelters' answers to placement requests -------------------------------------------
+    on_placement_held = consume(shelter.PLACEMENT_HELD, Casework.record_placement_news)
+    on_hold_expired = consume(shelter.HOLD_EXPIRED, Casework.record_placement_news)
+    on_hold_cancelled = consume(shelter.HOLD_CANCELLED, Casework.record_placement_news)
+    on_resident_admitted = consume(shelter.RESIDENT_ADMITTED, Casework.record_placement_news)
+    on_resident_moved = consume(shelter.RESIDENT_MOVED, Casework.record_placement_news)
+    on_resident_discharged = consume(shelter.RESIDENT_DISCHARGED, Casework.record_placement_news)
+    on_placement_declined = consume(shelter.PLACEMENT_DECLINED, Casework.record_placement_news)
+    on_placement_linked = consume(shelter.PLACEMENT_LINKED_TO_CASE, Casework.record_placement_news)
+    case_placements = expose(Casework.case_placements, CasePlacementsSchema, CasePlacementsResultSchema)
 
     # -- cases --------------------------------------------------------------------------------
     open_case = expose(Casework.open_case, s.OpenCaseSchema, s.OpenedCaseSchema)
@@ -52,7 +75,9 @@ class CaseworkService(HavenService):
     access_log = expose(Casework.access_log, s.AccessLogSchema, s.AccessLogResultSchema)
     break_the_glass = expose(Casework.break_the_glass, s.BreakTheGlassSchema, s.EmergencyGrantSchema)
     review_emergency_access = expose(Casework.review_emergency_access, s.ReviewEmergencyAccessSchema, s.EmergencyGrantSchema)
-    review_queue = expose(Casework.review_queue, None, s.ReviewQueueSchema)
+    review_queue = expose(Casework.review_queue, output=s.ReviewQueueSchema)
+
+    case_id_of = expose(case_id_of, s.CaseIdOfSchema, s.CaseKeySchema)
 
     # -- clients and erasure --------------------------------------------------------------------
     get_client = expose(Casework.client_detail, s.GetClientSchema, s.ClientDetailSchema)

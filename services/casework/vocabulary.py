@@ -2,8 +2,9 @@
 
 Kept as data: adding a value is a one-line change here, and the schemas, the
 domain checks and the read models follow. Events store the plain string value,
-so a value retired from a list still replays. The HTCDS lists repeat intake's on
-purpose: a service never imports another service's code.
+so a value retired from a list still replays. The HTCDS lists, and the values that cross
+to another service (a legal matter, an isolation reason), are shared.vocabulary's: one
+list for every side, and no service imports another service's code.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from enum import StrEnum
 
 from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabularies
+    ANY_RECIPIENT,
     LANGUAGE_CODE,
     RECIPIENT_CODE,
     STAFF_ID,
@@ -19,6 +21,8 @@ from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabula
     Exploitation,
     Gender,
     IdentityDocument,
+    IsolationReason,
+    LegalMatter,
     Urgency,
     values,
 )
@@ -127,9 +131,6 @@ ConsentPurpose = StrEnum("ConsentPurpose", "DATA_PROCESSING SHARE_WITH_POLICE"
 ConsentDecision = StrEnum("ConsentDecision", "GRANTED REFUSED")
 
 
-ANY_RECIPIENT = "any"  # a consent for every recipient of its purpose
-
-
 ServiceType = StrEnum("ServiceType", "CRISIS_INTERVENTION SOCIAL_COUNSELLING"
                                      " PSYCHOLOGICAL_SUPPORT PSYCHOLOGICAL_EVALUATION MEDICAL"
                                      " LEGAL_COUNSEL CULTURAL_MEDIATION TRANSLATION INTERPRETATION"
@@ -152,9 +153,6 @@ class SupportPlan(StrEnum):
     OTHER = "Other"
 
 
-IsolationReason = StrEnum("IsolationReason", "HEALTH SAFETY")
-LegalMatter = StrEnum("LegalMatter", "CRIMINAL_PROCEEDINGS COMPENSATION_CLAIM LABOUR_CLAIM"
-                                     " RESIDENCE_PROCEDURE OTHER")
 DuplicateOutcome = StrEnum("DuplicateOutcome", "SAME_PERSON DIFFERENT_PERSON")
 ErasureReason = StrEnum("ErasureReason", "CLIENT_REQUEST RETENTION_PERIOD_ENDED CONSENT_WITHDRAWN"
                                          " UNLAWFUL_PROCESSING LEGAL_OBLIGATION OTHER")

@@ -7,14 +7,19 @@ import logging
 import uuid
 from typing import Any
 
+import eventlet
+from kombu.exceptions import OperationalError
+from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
-from shared.errors import HavenError
+from shared.config import settings
+from shared.errors import HavenError, Unavailable
 
 log = logging.getLogger("haven.gateway")
 PROBLEM = "application/problem+json"
@@ -25,12 +30,23 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     mimetype="application/json")
 
 
-def problem(error: HavenError, correlation_id: str | None = None) -> Response:
-    body = {"type": "about:blank", "title": error.message, "status": error.http_status,
-            **error.to_dict()}
+def problem(error: HavenError, correlation_id: str | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """application/problem+json (RFC 9457): `title` the status's own phrase, `detail` what
+    went wrong in words for staff, `code` and per-field `errors` for programs."""
+    status = error.http_status
+    body: dict[str, Any] = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"),
+                            "status": status, "detail": error.message, **error.to_dict()}
     if correlation_id:
         body["correlation_id"] = correlation_id
-    return Response(json.dumps(body, default=str), status=error.http_status, mimetype=PROBLEM)
+    headers = dict(headers or {})
+    if status == 401:
+        # RFC 9110 and 6750: a 401 names the scheme that would be accepted.
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="haven"')
+    if status == 503:  # RFC 9110: when to try again
+        headers.setdefault("Retry-After", RETRY_AFTER)
+    return Response(json.dumps(body, default=str), status=status, headers=headers,
+                    mimetype=PROBLEM)
 
 
 class _ProblemWsgiApp(WsgiApp):
@@ -45,10 +61,17 @@ class _ProblemWsgiApp(WsgiApp):
             request.path_values = values  # type: ignore[attr-defined]
             response = provider.handle_request(request)
         except HTTPException as exc:
-            error = HavenError(exc.description or exc.name)
-            error.code, error.http_status = exc.name.upper().replace(" ", "_"), exc.code or 500
-            response = problem(error)
+            response = http_problem(exc)
         return response(environ, start_response)
+
+
+def http_problem(exc: HTTPException) -> Response:
+    """werkzeug's refusals (no such path, method not allowed) as problem+json, with the
+    headers they carry (a 405 names the methods the path allows in `Allow`)."""
+    error = HavenError(exc.description or exc.name)
+    error.code, error.http_status = exc.name.upper().replace(" ", "_"), exc.code or 500
+    kept = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return problem(error, headers=kept)
 
 
 class ApiServer(WebServer):
@@ -64,6 +87,8 @@ class ApiEndpoint(HttpRequestHandler):
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, HavenError):
             return problem(exc)
+        if isinstance(exc, HTTPException):  # e.g. 405 from the API's own route table
+            return http_problem(exc)
         log.error("gateway failure: %s", type(exc).__name__)
         return problem(HavenError())
 
@@ -72,28 +97,54 @@ api = ApiEndpoint.decorator
 
 
 class Forwarding(DependencyProvider):
-    """Puts the caller's token and correlation id into the context that nameko
-    sends with every RPC this worker makes, so services authenticate the caller
+    """Puts the caller's token, correlation id and Idempotency-Key into the context that
+    nameko sends with every RPC this worker makes, so services authenticate the caller
     themselves (the gateway holds no roles)."""
 
     def get_dependency(self, worker_ctx: Any) -> Any:
-        def forward(token: str, correlation_id: str | None) -> str:
+        def forward(token: str, correlation_id: str | None,
+                    idempotency_key: str | None = None) -> str:
             worker_ctx.data["authorization"] = token
             worker_ctx.data["correlation_id"] = correlation_id or str(uuid.uuid4())
+            if idempotency_key is not None:  # the service keeps the first answer under it
+                worker_ctx.data["idempotency_key"] = idempotency_key
             return worker_ctx.data["correlation_id"]
 
         return forward
 
 
+RETRY_AFTER = "5"  # seconds: what a 503 tells a client to wait before trying again
+
+
 class ServiceRpc(DependencyProvider):
     """Calls any service of the manifest: `self.rpc("intake", "log_contact", payload)`.
-    One reply queue for all of them, as nameko's RpcProxy keeps one per proxy."""
+    One reply queue for all of them, as nameko's RpcProxy keeps one per proxy.
+
+    Every call has a deadline. Its request expires on the broker when the deadline passes
+    unread (a service down, a broker restarting), so a command is never executed after
+    its caller was answered 503 -- before, a helpline restart replayed 299 abandoned
+    calls. A broker that cannot be reached is a 503 too, never a 500."""
 
     rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx: Any) -> Any:
+        deadline = settings().rpc_deadline
+
         def call(service: str, method: str, payload: Any) -> Any:
-            return MethodProxy(worker_ctx, service, method, self.rpc_reply_listener)(
-                payload=payload)
+            proxy = MethodProxy(worker_ctx, service, method, self.rpc_reply_listener,
+                                expiration=deadline)
+            try:
+                reply = proxy.call_async(payload=payload)
+            except (OSError, OperationalError, UnknownService) as exc:
+                log.warning("gateway: cannot send to %s (%s)", service, type(exc).__name__)
+                raise Unavailable(f"{service} cannot be reached; retry later") from None
+            try:
+                with eventlet.Timeout(deadline):
+                    return reply.result()
+            except eventlet.Timeout:
+                log.warning("gateway: %s.%s did not answer within %g s", service, method,
+                            deadline)
+                raise Unavailable(f"{service} did not answer in time; the request was not"
+                                  " carried out, retry later") from None
 
         return call

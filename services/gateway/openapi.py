@@ -1,36 +1,62 @@
-"""The OpenAPI 3 document, generated from the routes and the services' marshmallow schemas."""
+"""The OpenAPI 3 document, generated from the routes and the services' marshmallow schemas.
+
+Everything a developer needs is in it, and the docs page (docs.py) only renders it: every
+body and answer as a named schema with its enumerations, an example for the common calls
+(examples.py), who may call each operation and who gets personal data back (the
+service's policy table), the cross-field rules the schemas cannot express (each rule's
+own docstring), and the conventions every call shares (guide.py).
+"""
 
 from __future__ import annotations
 
-import html
 import re
 from functools import lru_cache
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
+from services.gateway.cases import CASE_KEY_SCHEMA, CASE_PATH_FIELD
+from services.gateway.examples import EXAMPLES
+from services.gateway.guide import GUIDE, IDEMPOTENCY_KEY
 from services.gateway.routes import CreatedSchema, Endpoint, ProblemSchema, route_table
+from services.gateway.rules import APPLICATION_RULES
+from shared.fields import Window
 
 PREFIX = "/api/v1"
 _ERRORS = {
-    "400": "Invalid input: `errors` names each field",
+    "400": "Invalid input: `errors` names each field, in words for staff",
     "401": "Missing, expired or forged bearer token",
     "403": "Your role does not allow this",
-    "404": "Unknown id",
-    "409": "Changed concurrently: reload and retry",
-    "422": "Not allowed in the record's current state",
+    "404": "Unknown id or reference",
+    "409": "Changed concurrently, or the Idempotency-Key's first request is still running:"
+           " reload and retry",
+    "422": "Not allowed in the record's current state, or an Idempotency-Key reused for"
+           " another request",
+}
+# Refusals no schema can express, listed in the document so a client (and the conformance
+# test, tests/test_gateway_schemathesis.py) can tell them from a broken promise.
+RULES_OUTSIDE_SCHEMA = {
+    "x-cross-field-rules": "rules across fields of one request (one of two fields, an end"
+                           " after its start): refused with 400 naming the field",
+    "x-window": "a date or time must lie in a window relative to today (`earliest`, up to"
+                " `days_ahead` after today): refused with 400 naming the field",
+    "x-record-rules": "rules that depend on records already kept (an id naming a record of"
+                      " another kind, a name already taken, a date before the case opened):"
+                      " refused with 400 naming the field, or 404/422",
 }
 
 
 def _schema_name(schema: Any) -> str | None:
     """Components named by service (`CaseworkPerson`, `IntakePerson`); a schema narrowed
-    for one route (less its path fields) is written inline rather than named twice."""
-    if isinstance(schema, Schema) and (schema.exclude or schema.only):
-        return None
+    for one route (less its path fields) is the route's body (`CaseworkAddNoteBody`)."""
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema") or cls.__name__
+    if isinstance(schema, Schema) and schema.only:
+        return None  # a view of a schema named elsewhere: written inline
+    if isinstance(schema, Schema) and schema.exclude:
+        name += "Body"
     parts = cls.__module__.split(".")
     service = parts[1].title() if len(parts) > 2 and parts[0] == "services" else ""
     return name if service == "Gateway" else service + name
@@ -40,24 +66,40 @@ def _openapi_path(path: str) -> str:
     return PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
 
 
+def _window(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """A dated field's window (shared.fields), machine-readable: OpenAPI 3.0 has no
+    bounds for a date, and the window moves with today."""
+    window = getattr(field, "window", None)
+    if not isinstance(window, Window):
+        return {}
+    return {"x-window": {"earliest": window.earliest.isoformat(),
+                         "days_ahead": window.ahead.days, "says": window.says}}
+
+
 @lru_cache(maxsize=1)
 def spec_dict() -> dict[str, Any]:
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)  # type: ignore[arg-type]  # None = inline, as apispec documents
     spec = APISpec(title="Haven API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],  # type: ignore[arg-type]  # None = inline, as apispec documents
-                   info={"description": "Internal API of the Haven case platform. Every call "
-                                        "needs a bearer token from `haven token issue`."})
+                   plugins=[plugin], info={"description": GUIDE},
+                   **{"x-rules-outside-schema": RULES_OUTSIDE_SCHEMA})
+    assert plugin.converter is not None  # set by APISpec's init
+    plugin.converter.add_attribute_function(_window)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
-    for problem in _ERRORS:
-        spec.components.response(f"Problem{problem}", {
-            "description": _ERRORS[problem],
-            "content": {"application/problem+json": {"schema": "Problem"}}})
+    for status, description in _ERRORS.items():
+        response: dict[str, Any] = {
+            "description": description,
+            "content": {"application/problem+json": {"schema": "Problem"}}}
+        if status == "401":
+            response["headers"] = {"WWW-Authenticate": {
+                "description": "The scheme to authenticate with", "schema": {"type": "string"}}}
+        spec.components.response(f"Problem{status}", response)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in route_table():
         route = endpoint.route
         paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = \
-            _operation(endpoint)
+            _operation(endpoint, plugin)
     paths["/health"] = {"get": {"summary": "Liveness", "tags": ["ops"], "security": [],
                                 "responses": {"200": {"description": "up"}}}}
     for path, operations in paths.items():
@@ -65,26 +107,36 @@ def spec_dict() -> dict[str, Any]:
     return spec.to_dict()
 
 
-def _operation(endpoint: Endpoint) -> dict[str, Any]:
+def _operation(endpoint: Endpoint, plugin: MarshmallowPlugin) -> dict[str, Any]:
     route = endpoint.route
+    rules = cross_field_rules(endpoint.body if endpoint.body is not None else endpoint.query)
+    rules += APPLICATION_RULES.get(endpoint.operation_id, ())
     op: dict[str, Any] = {
         "operationId": endpoint.operation_id, "summary": route.summary, "tags": [route.tag],
-        "description": endpoint.allow.describe(),
+        "description": _description(endpoint, rules),
         "security": [{"bearer": []}],
         "responses": {code: {"$ref": f"#/components/responses/Problem{code}"}
                       for code in _ERRORS},
     }
-    params = [{"in": "path", "name": name, "required": True,
-               "schema": {"type": "string", "format": "uuid"} if name.endswith("_id")
-               else {"type": "string"}}  # e.g. a case reference, KC-2026-0042
-              for name in route.path_fields]
+    if rules:
+        op["x-cross-field-rules"] = rules
+    params: list[dict[str, Any]] = [
+        {"in": "path", "name": name, "required": True,
+         "schema": _path_schema(endpoint, name, plugin)}
+        for name in route.path_fields]
     if endpoint.query is not None:
         params.append({"in": "query", "schema": endpoint.query})
+    if route.method == "POST":
+        params.append(IDEMPOTENCY_KEY)
     if params:
         op["parameters"] = params
     if endpoint.body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": endpoint.body}}}
+        media: dict[str, Any] = {"schema": endpoint.body}
+        if endpoint.operation_id in EXAMPLES:
+            media["example"] = EXAMPLES[endpoint.operation_id]
+        # Optional when every field is: a command with nothing to say needs no body.
+        op["requestBody"] = {"required": has_required_field(endpoint.body),
+                             "content": {"application/json": media}}
     response_schema = endpoint.response
     if route.created:
         response_schema = type(f"Created{route.rpc.title().replace('_', '')}Schema",
@@ -97,30 +149,53 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     return op
 
 
-def docs_page() -> str:
-    """A readable, self-contained page: no scripts or assets fetched from anywhere."""
-    spec = spec_dict()
-    rows = []
-    for path, ops in spec["paths"].items():
-        for method, op in ops.items():
-            rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>"
-                        f"{html.escape(path)}</code></td><td>{html.escape(op.get('summary', ''))}"
-                        f"</td><td>{html.escape(', '.join(op.get('tags', [])))}</td></tr>")
-    schemas = []
-    for name, schema in spec["components"].get("schemas", {}).items():
-        props = "".join(
-            f"<li><code>{html.escape(p)}</code> {html.escape(str(d.get('type', '')))}"
-            f"{' <b>required</b>' if p in schema.get('required', []) else ''}"
-            f"{' one of ' + html.escape(', '.join(map(str, d['enum']))) if 'enum' in d else ''}"
-            f"</li>" for p, d in schema.get("properties", {}).items())
-        schemas.append(f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3><ul>{props}</ul>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>Haven API</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-            "td{padding:.2em .8em;border-bottom:1px solid #ddd}</style></head><body>"
-            "<h1>Haven API v1</h1><p>Machine-readable: <a href='/api/v1/openapi.json'>"
-            "openapi.json</a>. Authenticate with <code>Authorization: Bearer &lt;token&gt;"
-            "</code> (<code>haven token issue --user U --roles r1,r2</code>). Errors are "
-            "<code>application/problem+json</code> with <code>code</code> and per-field "
-            "<code>errors</code>.</p><table><tr><th>Method</th><th>Path</th><th>What</th>"
-            "<th>Area</th></tr>" + "".join(rows) + "</table><h2>Schemas</h2>"
-            + "".join(schemas) + "</body></html>")
+def _path_schema(endpoint: Endpoint, name: str, plugin: MarshmallowPlugin) -> dict[str, Any]:
+    """What the service's own input field takes (a uuid, a pattern), so the document
+    promises no value the service refuses; a case, its id or its reference (the gateway
+    resolves a reference to the id, cases.py)."""
+    if name == CASE_PATH_FIELD:
+        return dict(CASE_KEY_SCHEMA)
+    schema = endpoint.spec.schema
+    field = _schema_instance(schema).fields.get(name) if schema is not None else None
+    if field is None or plugin.converter is None:
+        return {"type": "string"}
+    prop = plugin.converter.field2property(field)
+    prop.pop("nullable", None)  # a path part is always there: it cannot be null
+    prop.pop("default", None)
+    return prop
+
+
+def _description(endpoint: Endpoint, rules: list[str]) -> str:
+    lines = [endpoint.allow.describe()]
+    if rules:
+        lines.append("Cross-field rules (refused with 400 naming the field):\n"
+                     + "\n".join(f"- {rule}" for rule in rules))
+    return "\n\n".join(lines)
+
+
+def _schema_instance(schema: Any) -> Schema:
+    return schema if isinstance(schema, Schema) else schema()
+
+
+def has_required_field(schema: Any) -> bool:
+    return any(field.required for field in _schema_instance(schema).fields.values())
+
+
+def cross_field_rules(schema: Any) -> list[str]:
+    """What a schema checks across its fields (its `validates_schema` hooks, nested ones
+    included), each in the words of the hook's docstring."""
+    if schema is None:
+        return []
+    instance = _schema_instance(schema)
+    found = [_rule_text(type(instance), name)
+             for name, _, _ in instance._hooks.get("validates_schema", [])]
+    for field in instance.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested) and isinstance(inner.nested, type | Schema):
+            found += cross_field_rules(inner.nested)
+    return sorted(set(found))
+
+
+def _rule_text(schema_cls: type, hook: str) -> str:
+    doc = getattr(schema_cls, hook).__doc__
+    return " ".join(doc.split()) if doc else hook.strip("_").replace("_", " ")

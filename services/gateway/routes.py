@@ -61,12 +61,25 @@ class CreatedSchema(Schema):
 class ProblemSchema(Schema):
     """application/problem+json (RFC 9457) with Haven's `code` and per-field `errors`."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    code = fields.String(required=True)
-    detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True, metadata={
+        "description": "The HTTP status's own phrase", "example": "Bad Request"})
+    status = fields.Integer(required=True, metadata={"example": 400})
+    detail = fields.String(required=True, metadata={
+        "description": "What went wrong, in words for staff"})
+    code = fields.String(required=True, metadata={
+        "description": "Stable, for programs: INVALID_INPUT, UNAUTHORIZED, FORBIDDEN,"
+                       " NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, RULE_VIOLATED, ERROR",
+        "example": "INVALID_INPUT"})
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "Each refused field (dotted for nested ones) and why",
+        "example": {"started_at": ["Give a date and time with its time zone, e.g."
+                                   " 2026-03-01T14:30:00+01:00."]}})
+    correlation_id = fields.String(metadata={
+        "description": "Quote it when you report a problem: the call's records carry it"})
+    message = fields.String(metadata={"description": "The same as `detail` (kept for clients"
+                                                     " written before `detail`)",
+                                      "deprecated": True})
 
 
 @cache

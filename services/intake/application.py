@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from services.intake import contracts as c
 from services.intake.access import ReadLog
 from services.intake.domain import Contact, MissedCall, Shift
+from services.intake.outreach import Outreach
 from services.intake.projections import IntakeViews
 from services.intake.reading import Reading
 from shared.audit import CommandContext
@@ -39,7 +40,7 @@ def _first_link(state: Fields) -> Fields:
     return {**state, "previous_case_id": None}
 
 
-class Intake(Reading):
+class Intake(Reading, Outreach):
     name = "intake"  # type: ignore[misc]  # eventsourcing declares it per instance
     views: IntakeViews
     publishes = Publications(
@@ -99,8 +100,11 @@ class Intake(Reading):
         shredding twice is harmless."""
         contacts = []
         for contact_id in erased["contact_ids"]:
-            self.vault.shred(contact_id)
-            contact = self.load(Contact, contact_id)
+            contact = self.load(Contact, contact_id, sealed=True)
+            # The contact's own key, and the keys of the numbers left in the missed calls
+            # it answered: the person's callback number goes with them.
+            for subject in (contact_id, *contact.missed_calls_answered):
+                self.vault.shred(subject)
             if contact.erase(self.clock()):
                 contacts.append(contact)
         if contacts:
@@ -119,11 +123,13 @@ class Intake(Reading):
 
     def complete_callback(self, ctx: CommandContext, missed_call_id: UUID, contact_id: UUID,
                           done_at: datetime | None = None) -> Fields:
-        missed = self.load(MissedCall, missed_call_id)
-        self.load(Contact, contact_id)  # the callback must have been logged as a contact
+        missed = self.load(MissedCall, missed_call_id, sealed=True)
+        # The callback must have been logged as a contact; it remembers the missed call.
+        contact = self.load(Contact, contact_id, sealed=True)
         with domain_refusals():
             missed.complete(str(contact_id), done_at or self.clock())
-            self.save(missed, ctx=ctx)
+            contact.answer_missed_call(str(missed.id))
+            self.save(missed, contact, ctx=ctx)
         return {"missed_call_id": missed.id}
 
     # -- shifts ------------------------------------------------------------------

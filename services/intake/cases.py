@@ -12,25 +12,30 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from shared.keyed import OnePerKey
 
 
 def known_case_id(case_id: UUID | str) -> UUID:
     return uuid5(NAMESPACE_URL, f"haven:intake/known-case/{case_id}")
 
 
-class KnownCase(Aggregate):
-    @classmethod
-    def learn(cls, case_id: UUID | str) -> KnownCase:
-        return cls(id=known_case_id(case_id), case_id=str(case_id))
+class KnownCase(OnePerKey):
+    key, create_id = "case_id", staticmethod(known_case_id)
 
     @event("CaseLearned")
-    def __init__(self, id: UUID, case_id: str):  # noqa: A002
+    def __init__(self, case_id: str):
         self.case_id = case_id
         self.reference: str | None = None  # set once casework says it opened the case
         self.caseworker: tuple[int, str | None] = (0, None)  # (case version, caseworker)
         self.confirmed: tuple[int, str | None] = (0, None)
         self.grants: list[dict[str, Any]] = []
+
+    @classmethod
+    def learn(cls, case_id: UUID | str) -> KnownCase:
+        """What intake calls starting one: it learns of a case from casework's events."""
+        return cls.start(case_id)
 
     @property
     def opened(self) -> bool:

@@ -20,10 +20,16 @@ from services.intake import vocabulary as v
 from shared import fields as f
 from shared.auth import ROLES
 from shared.contracts import Contracts
+from shared.crypto import seal_context
 from shared.person import EARLIEST_BIRTH_YEAR
 from shared.vocabulary import AccessPurpose
 
 published = Contracts("intake")
+# Where the referred person's sealed fields open (shared.crypto: a ciphertext names its
+# place): the casework consumer unseals them there. Checked against intake's own
+# declaration in services/intake/tests.
+REFERRED_PERSON_SEALED_IN = seal_context("intake", "Contact", "person")
+REFERRED_BLIND_INDEX_SEALED_IN = seal_context("intake", "Contact", "blind_index")
 
 
 class _BornBeforeReferred(Schema):
@@ -50,11 +56,11 @@ CALL_MISSED = published(  # whether a number was left for the callback, never th
     channel=f.code(v.Channel), missed_at=f.when(), has_callback_contact=fields.Boolean())
 CALLBACK_DONE = published("CallbackDone", 1, "missed_call_id", missed_call_id=fields.UUID(),
                           contact_id=fields.UUID(), done_at=f.when())
+# v2: the blind index travels sealed too (v1 had it in clear, outliving an erasure).
 REFERRED_TO_CASEWORK = published(
-    "ReferredToCasework", 1, "contact_id", _BornBeforeReferred,
+    "ReferredToCasework", 2, "contact_id", _BornBeforeReferred,
     contact_id=fields.UUID(), person_subject_id=fields.UUID(),
-    person=f.Sealed(),  # sealed under person_subject_id
-    blind_index=fields.String(validate=validate.Length(min=16, max=128)),
+    person=f.Sealed(), blind_index=f.Sealed(),  # both under person_subject_id
     birth_year=fields.Integer(allow_none=True,
                               validate=validate.Range(min=EARLIEST_BIRTH_YEAR, max=2100)),
     gender=f.code(v.Gender), citizenship=f.country(allow_none=True), languages=f.languages(),

@@ -55,7 +55,7 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 def _ctx(operator: str) -> CommandContext:
     return CommandContext(actor_id=operator, actor_role="helpline_operator",
-                          command="load_demo", reason="demo data")
+                          command="load_demo", reason="demo_data")
 
 
 def load_demo(cfg: Settings, now: datetime | None = None, seed: int = 2009,

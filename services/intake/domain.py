@@ -76,7 +76,8 @@ class Referral:
 class Contact(Aggregate):
     """One conversation with the helpline, on any channel."""
 
-    PERSONAL_DATA = {"summary": "id", "callback_contact": "id", "person": "person_subject_id"}
+    PERSONAL_DATA = {"summary": "id", "callback_contact": "id", "person": "person_subject_id",
+                     "blind_index": "person_subject_id"}
 
     @classmethod
     def log(cls, *, channel: str, direction: str, started_at: datetime, language: str,
@@ -216,6 +217,20 @@ class Contact(Aggregate):
     def _correct_link(self, case_id: str, case_reference: str | None,
                       previous_case_id: str | None) -> None:
         self.case_id, self.case_reference = case_id, case_reference
+
+    @property
+    def missed_calls_answered(self) -> list[str]:
+        return list(getattr(self, "_answered", []))
+
+    def answer_missed_call(self, missed_call_id: str) -> None:
+        """This contact was the callback of a missed call. Remembered here so that erasing
+        the person erases the number they left then (sealed under the missed call)."""
+        if missed_call_id not in self.missed_calls_answered:
+            self._answer(missed_call_id=missed_call_id)
+
+    @event("MissedCallAnswered")
+    def _answer(self, missed_call_id: str) -> None:
+        self._answered = [*self.missed_calls_answered, missed_call_id]
 
     def erase(self, erased_at: datetime) -> bool:
         """The person the contact was about was erased in casework. The key of the

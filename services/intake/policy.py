@@ -13,6 +13,7 @@ READ_CONTACT = (*DESK, "caseworker")  # a contact's personal data, for a referra
 CONTACT_LOG = (*READ_CONTACT, "auditor")  # codes and times only
 ROSTER = (*DESK, "ops")  # is the helpline answered
 FIGURES = (*DESK, "ops", "auditor")
+OUTREACH = (*READ_CONTACT, "lawyer")  # who consults bodies and runs prevention work
 
 POLICY = Policy(
     Allow(DESK, "log_contact screen_contact close_contact refer_to_casework"
@@ -24,4 +25,9 @@ POLICY = Policy(
     Allow(CONTACT_LOG, "list_contacts"),
     Allow(ROSTER, "on_duty coverage"),
     Allow(FIGURES, "helpline_stats"),
+    Allow(OUTREACH, "record_consultation complete_consultation_follow_up"
+                    " record_prevention_activity"),  # no personal data: codes and counts
+    Allow((*OUTREACH, "ops", "auditor"), "list_consultations list_prevention_activities"
+                                         " outreach_stats"),
+    Allow(("supervisor",), "withdraw_outreach_record"),
 )

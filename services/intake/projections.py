@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.domain import Contact, MissedCall, Shift
+from services.intake.outreach_projections import OutreachLog, OutreachViews
 from shared.projections import (
     Cursor,
     Projection,
@@ -25,10 +26,11 @@ from shared.projections import (
     stream_id,
 )
 from shared.readstore import equal
+from shared.row_updates import RowUpdates, from_event
 
 Row = dict[str, Any]
-
-
+# A contact linked to its case, or the link corrected: the same columns either way.
+LINKED = {"case_id": from_event.case_id, "case_reference": from_event.case_reference}
 
 
 class ContactLog(Projection):
@@ -54,23 +56,14 @@ class ContactLog(Projection):
             (stream_id(e), month_of(e.started_at), e.channel, e.direction, e.started_at, e.ended_at,
              e.language, e.interpreter_used, e.caller_type, e.topic, e.urgency, e.operator_id))
 
-    @handles(Contact, "ContactScreened")
-    def screened(self, e: Any, cur: Cursor) -> None:
-        cur.update("contact_log", ("contact_id", stream_id(e)), assessment=e.assessment)
-
-    @handles(Contact, "ContactClosed")
-    def closed(self, e: Any, cur: Cursor) -> None:
-        cur.update("contact_log", ("contact_id", stream_id(e)), status="closed",
-                   outcome=e.outcome, ended_at=e.ended_at)
-
-    @handles(Contact, "ReferredToCasework")
-    def referred(self, e: Any, cur: Cursor) -> None:
-        cur.update("contact_log", ("contact_id", stream_id(e)), referred=True)
-
-    @handles(Contact, "ContactLinkedToCase", "ContactLinkCorrected")
-    def linked(self, e: Any, cur: Cursor) -> None:
-        cur.update("contact_log", ("contact_id", stream_id(e)), case_id=e.case_id,
-                   case_reference=e.case_reference)
+    row_updates = RowUpdates("contact_log", "contact_id", Contact, {
+        "ContactScreened": {"assessment": from_event.assessment},
+        "ContactClosed": {"status": "closed", "outcome": from_event.outcome,
+                          "ended_at": from_event.ended_at},
+        "ReferredToCasework": {"referred": True},
+        "ContactLinkedToCase": LINKED,
+        "ContactLinkCorrected": LINKED,
+    })
 
 
 class Callbacks(Projection):
@@ -112,14 +105,14 @@ class DutyRoster(Projection):
 
 
 def projections() -> list[Projection]:
-    return [ContactLog(), Callbacks(), DutyRoster()]
+    return [ContactLog(), Callbacks(), DutyRoster(), OutreachLog()]
 
 
 # -- queries -----------------------------------------------------------------------
 CONTACT_FILTERS = ("channel", "topic", "language", "urgency", "status")
 
 
-class IntakeViews:
+class IntakeViews(OutreachViews):
     """Read-model queries. `settle` runs first: it applies what the log holds so far,
     so a desk sees the contact it has just logged."""
 

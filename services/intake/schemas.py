@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.intake import vocabulary as v
 from shared import fields as f
+from shared.schemas import MonthQuery, PageAnswer, PageQuery, counts
 from shared.vocabulary import AccessPurpose
 
 STATUSES = ("open", "closed")
@@ -34,8 +35,8 @@ class _Ordered(Schema):
 class LogContactSchema(Schema):
     channel = f.code(v.Channel, required=True)
     direction = f.code(v.Direction, load_default=v.Direction.INBOUND.value)
-    started_at = f.when(load_default=None)  # None: now
-    ended_at = f.when(load_default=None)
+    started_at = f.when(f.HAPPENED, load_default=None)  # None: now
+    ended_at = f.when(f.HAPPENED, load_default=None)
     language = f.language(required=True)
     interpreter_used = fields.Boolean(load_default=False)
     caller_type = f.code(v.CallerType, required=True)
@@ -49,26 +50,25 @@ class ContactIdSchema(Schema):
     contact_id = fields.UUID(required=True)
 
 
-class ListContactsSchema(_Ordered):
-    date_from = f.when(data_key="from", load_default=None)
-    date_to = f.when(data_key="to", load_default=None)
+class ListContactsSchema(_Ordered, PageQuery):
+    date_from = f.when(f.PERIOD, data_key="from", load_default=None)
+    date_to = f.when(f.PERIOD, data_key="to", load_default=None)
     channel = f.code(v.Channel, load_default=None)
     topic = f.code(v.Topic, load_default=None)
     language = f.language(load_default=None)
     urgency = f.code(v.Urgency, load_default=None)
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
-    page, page_size = f.page(), f.page_size()
 
 
 class ScreenContactSchema(ContactIdSchema):
     indicators = f.codes(v.Indicator, load_default=list)
     assessment = f.code(v.Assessment, required=True)
-    screened_at = f.when(load_default=None)
+    screened_at = f.when(f.HAPPENED, load_default=None)
 
 
 class CloseContactSchema(ContactIdSchema):
     outcome = f.code(v.Outcome, required=True)
-    ended_at = f.when(load_default=None)  # None: as logged, else now
+    ended_at = f.when(f.HAPPENED, load_default=None)  # None: as logged, else now
 
 
 class ReferToCaseworkSchema(ContactIdSchema):
@@ -79,7 +79,7 @@ class ReferToCaseworkSchema(ContactIdSchema):
     languages = f.languages(load_default=list)
     exploitation_types = f.codes(v.Exploitation, load_default=list)
     urgency = f.code(v.Urgency, load_default=None)  # None: the contact's urgency
-    referred_at = f.when(load_default=None)
+    referred_at = f.when(f.HAPPENED, load_default=None)
 
 
 class GetContactSchema(ContactIdSchema):
@@ -92,14 +92,14 @@ class LinkToCaseSchema(ContactIdSchema):
 
 class RecordMissedCallSchema(Schema):
     channel = f.code(v.Channel, load_default=v.Channel.PHONE.value)
-    missed_at = f.when(load_default=None)
+    missed_at = f.when(f.HAPPENED, load_default=None)
     callback_contact = f.text(500, load_default=None)
 
 
 class CompleteCallbackSchema(Schema):
     missed_call_id = fields.UUID(required=True)
     contact_id = fields.UUID(required=True)
-    done_at = f.when(load_default=None)
+    done_at = f.when(f.HAPPENED, load_default=None)
 
 
 class PendingCallbacksSchema(Schema):
@@ -108,21 +108,21 @@ class PendingCallbacksSchema(Schema):
 
 class StartShiftSchema(Schema):
     operator_id = f.staff(load_default=None)  # None: the caller; others: supervisors only
-    started_at = f.when(load_default=None)
+    started_at = f.when(f.HAPPENED, load_default=None)
 
 
 class EndShiftSchema(Schema):
     shift_id = fields.UUID(required=True)
-    ended_at = f.when(load_default=None)
+    ended_at = f.when(f.HAPPENED, load_default=None)
 
 
 class OnDutySchema(Schema):
-    at = f.when(load_default=None)
+    at = f.when(f.PERIOD, load_default=None)
 
 
 class CoverageSchema(_Ordered):
-    date_from = f.when(data_key="from", required=True)
-    date_to = f.when(data_key="to", required=True)
+    date_from = f.when(f.PERIOD, data_key="from", required=True)
+    date_to = f.when(f.PERIOD, data_key="to", required=True)
 
     @validates_schema
     def _bounded(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -131,8 +131,8 @@ class CoverageSchema(_Ordered):
             raise ValidationError(f"at most {MAX_COVERAGE_DAYS} days after 'from'", "to")
 
 
-class HelplineStatsSchema(Schema):
-    month = f.month(required=True)
+class HelplineStatsSchema(MonthQuery):
+    """The helpline's figures for the month."""
 
 
 # -- RPC outputs ---------------------------------------------------------------
@@ -157,9 +157,8 @@ class ContactRowSchema(Schema):
     case_id, case_reference = fields.String(allow_none=True), fields.String(allow_none=True)
 
 
-class ContactPageSchema(Schema):
+class ContactPageSchema(PageAnswer):
     items = fields.List(fields.Nested(ContactRowSchema))
-    total, page, page_size = fields.Integer(), fields.Integer(), fields.Integer()
 
 
 class ScreeningSchema(Schema):
@@ -233,8 +232,8 @@ class GapSchema(Schema):
 
 
 class CoverageResultSchema(Schema):
-    date_from = f.when(data_key="from")
-    date_to = f.when(data_key="to")
+    date_from = f.when(f.PERIOD, data_key="from")
+    date_to = f.when(f.PERIOD, data_key="to")
     covered_seconds = fields.Integer()
     gaps = fields.List(fields.Nested(GapSchema))
 
@@ -242,9 +241,9 @@ class CoverageResultSchema(Schema):
 class HelplineStatsResultSchema(Schema):
     month = fields.String()
     contacts = fields.Integer()
-    by_channel = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_topic = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_language = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_channel = counts()
+    by_topic = counts()
+    by_language = counts()
+    by_outcome = counts()
     missed_calls = fields.Integer()
     callbacks_done = fields.Integer()

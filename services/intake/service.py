@@ -12,6 +12,7 @@ from services.casework.contracts import (
     EMERGENCY_ACCESS_GRANTED,
     SUBJECT_ERASED,
 )
+from services.intake import outreach_schemas as o
 from services.intake import schemas as s
 from services.intake.application import Intake
 from services.intake.policy import POLICY
@@ -50,3 +51,12 @@ class IntakeService(HavenService):
     on_duty = expose(Intake.on_duty, s.OnDutySchema, s.OnDutyResultSchema)
     coverage = expose(Intake.coverage, s.CoverageSchema, s.CoverageResultSchema)
     helpline_stats = expose(Intake.helpline_stats, s.HelplineStatsSchema, s.HelplineStatsResultSchema)
+
+    # -- outreach: consultations with public bodies, prevention work ------------------------
+    record_consultation = expose(Intake.record_consultation, o.RecordConsultationSchema, o.ConsultationRefSchema)
+    complete_consultation_follow_up = expose(Intake.complete_consultation_follow_up, o.CompleteFollowUpSchema, o.ConsultationRefSchema)
+    list_consultations = expose(Intake.consultation_list, o.ConsultationListSchema, o.ConsultationPageSchema)
+    record_prevention_activity = expose(Intake.record_prevention_activity, o.RecordPreventionActivitySchema, o.ActivityRefSchema)
+    list_prevention_activities = expose(Intake.prevention_activity_list, o.ActivityListSchema, o.ActivityPageSchema)
+    withdraw_outreach_record = expose(Intake.withdraw_outreach_record, o.WithdrawSchema, o.WithdrawnSchema)
+    outreach_stats = expose(Intake.outreach_stats, o.OutreachStatsSchema, o.OutreachStatsResultSchema)

@@ -25,6 +25,7 @@ from shared.audit_trail.reveals import RevealLog
 from shared.audit_trail.sources import AUDIT_STORE, Catalogue
 from shared.auth import Principal
 from shared.config import Settings
+from shared.vocabulary import ChangeReason
 
 ACCESS_EVENTS = ("PersonalDataRead", "ReadRecorded", "PersonalDataRevealed",
                  "EmergencyAccessGranted")
@@ -108,9 +109,12 @@ def record_reveal(principal: Principal, case: CaseFile, purpose: str, what: str,
         raise PermissionError(f"revealing personal data needs the {REVEAL_ROLE} role")
     if not purpose.strip():
         raise ValueError("a reveal needs a purpose")
+    # The purpose doubles as the reason code where it is one; the free text is sealed by
+    # the store under the case's subject (or dropped where the record has none).
+    code = purpose.strip() if purpose.strip() in set(ChangeReason) else "other"
     ctx = CommandContext(actor_id=principal.user_id, actor_role=REVEAL_ROLE,
-                         command="reveal_personal_data",
-                         reason=(reason or "").strip() or purpose.strip())
+                         command="reveal_personal_data", reason=code,
+                         reason_detail=(reason or "").strip() or None)
     for service in case.services_read:
         app_cls = catalogue.application(service)
         if app_cls is not None and hasattr(app_cls, ACCESS_HOOK) \

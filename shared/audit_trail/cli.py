@@ -65,17 +65,9 @@ def _reveal_options(f: Any) -> Any:
 
 
 def _principal(token: str | None, roles: tuple[str, ...] = READ_ROLES) -> Any:
-    from shared.auth import TokenRefused, authenticate, bearer
+    from shared.auth import cli_principal
 
-    try:
-        principal = authenticate(bearer(token))
-    except TokenRefused as refused:
-        click.echo(f"refused: {refused.as_error().message} (--token or HAVEN_TOKEN)", err=True)
-        raise SystemExit(EXIT_REFUSED) from None
-    if not set(roles) & set(principal.roles):
-        click.echo(f"refused: this needs one of the roles {', '.join(roles)}", err=True)
-        raise SystemExit(EXIT_REFUSED)
-    return principal
+    return cli_principal(token, roles, EXIT_REFUSED)
 
 
 def _emit(fmt: str, as_dict: dict[str, Any], text: str) -> None:
@@ -200,68 +192,159 @@ def access(case_ref: str, fmt: str, token: str | None, services: tuple[str, ...]
 @_format_option
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
-def verify(services: tuple[str, ...], fmt: str, progress: bool | None) -> None:
-    """Check every stream's hash chain, each log chain and its checkpoints; exit 1 on a break."""
+@click.option("--sealed/--no-sealed", default=True, show_default=True,
+              help="Also open every sealed value and list those failing authentication"
+                   " (needs HAVEN_MASTER_KEY and read access to the key store).")
+@click.option("--since-checkpoint", "since_checkpoint", is_flag=True,
+              help="Incremental (a nightly job): check the signed checkpoint chain, then only"
+                   " the events after each store's last signed checkpoint. Without a signed"
+                   " checkpoint a store is verified in full. Sealed values are not opened.")
+def verify(services: tuple[str, ...], fmt: str, progress: bool | None, sealed: bool,
+           since_checkpoint: bool) -> None:
+    """Check every stream's hash chain, each log chain, the signed checkpoints outside the
+    database (HAVEN_CHECKPOINT_DIR, HAVEN_CHECKPOINT_PUBLIC_KEY) and the sealed values;
+    exit 1 on a break. With --since-checkpoint, only what each store added after its last
+    signed checkpoint (a nightly job); the full run (say weekly) re-reads everything."""
     from shared.audit_trail.verification import total_positions, verify_services
 
     cfg, catalogue = _context(services)
+    skipped: str | None
+    if since_checkpoint:
+        # Opening every sealed value reads the whole store: that stays the full verify's job.
+        vault, skipped = None, "--since-checkpoint (a full verify opens them)"
+    else:
+        vault, skipped = _sealed_vault(cfg) if sealed else (None, "--no-sealed")
+
+    def run(bar: Any = None) -> list[Any]:
+        step = bar.update if bar is not None else None
+        if since_checkpoint:
+            return _verify_since_checkpoint(cfg, catalogue, step)
+        return verify_services(cfg, catalogue, progress=step, vault=vault)
+
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         with click.progressbar(length=max(total_positions(cfg, catalogue), 1),
                                label="verifying", file=sys.stderr) as bar:
-            verdicts = verify_services(cfg, catalogue, progress=bar.update)
+            verdicts = run(bar)
     else:
-        verdicts = verify_services(cfg, catalogue)
-    _emit_verdicts(verdicts, fmt)
+        verdicts = run()
+    _emit_verdicts(verdicts, fmt, skipped)
     if any(v.report is not None and not v.report.ok for v in verdicts):
         raise SystemExit(EXIT_BREAK)
     if any(v.report is None for v in verdicts):
         raise SystemExit(EXIT_NOT_FOUND)
 
 
-def _emit_verdicts(verdicts: list[Any], fmt: str) -> None:
+def _verify_since_checkpoint(cfg: Any, catalogue: Any, progress: Any) -> list[Any]:
+    """Each store from its last signed checkpoint on; in full where it has none."""
+    from shared.audit_trail.checkpoints import CheckpointsNotConfigured, verify_since_checkpoint
+    from shared.audit_trail.verification import ServiceVerdict, verify_service
+
+    verdicts = []
+    for service in catalogue.services:
+        try:
+            since = verify_since_checkpoint(service, cfg, progress)
+        except (CheckpointsNotConfigured, LookupError):
+            # No key or directory (the full verify reports it as a break: nothing signed to
+            # trust), or no store (it tells a missing store from one emptied under checkpoints).
+            since = None
+        if since is None:
+            verdict = verify_service(service, cfg, progress, catalogue)
+            if verdict.report is None:
+                if service in catalogue.optional:
+                    continue
+            else:
+                verdict.notes.append("no signed checkpoint to start from: verified in full")
+        else:
+            verdict = ServiceVerdict(service, since.report, since.signed)
+            verdict.notes.append(
+                f"checked the {since.report.events} event(s) after signed checkpoint"
+                f" #{since.start.seq} (notification {since.start.position}) and the checkpoint"
+                " chain; the events up to it are attested by the checkpoint (a full verify"
+                " re-reads them)")
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _sealed_vault(cfg: Any) -> tuple[Any, str | None]:
+    """The vault that opens sealed values for the check, or why there is none."""
+    from shared.audit_trail.reveals import read_only_vault
+
+    if cfg.environment == "production" and cfg.dev_secrets:
+        return None, "HAVEN_MASTER_KEY and HAVEN_BLIND_INDEX_KEY not set"
+    return read_only_vault(cfg), None
+
+
+def _emit_verdicts(verdicts: list[Any], fmt: str, sealed_skipped: str | None = None) -> None:
     events = sum(v.report.events for v in verdicts if v.report)
     streams = sum(v.report.streams for v in verdicts if v.report)
     seconds = sum(v.report.elapsed for v in verdicts if v.report)
     breaks = sum(v.report.break_count for v in verdicts if v.report)
+    tampered = sum(len(v.tampered) for v in verdicts)
     rate = events / seconds if seconds else 0.0
     if fmt == "json":
         click.echo(json.dumps({"ok": all(v.ok for v in verdicts), "events": events,
                                "streams": streams, "seconds": round(seconds, 6),
                                "rate": round(rate, 1), "break_count": breaks,
-                               "services": [v.to_dict() for v in verdicts]}, indent=2))
+                               "tampered_values": tampered,
+                               "sealed_values_checked": sealed_skipped is None,
+                               "services": [_verdict_dict(v) for v in verdicts]}, indent=2))
         return
     for v in verdicts:
         click.echo(_verdict_line(v))
         for b in v.breaks:
-            click.echo(f"BREAK {v.service} {b.kind} stream={b.stream} position={b.position}"
-                       f" notification={b.notification_id}: {b.detail}")
-        if v.report and v.report.break_count > len(v.breaks):
-            click.echo(f"... and {v.report.break_count - len(v.breaks)} more break(s)")
+            if b.kind != "tampered_value":
+                click.echo(f"BREAK {v.service} {b.kind} stream={b.stream}"
+                           f" position={b.position} notification={b.notification_id}:"
+                           f" {b.detail}")
+        for t in v.tampered:
+            click.echo(t.line())
+        for note in v.notes:
+            click.echo(f"NOTE {v.service}: {note}")
+        shown = len(v.breaks)
+        if v.report and v.report.break_count > shown:
+            click.echo(f"... and {v.report.break_count - shown} more break(s)")
+    if sealed_skipped:
+        click.echo(f"sealed values not checked: {sealed_skipped}")
     click.echo(f"total: {len(verdicts)} store(s), {events} events in {streams} streams,"
                f" {seconds:.3f}s ({rate:,.0f} events/s): "
-               + ("intact" if breaks == 0 else f"{breaks} break(s)"))
+               + ("intact" if breaks == 0 else f"{breaks} break(s)")
+               + (f", {tampered} tampered value(s)" if tampered else ""))
+
+
+def _verdict_dict(v: Any) -> dict[str, Any]:
+    since = v.report.since if v.report is not None else None
+    return {**v.to_dict(), "since_checkpoint": {"seq": since[0], "position": since[1]}
+            if since else None}
 
 
 def _verdict_line(v: Any) -> str:
     if v.report is None:
         return f"{v.service}: NO STORE ({v.missing})"
     r = v.report
-    points = (f"{len(v.checkpoints)} checkpoint(s), last #{v.checkpoints[-1].seq} at"
+    after = f" after checkpoint #{r.since[0]} (notification {r.since[1]})" if r.since else ""
+    points = (f"{len(v.checkpoints)} signed checkpoint(s), last #{v.checkpoints[-1].seq} at"
               f" position {v.checkpoints[-1].position}" if v.checkpoints
-              else "no checkpoint (a re-chained rewrite would go unseen)")
+              else "no signed checkpoint (a re-chained rewrite would go unseen)")
     outcome = "intact" if r.ok else f"{r.break_count} break(s)"
-    return (f"{v.service} ({r.backend}): {r.events} events in {r.streams} streams,"
+    return (f"{v.service} ({r.backend}): {r.events} events{after} in {r.streams} streams,"
             f" {r.elapsed:.3f}s ({r.rate:,.0f}/s), {points}: {outcome}")
 
 
 @audit_cli.command()
 @_services_option
 def checkpoint(services: tuple[str, ...]) -> None:
-    """Record each store's log head in its checkpoint log (run it from cron).
+    """Record each store's log head in its checkpoint log and as a signed file outside the
+    database (run it from cron; the relays also do it every few minutes).
 
-    Uses the services' own credentials (HAVEN_POSTGRES_URL), not the audit ones."""
-    from shared.audit_trail.checkpoints import load_checkpoints, record_checkpoint
+    Uses the services' own credentials (HAVEN_POSTGRES_URL), not the audit ones, and
+    HAVEN_CHECKPOINT_SIGNING_KEY / HAVEN_CHECKPOINT_DIR. Exit 2 if they are missing, 1 if a
+    signed file already exists for the next checkpoint (the table lost rows)."""
+    from shared.audit_trail.checkpoints import (
+        CheckpointsNotConfigured,
+        load_checkpoints,
+        record_checkpoint,
+    )
     from shared.audit_trail.sources import Catalogue
     from shared.config import settings
     from shared.verify import log_length
@@ -271,7 +354,14 @@ def checkpoint(services: tuple[str, ...]) -> None:
         if log_length(service, cfg) == 0:
             click.echo(f"{service}: no events yet, nothing to checkpoint")
             continue
-        point = record_checkpoint(service, cfg)
+        try:
+            point = record_checkpoint(service, cfg)
+        except CheckpointsNotConfigured as exc:
+            click.echo(f"refused: {exc}", err=True)
+            raise SystemExit(EXIT_NOT_FOUND) from None
+        except FileExistsError as exc:
+            click.echo(f"{service}: {exc}", err=True)
+            raise SystemExit(EXIT_BREAK) from None
         if point is None:
             last = load_checkpoints(service, cfg)[-1]
             click.echo(f"{service}: unchanged since checkpoint #{last.seq} (position"
@@ -279,7 +369,7 @@ def checkpoint(services: tuple[str, ...]) -> None:
         else:
             click.echo(f"{service}: checkpoint #{point.seq} at position {point.position}"
                        f" {point.recorded_at} log_hash {point.log_hash.hex()}"
-                       f" checkpoint_hash {point.checkpoint_hash.hex()}")
+                       f" checkpoint_hash {point.checkpoint_hash.hex()} (signed)")
 
 
 @audit_cli.command()

@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from shared.audit_trail.sources import Record
-from shared.crypto import KeyVault, is_sealed
+from shared.crypto import KeyVault, is_sealed, seal_context
 from shared.eventstore import AUDIT_KEY, HavenApplication, HavenMapper
 
 MASK = "[personal data]"
@@ -114,14 +114,20 @@ def masked(value: Any) -> Any:
     return value
 
 
-def unsealed(value: Any, vault: KeyVault) -> Any:
-    """Sealed values opened ("[erased]" once their subject is shredded)."""
+def unsealed(data: dict[str, Any], vault: KeyVault, service: str, aggregate: str
+             ) -> dict[str, Any]:
+    """An event's fields with sealed values opened where they were sealed ("[erased]" once
+    their subject is shredded, "[tampered]" if they do not open there)."""
+    return {k: _opened(v, vault, seal_context(service, aggregate, k)) for k, v in data.items()}
+
+
+def _opened(value: Any, vault: KeyVault, where: str) -> Any:
     if is_sealed(value):
-        return plain(vault.unseal(value))
+        return plain(vault.unseal(value, where))
     if isinstance(value, dict):
-        return {k: unsealed(v, vault) for k, v in value.items()}
+        return {k: _opened(v, vault, where) for k, v in value.items()}
     if isinstance(value, list):
-        return [unsealed(v, vault) for v in value]
+        return [_opened(v, vault, where) for v in value]
     return value
 
 

@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.audit_trail.decode import masked, unsealed
+from shared.audit_trail.decode import aggregate_name, masked, unsealed
 from shared.audit_trail.links import CaseEvent, CaseFile, CaseView, collect_case
 from shared.audit_trail.sources import Catalogue
 from shared.config import Settings
 from shared.crypto import KeyVault
+from shared.eventstore import reason_context
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class HistoryLine:
     actor_id: str | None
     actor_role: str | None
     command: str | None
-    reason: str | None
+    reason: str | None  # a ChangeReason code
+    reason_detail: str | None  # its free text: masked, unless revealed
     correlation_id: str | None
     causation_id: str | None
     link: str  # why the event belongs to the case (shared.audit_trail.links)
@@ -66,9 +68,18 @@ def line_of(event: CaseEvent, vault: KeyVault | None) -> HistoryLine:
         stream=str(UUID(d.record.originator_id)), version=d.record.originator_version,
         notification_id=d.record.notification_id, actor_id=audit.get("actor_id"),
         actor_role=audit.get("actor_role"), command=audit.get("command"),
-        reason=audit.get("reason"), correlation_id=audit.get("correlation_id"),
+        reason=audit.get("reason"), reason_detail=_detail(audit, d.record.service, vault),
+        correlation_id=audit.get("correlation_id"),
         causation_id=audit.get("causation_id"), link=event.why,
-        data=unsealed(data, vault) if vault is not None else masked(data))
+        data=masked(data) if vault is None else
+        unsealed(data, vault, d.record.service, aggregate_name(d.record.topic)))
+
+
+def _detail(audit: dict[str, Any], service: str, vault: KeyVault | None) -> str | None:
+    detail = audit.get("reason_detail")
+    if detail is None or vault is None:
+        return masked(detail)
+    return vault.unseal(detail, reason_context(service))
 
 
 def history_of(case: CaseFile, vault: KeyVault | None = None) -> CaseHistory:

@@ -19,6 +19,7 @@ from shared.audit import CommandContext
 from shared.config import Settings
 from shared.crypto import KeyVault
 from shared.eventstore import HavenApplication, _conninfo
+from shared.keystore import StoredKey
 
 
 class Reveal(Aggregate):
@@ -42,26 +43,28 @@ class ReadOnlyKeyStore:
     def __init__(self, cfg: Settings):
         self._cfg = cfg
 
-    def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
+    def load(self, subject_id: str) -> StoredKey | None:
         if self._cfg.store == "postgres":
             import psycopg
 
-            with psycopg.connect(_conninfo(self._cfg), autocommit=True) as conn:
+            with psycopg.connect(_conninfo(self._cfg, self._cfg.keys_postgres_url),
+                                 autocommit=True) as conn:
                 conn.read_only = True
-                row = conn.execute(sql.SQL("SELECT wrapped_key, shredded_at FROM {}"
+                row = conn.execute(sql.SQL("SELECT wrapped_key, key_id, shredded_at FROM {}"
                                            " WHERE subject_id = %s").format(
                     sql.Identifier(self._cfg.schema("keys"), "subject_keys")),
                     (subject_id,)).fetchone()
         else:
             path = self._cfg.sqlite_path("keys")
             with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as lite:
-                row = lite.execute("SELECT wrapped_key, shredded_at FROM subject_keys"
+                row = lite.execute("SELECT wrapped_key, key_id, shredded_at FROM subject_keys"
                                    " WHERE subject_id = ?", (subject_id,)).fetchone()
         if row is None:
             return None
-        return (bytes(row[0]) if row[0] is not None else None, row[1] is not None)
+        return StoredKey(bytes(row[0]) if row[0] is not None else None, row[1],
+                         row[2] is not None)
 
-    def insert(self, subject_id: str, wrapped: bytes) -> None:
+    def insert(self, subject_id: str, wrapped: bytes, key_id: str) -> None:
         raise PermissionError("the audit tools never create subject keys")
 
     def shred(self, subject_id: str) -> None:
@@ -70,4 +73,4 @@ class ReadOnlyKeyStore:
 
 def read_only_vault(cfg: Settings) -> KeyVault:
     store: Any = ReadOnlyKeyStore(cfg)
-    return KeyVault(store, cfg.master_key)
+    return KeyVault(store, cfg.master_key, cfg.previous_master_keys)

@@ -170,21 +170,28 @@ class StoreReader:
 
     def at(self, notification_ids: Iterable[int]) -> list[Record]:
         """The events at these log positions."""
-        nids = sorted(set(notification_ids))
-        if not nids:
-            return []
-        if self.postgres:
-            return self._select("e.notification_id = ANY(?)", [nids])
-        return self._select(f"e.rowid IN ({', '.join('?' * len(nids))})", nids)
+        return self._among("notification_id", sorted(set(notification_ids)), sqlite_column="rowid")
 
     def streams(self, originator_ids: Iterable[str]) -> list[Record]:
         """Every event of these streams, in log order."""
         oids = sorted(set(originator_ids))
-        if not oids:
+        return self._among("originator_id", oids, [UUID(o) for o in oids])
+
+    def of_topics(self, topics: Iterable[str]) -> list[Record]:
+        """Every event of these topics (domain event classes), in log order."""
+        return self._among("topic", sorted(set(topics)))
+
+    def _among(self, column: str, wanted: list[Any], postgres_values: list[Any] | None = None,
+               sqlite_column: str | None = None) -> list[Record]:
+        """The events whose `column` is one of `wanted` (none wanted: none). PostgreSQL takes
+        the list as one array parameter (as `postgres_values` where its type differs);
+        SQLite has no arrays, so one placeholder per value."""
+        if not wanted:
             return []
         if self.postgres:
-            return self._select("e.originator_id = ANY(?)", [[UUID(o) for o in oids]])
-        return self._select(f"e.originator_id IN ({', '.join('?' * len(oids))})", oids)
+            return self._select(f"e.{column} = ANY(?)", [postgres_values or wanted])
+        placeholders = ", ".join("?" * len(wanted))
+        return self._select(f"e.{sqlite_column or column} IN ({placeholders})", wanted)
 
     def links(self, after: int, upto: int) -> Iterator[tuple[int, str, int, bytes, bytes]]:
         """Chain entries (nid, stream, version, stream hash, log hash) in (after, upto]."""

@@ -25,8 +25,11 @@ PERSON = {"given_name": "Olena", "family_name": "Kovalenko"}
 
 
 def ctx(actor: str, role: str, command: str, reason: str | None = None,
-        correlation_id: str | None = None, causation_id: str | None = None) -> CommandContext:
+        correlation_id: str | None = None, causation_id: str | None = None,
+        detail: str | None = None) -> CommandContext:
+    """`reason` is a ChangeReason code; `detail` its free text (sealed by the store)."""
     return CommandContext(actor_id=actor, actor_role=role, command=command, reason=reason,
+                          reason_detail=detail,
                           correlation_id=correlation_id or str(uuid.uuid4()),
                           causation_id=causation_id)
 
@@ -66,11 +69,11 @@ def build_world(cfg) -> World:
     contact_id = intake.log_contact(ctx("op-7", "helpline_operator", "log_contact"),
                                     **CONTACT)["contact_id"]
     intake.screen_contact(ctx("op-7", "helpline_operator", "screen_contact",
-                              "indicators heard on the call"),
+                              "safeguarding"),
                           contact_id, ["retained_documents"], "presumed_victim")
     correlation = str(uuid.uuid4())
     intake.refer_to_casework(ctx("op-7", "helpline_operator", "refer_to_casework",
-                                 "presumed victim, needs casework", correlation),
+                                 "safeguarding", correlation),
                              contact_id, person=PERSON, birth_year=1999, gender="Female",
                              citizenship="UA", languages=["uk"],
                              exploitation_types=["ForcedLabour"], urgency=None)
@@ -82,15 +85,16 @@ def build_world(cfg) -> World:
     contact.link_to_case(str(case_id), reference)
     intake.save(contact, ctx=ctx(f"service:{intake.name}", "system", "link_to_case", None,
                                  correlation, f"{casework.name}:1"))
-    casework.change(ctx("sup-2", "supervisor", "assign_caseworker", "on call tonight"),
+    casework.change(ctx("sup-2", "supervisor", "assign_caseworker", "supervision",
+                        detail="on call tonight"),
                     case_id, "assign", "cw-5")
     casework.change(ctx("cw-5", "caseworker", "add_note"), case_id, "add_note",
                     "Met Olena at the station; she is safe")
     other = casework.open_case(ctx("cw-6", "caseworker", "open_case"), "KC-2026-9999", "Ion")
     shelter_id = shelter.open_shelter(ctx("sh-1", "shelter_staff", "open_shelter"))
-    shelter.admit(ctx("sh-1", "shelter_staff", "admit_resident", "placement requested"),
+    shelter.admit(ctx("sh-1", "shelter_staff", "admit_resident", "client_request"),
                   shelter_id, str(other), 3)
-    shelter.admit(ctx("sh-1", "shelter_staff", "admit_resident", "placement requested"),
+    shelter.admit(ctx("sh-1", "shelter_staff", "admit_resident", "client_request"),
                   shelter_id, str(case_id), 4)
     intake.close_contact(ctx("op-9", "helpline_operator", "close_contact"), noise, "no_action")
     return World(intake, casework, shelter, case_id, reference, contact_id, other, correlation,

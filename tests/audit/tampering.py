@@ -8,6 +8,7 @@ from psycopg import sql
 
 from shared import chain
 from shared.audit_trail.checkpoints import TABLE as CHECKPOINTS
+from shared.audit_trail.checkpoints import checkpoint_hash
 from shared.audit_trail.cli import audit_cli
 from shared.auth import issue_token
 from shared.eventstore import HavenApplication, _conninfo
@@ -73,3 +74,34 @@ def cli(*args: str, roles: tuple[str, ...] = ("auditor",), user: str = "aud-1",
     return CliRunner().invoke(audit_cli, [*prefix, command, *rest,
                                           *(token if needs_token else [])],
                               env=env, catch_exceptions=False)
+
+
+def drop_triggers(app: HavenApplication) -> list[str]:
+    """Every user trigger on the events, chain and checkpoint tables, dropped: what their
+    owner (or a superuser) can do. Returns the names dropped."""
+    schema = app.settings.schema(app.name)
+    found = rows(app, "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c"
+                      " ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                      " WHERE NOT t.tgisinternal AND n.nspname = %s AND c.relname = ANY(%s)",
+                 schema, [f"{app.name}_events", f"{app.name}_events_chain", CHECKPOINTS])
+    for trigger, table in found:
+        with psycopg.connect(_conninfo(app.settings), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP TRIGGER {} ON {}").format(
+                sql.Identifier(trigger), sql.Identifier(schema, table)))
+    return [name for name, _ in found]
+
+
+def rewrite_checkpoint_table(app: HavenApplication) -> int:
+    """Make every checkpoint in the table attest the (re-chained) log as it now stands, and
+    re-chain the checkpoints themselves: the database then agrees with itself everywhere."""
+    points = rows(app, "SELECT seq, recorded_at, position FROM {checkpoints} ORDER BY seq")
+    prev = chain.GENESIS
+    for seq, recorded_at, position in points:
+        [(log_hash,)] = rows(app, "SELECT log_hash FROM {chain} WHERE notification_id = %s",
+                             position)
+        point_hash = checkpoint_hash(prev, position, bytes(log_hash), recorded_at)
+        tamper(app, "UPDATE {checkpoints} SET log_hash = %s, prev_hash = %s,"
+                    " checkpoint_hash = %s WHERE seq = %s", bytes(log_hash), prev, point_hash,
+               seq)
+        prev = point_hash
+    return len(points)

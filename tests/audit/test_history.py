@@ -17,14 +17,13 @@ from tests.audit.tampering import cli
 
 TIMELINE = [  # (service, event, actor, role, reason) in the order they happened
     ("intake", "ContactLogged", "op-7", "helpline_operator", None),
-    ("intake", "ContactScreened", "op-7", "helpline_operator", "indicators heard on the call"),
-    ("intake", "ReferredToCasework", "op-7", "helpline_operator",
-     "presumed victim, needs casework"),
+    ("intake", "ContactScreened", "op-7", "helpline_operator", "safeguarding"),
+    ("intake", "ReferredToCasework", "op-7", "helpline_operator", "safeguarding"),
     ("casework", "CaseOpened", "service:casework", "system", None),
     ("intake", "ContactLinkedToCase", "service:intake", "system", None),
-    ("casework", "CaseworkerAssigned", "sup-2", "supervisor", "on call tonight"),
+    ("casework", "CaseworkerAssigned", "sup-2", "supervisor", "supervision"),
     ("casework", "NoteAdded", "cw-5", "caseworker", None),
-    ("shelter", "ResidentAdmitted", "sh-1", "shelter_staff", "placement requested"),
+    ("shelter", "ResidentAdmitted", "sh-1", "shelter_staff", "client_request"),
 ]
 
 
@@ -59,7 +58,7 @@ def test_history_leaves_out_other_cases_and_masks_personal_data(world, cfg):
     admitted = [line for line in history.lines if line.event == "ResidentAdmitted"]
     assert [a.data["case_id"] for a in admitted] == [str(world.case_id)]  # not the other's
     text = json.dumps(history.to_dict())
-    for secret in ("Olena", "Kovalenko", "passport", "600 100", "station", "pd1:"):
+    for secret in ("Olena", "Kovalenko", "passport", "600 100", "station", "pd2:"):
         assert secret not in text
     assert "[personal data]" in text and not history.revealed
 
@@ -118,7 +117,7 @@ def test_cli_history_as_text_and_json(world):
     lines = text.output.splitlines()
     assert lines[0].startswith(f"Case {world.reference} (id {world.case_id}): 8 events")
     assert "CaseworkerAssigned" in lines[6] and "sup-2 (supervisor)" in lines[6] \
-        and "reason: on call tonight" in lines[6]
+        and "reason: supervision" in lines[6]
     as_json = json.loads(cli("history", world.reference, "--format", "json",
                              *services(world)).output)
     assert [e["event"] for e in as_json["events"]] == [t[1] for t in TIMELINE]
@@ -174,7 +173,7 @@ def test_without_an_access_log_the_reveal_goes_to_the_audit_store(world, cfg):
     # The reveal is part of the case's history from now on, with its reason.
     last = case_history(world.reference, cfg, world.catalogue).lines[-1]
     assert (last.event, last.actor_role, last.reason) == \
-        ("PersonalDataRevealed", "supervisor", "court order 5/26")
+        ("PersonalDataRevealed", "supervisor", "other")
 
 
 def test_a_cases_own_events_are_found_though_they_never_repeat_its_id(world, cfg):

@@ -18,7 +18,7 @@ from tests.audit.tampering import cli
 
 
 def test_audit_settings_prefer_the_audit_url():
-    env = {"HAVEN_POSTGRES_URL": "postgresql://writer@db:5432/haven",
+    env = {"HAVEN_ENV": "development", "HAVEN_POSTGRES_URL": "postgresql://writer@db:5432/haven",
            "HAVEN_AUDIT_POSTGRES_URL": "postgresql://auditor@replica:5432/haven"}
     assert audit_settings(env).postgres_url == env["HAVEN_AUDIT_POSTGRES_URL"]
     del env["HAVEN_AUDIT_POSTGRES_URL"]

@@ -57,7 +57,8 @@ def test_before_the_case_was_opened_only_the_contact_existed(world, cfg):
 def test_later_events_and_snapshots_do_not_change_a_past_state(world, cfg):
     at = moments(world, cfg)
     before = replay_case(world.reference, at["NoteAdded"], cfg, world.catalogue)
-    world.casework.change(ctx("cw-5", "caseworker", "close_case", "client returned home"),
+    world.casework.change(ctx("cw-5", "caseworker", "close_case", "client_request",
+                              detail="client returned home"),
                           world.case_id, "close", "returned_home")
     with acting_as(ctx("cw-5", "caseworker", "close_case")):
         world.casework.take_snapshot(world.case_id)

@@ -52,7 +52,7 @@ def test_an_untouched_store_verifies_clean_with_exit_0(store):
     result = verify_cli(app)
     assert result.exit_code == 0, result.output
     assert f"{app.name} (postgres): 9 events in 3 streams" in result.output
-    assert "1 checkpoint(s), last #1 at position 9: intact" in result.output
+    assert "1 signed checkpoint(s), last #1 at position 9: intact" in result.output
     assert "events/s" in result.output and not breaks(result)
 
     as_json = json.loads(verify_cli(app, "--format", "json").output)

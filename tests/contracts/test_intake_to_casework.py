@@ -16,7 +16,11 @@ from services.casework.application import Casework
 from services.casework.domain import Case
 from services.casework.domain.ids import referral_case_id
 from services.intake.application import Intake
-from services.intake.contracts import REFERRED_TO_CASEWORK
+from services.intake.contracts import (
+    REFERRED_BLIND_INDEX_SEALED_IN,
+    REFERRED_PERSON_SEALED_IN,
+    REFERRED_TO_CASEWORK,
+)
 from services.intake.domain import Contact
 from shared.audit import CommandContext
 from shared.contracts import ContractViolation
@@ -35,8 +39,12 @@ def opens_a_case(casework: Casework):
     delivered = iter(range(1, 10**6))
 
     def consume(data: dict) -> None:
-        # Only intake can seal the person: make that one field real, under its subject.
-        data["person"] = casework.vault.seal(data["person_subject_id"], PERSON)
+        # Only intake can seal the person and its blind index: make those real, under the
+        # person's subject and in the place intake seals them.
+        subject = data["person_subject_id"]
+        data["person"] = casework.vault.seal(subject, PERSON, REFERRED_PERSON_SEALED_IN)
+        data["blind_index"] = casework.vault.seal(subject, "b" * 64,
+                                                  REFERRED_BLIND_INDEX_SEALED_IN)
         envelope = envelope_of(REFERRED_TO_CASEWORK, data, next(delivered))
         casework.open_case_from_referral(REFERRED_TO_CASEWORK.read(envelope), envelope,
                                          Tracking("intake", envelope.notification_id))

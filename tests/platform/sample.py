@@ -38,6 +38,18 @@ class Dossier(Aggregate):
         self.trigger_event(self.Flagged, priority=priority)
 
 
+class Counter(Aggregate):
+    """No personal data at all."""
+
+    @event("Counted")
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class Counters(HavenApplication):
+    name = "counters"
+
+
 class Dossiers(HavenApplication):
     name = "dossiers"
     snapshotting_intervals = {Dossier: 5}  # noqa: RUF012

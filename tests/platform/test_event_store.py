@@ -16,12 +16,13 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.audit import CommandContext, Unauthenticated
 from shared.config import Settings
-from shared.crypto import ERASED
+from shared.crypto import ERASED, SEAL_PREFIX
+from shared.eventstore import reason_context
 from shared.verify import verify
-from tests.platform.sample import Dossier, Dossiers, interleaved
+from tests.platform.sample import Counter, Counters, Dossier, Dossiers, interleaved
 
 CTX = CommandContext(actor_id="u-17", actor_role="caseworker", command="register_dossier",
-                     reason="first contact")
+                     reason="client_request", reason_detail="first contact, by phone")
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -46,9 +47,31 @@ def test_every_stored_event_carries_who_when_and_why(app):
     assert audit["actor_id"] == "u-17"
     assert audit["actor_role"] == "caseworker"
     assert audit["command"] == "register_dossier"
-    assert audit["reason"] == "first contact"
+    assert audit["reason"] == "client_request"
     assert audit["service"] == app.name
     assert audit["correlation_id"] and audit["recorded_at"].endswith("+00:00")
+    # The reason's free text is sealed under the event's subject: gone with its erasure.
+    detail = audit["reason_detail"]
+    assert b"first contact" not in stored[0].state and detail.startswith(SEAL_PREFIX)
+    assert app.vault.unseal(detail, reason_context(app.name)) == "first contact, by phone"
+    app.vault.shred(dossier.id)
+    assert app.vault.unseal(detail, reason_context(app.name)) == ERASED
+
+
+def test_free_text_reasons_are_not_kept_where_no_person_owns_them(app_factory, backend):
+    """A record without personal data has no subject to seal the text under: the code is
+    kept, the text is not (in clear it would outlive any erasure)."""
+    counters = app_factory(Counters, backend)
+    counter = Counter()
+    counters.save(counter, ctx=CTX)
+    audit = counters.mapper.audit_of(counters.recorder.select_events(counter.id)[0])
+    assert audit["reason"] == "client_request" and "reason_detail" not in audit
+
+
+def test_a_reason_is_a_code():
+    with pytest.raises(ValueError, match="ChangeReason"):
+        CommandContext(actor_id="u-1", actor_role="caseworker", command="x",
+                       reason="because her brother called")
 
 
 def test_a_command_without_an_authenticated_actor_is_refused(app):

@@ -22,7 +22,9 @@ from eventsourcing.persistence import Tracking
 from prometheus_client import REGISTRY
 
 from shared.audit import CommandContext
+from shared.config import settings
 from shared.consumers import has_handled
+from shared.crypto import seal_context
 from shared.outbox import Relay
 from shared.testing.plugin import eventually
 from tests.platform.msg_apps import (
@@ -96,8 +98,11 @@ def test_relay_publishes_every_integration_event_once_in_order_without_plaintext
     # Personal data crosses the broker sealed, and it is the real ciphertext of the value.
     raw = b"".join(body for _, _, body in messages)
     assert HOLDER.encode() not in raw and b"Popescu" not in raw
-    assert first["data"]["holder_name"].startswith("pd1:")
-    assert source.vault.unseal(first["data"]["holder_name"]) == HOLDER
+    assert first["data"]["holder_name"].startswith("pd2:")
+    assert source.vault.unseal(first["data"]["holder_name"],
+                               seal_context(source.name, "Ledger", "holder_name")) == HOLDER
+    # Published as the service's own broker user, which RabbitMQ checked against the login.
+    assert {p.user_id for _, p, _ in messages} == {settings().broker_user(source.name)}
     # The trailing internal event advanced the position although nothing was published.
     assert relay.position() == 9
     relay.close()

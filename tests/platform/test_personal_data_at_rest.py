@@ -8,18 +8,19 @@ dump text alone would prove nothing: the dump is searched with every bytea value
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import uuid
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from shared.audit import CommandContext
-from shared.config import Settings
-from shared.crypto import ERASED, SEAL_PREFIX, KeyVault, PostgresKeyStore
+from shared.crypto import ERASED, SEAL_PREFIX, KeyVault, seal_context
 from shared.eventstore import _conninfo
+from shared.keystore import PostgresKeyStore
+from tests.dumps import DumpKeyStore, bytea, copy_rows, pg_dump, psql, readable
+from tests.dumps import needles as dump_needles
 from tests.platform.sample import Dossier, Dossiers
 
 CTX = CommandContext(actor_id="u-9", actor_role="caseworker", command="register_dossier")
@@ -40,65 +41,10 @@ TELLING_WORDS = ["Zlata", "Okonkwo", "Vuković", "Kvarner", "Dragan", "forearm",
 
 
 def needles(value: str) -> set[bytes]:
-    """Every way a plaintext value could sit in a dump: raw UTF-8 or JSON-escaped."""
-    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    return {form.lower().encode() for form in forms}
+    return set(dump_needles(value))
 
 
 PLAINTEXT = sorted(set().union(*(needles(v) for v in [NAME, *NOTES, *TELLING_WORDS])))
-
-
-def pg_dump(cfg: Settings) -> bytes:
-    """A full plain-format dump of every schema of this test run."""
-    assert shutil.which("pg_dump"), "pg_dump is needed to prove what a backup holds"
-    p = cfg.postgres_params()
-    env = {**os.environ, **({"PGPASSWORD": p["password"]} if p["password"] else {})}
-    return subprocess.run(
-        ["pg_dump", "-h", p["host"], "-p", p["port"], "-U", p["user"], "-d", p["dbname"],
-         "-n", f"{cfg.schema_prefix}*", "--no-owner"],
-        check=True, capture_output=True, env=env).stdout
-
-
-def readable(dump: bytes) -> bytes:
-    """The dump with every hex-encoded bytea value decoded next to it."""
-    decoded = [bytes.fromhex(h.decode()) for h in re.findall(rb"\\\\x([0-9a-f]+)", dump)]
-    return b"\n".join([dump, *decoded])
-
-
-def copy_rows(dump: bytes, table: str) -> list[dict[str, str | None]]:
-    """The rows of one table's COPY block (`schema.table`), by column name."""
-    match = re.search(rb"^COPY " + re.escape(table.encode()) + rb" \(([^)]*)\) FROM stdin;\n"
-                      rb"(.*?)^\\\.$", dump, re.M | re.S)
-    assert match, f"{table} is not in the dump"
-    columns = match.group(1).decode().split(", ")
-    rows = []
-    for line in match.group(2).decode().splitlines():
-        values = [None if v == r"\N" else v for v in line.split("\t")]
-        rows.append(dict(zip(columns, values, strict=True)))
-    return rows
-
-
-def bytea(value: str | None) -> bytes | None:
-    return None if value is None else bytes.fromhex(value.removeprefix("\\\\x"))
-
-
-class DumpKeyStore:
-    """The subject keys exactly as a dump holds them: what someone who has the backup
-    and the master key can read. Read-only."""
-
-    def __init__(self, dump: bytes, cfg: Settings):
-        rows = copy_rows(dump, f"{cfg.schema('keys')}.subject_keys")
-        self.keys = {r["subject_id"]: (bytea(r["wrapped_key"]), r["shredded_at"] is not None)
-                     for r in rows}
-
-    def load(self, subject_id: str) -> tuple[bytes | None, bool] | None:
-        return self.keys.get(subject_id)
-
-    def insert(self, subject_id: str, wrapped: bytes) -> None:
-        raise AssertionError("a dump is read, never written")
-
-    def shred(self, subject_id: str) -> None:
-        raise AssertionError("a dump is read, never written")
 
 
 @pytest.fixture
@@ -121,6 +67,19 @@ def events_of(dump: bytes, app: Dossiers, subject: Dossier, kind: str = "events"
     table = f"{app.settings.schema(app.name)}.{app.name}_{kind}"
     return [json.loads(bytea(r["state"]) or b"") for r in copy_rows(dump, table)
             if r["originator_id"] == str(subject.id)]
+
+
+def sealed_fields(dump: bytes, app: Dossiers, subject: Dossier) -> list[tuple[str, str]]:
+    """(ciphertext, where it opens) of every personal value of the subject in the dump."""
+    states = [*events_of(dump, app, subject),
+              *(s["state"] for s in events_of(dump, app, subject, "snapshots"))]
+    found = []
+    for state in states:
+        for name in ("full_name", "notes"):
+            values = state.get(name) or state.get("_" + name) or []
+            for value in values if isinstance(values, list) else [values]:
+                found.append((value, seal_context(app.name, "Dossier", name)))
+    return found
 
 
 def sealed_values(dump: bytes, subject: Dossier) -> list[str]:
@@ -152,8 +111,10 @@ def test_a_dump_holds_no_personal_data_in_plaintext_before_or_after_erasure(cfg,
     # Control: with the master key, this (pre-erasure) dump is a full copy, so the test
     # below can tell a readable dump from an erased one.
     from_backup = KeyVault(DumpKeyStore(before, cfg), cfg.master_key)
-    assert NAME in [from_backup.unseal(v) for v in sealed]
-    wrapped = DumpKeyStore(before, cfg).keys[str(subject.id)][0]
+    fields = sealed_fields(before, app, subject)
+    assert sorted({v for v, _ in fields}) == sealed  # every ciphertext is a field's
+    assert NAME in [from_backup.unseal(v, where) for v, where in fields]
+    wrapped = DumpKeyStore(before, cfg).keys[str(subject.id)].wrapped
     assert wrapped and len(wrapped) == 12 + 32 + 16  # nonce, AES-256 key, GCM tag
 
     app.vault.shred(subject.id)
@@ -163,7 +124,7 @@ def test_a_dump_holds_no_personal_data_in_plaintext_before_or_after_erasure(cfg,
     # The key is gone from the dump: a tombstone row without key material, and its
     # bytes nowhere else.
     keys = DumpKeyStore(after, cfg).keys
-    assert keys[str(subject.id)] == (None, True)
+    assert (keys[str(subject.id)].wrapped, keys[str(subject.id)].shredded) == (None, True)
     assert wrapped.hex().encode() not in after and wrapped not in readable(after)
 
     # The sealed values survive (events are never rewritten), unreadable even with the
@@ -173,11 +134,37 @@ def test_a_dump_holds_no_personal_data_in_plaintext_before_or_after_erasure(cfg,
     live = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"))
     try:
         fresh = KeyVault(live, cfg.master_key)  # a new process-level cache
-        assert {from_dump.unseal(v) for v in sealed} == {ERASED}
-        assert {fresh.unseal(v) for v in sealed} == {ERASED}
+        assert {from_dump.unseal(v, where) for v, where in fields} == {ERASED}
+        assert {fresh.unseal(v, where) for v, where in fields} == {ERASED}
     finally:
         live.close()
 
     # Statistics survive erasure.
     assert events_of(after, app, subject)[0]["birth_year"] == BIRTH_YEAR
     assert events_of(after, app, subject, "snapshots")[-1]["state"]["birth_year"] == BIRTH_YEAR
+
+
+def test_a_backup_taken_before_an_erasure_and_restored_after_it_reveals_nothing(
+        cfg, app, subject):
+    """The keys live in a store of their own, backed up apart (and kept for less time than
+    the erasure deadline): a restored backup of the service's database finds no key."""
+    backup = pg_dump(cfg, cfg.schema(app.name))
+    assert copy_rows(backup, f"{cfg.schema(app.name)}.{app.name}_events")
+    assert b"subject_keys" not in backup and b"blind_index" not in backup
+    app.vault.shred(subject.id)
+
+    with psycopg.connect(_conninfo(cfg), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(
+            cfg.schema(app.name))))
+    psql(cfg, backup)
+
+    restored = app.repository.get(subject.id)  # the events are back...
+    assert restored.birth_year == BIRTH_YEAR and len(restored.notes) == len(NOTES)
+    assert restored.full_name == ERASED and set(restored.notes) == {ERASED}  # ...the person not
+    live = PostgresKeyStore(_conninfo(cfg), cfg.schema("keys"))
+    try:
+        fresh = KeyVault(live, cfg.master_key)  # another process, with the current master key
+        assert {fresh.unseal(v, where) for v, where in
+                sealed_fields(pg_dump(cfg), app, subject)} == {ERASED}
+    finally:
+        live.close()

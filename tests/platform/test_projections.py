@@ -13,9 +13,11 @@ from psycopg import sql
 
 from shared.audit import CommandContext
 from shared.config import Settings
+from shared.crypto import SEAL_PREFIX
 from shared.eventstore import HavenApplication, _conninfo
 from shared.projections import Cursor, Projection, ProjectionRunner, ReadModelStore, handles
 from shared.testing.plugin import eventually
+from shared.wakeup import store_signal
 
 CTX = CommandContext(actor_id="u-1", actor_role="helpline_operator", command="count")
 
@@ -110,7 +112,7 @@ def test_personal_data_reaches_a_projection_sealed_never_in_clear(app, runner):
     projection = Totals()
     runner(projection).catch_up()
     opened, counted = projection.seen
-    assert opened.owner.startswith("pd1:") and counted.note.startswith("pd1:")
+    assert opened.owner.startswith(SEAL_PREFIX) and counted.note.startswith(SEAL_PREFIX)
 
 
 def test_a_failing_batch_leaves_neither_rows_nor_position_behind(app, runner):
@@ -214,6 +216,23 @@ def test_the_same_projection_runs_on_sqlite_in_embedded_mode(cfg, tmp_path):
         r.close()
         assert (tmp_path / "tallies.sqlite").exists()
     finally:
+        app.close()
+
+
+def test_an_idle_runner_sleeps_until_its_process_saves(cfg, tmp_path):
+    """Embedded, an idle follower does not poll: it sleeps until this process records an
+    event (shared.wakeup), and then applies it at once."""
+    app = Tallies(dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path))
+    r = ProjectionRunner(app, [Totals()])
+    r.idle_interval = 3600.0  # polling, it would look again in an hour
+    signal = store_signal(app.name)
+    try:
+        r.start()
+        eventually(lambda: signal.waiting >= 1)  # asleep, the log read
+        tally = record(app, 2)[0]
+        eventually(lambda: totals(r) == {str(tally.id): 2})
+    finally:
+        r.close()
         app.close()
 
 

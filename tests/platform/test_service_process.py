@@ -48,19 +48,3 @@ def test_a_slow_query_does_not_freeze_other_green_threads(cfg):
 def test_without_the_preparation_the_same_query_freezes_them(cfg):
     # The control: proves the probe can see the stall the preparation prevents.
     assert _ticks_during_a_slow_query("bare", cfg) == 0
-
-
-def test_production_refuses_the_development_secrets():
-    import pytest
-
-    from shared.config import Settings
-
-    with pytest.raises(SystemExit, match="HAVEN_MASTER_KEY"):
-        Settings.from_env({"HAVEN_ENV": "production",
-                           "HAVEN_TOKEN_SECRET": "s" * 40}).require_production_secrets()
-    with pytest.raises(SystemExit, match="HAVEN_TOKEN_SECRET"):
-        Settings.from_env({"HAVEN_ENV": "production"}).require_production_secrets(keys=False)
-    key = "A" * 43
-    Settings.from_env({"HAVEN_ENV": "production", "HAVEN_TOKEN_SECRET": "s" * 40,
-                       "HAVEN_MASTER_KEY": key, "HAVEN_BLIND_INDEX_KEY": key}
-                      ).require_production_secrets()

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import eventlet
 import jwt
@@ -25,6 +26,7 @@ from psycopg import sql
 from shared import observability
 from shared.auth import issue_token
 from shared.config import Settings
+from shared.crypto import SEAL_PREFIX
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -34,10 +36,12 @@ from shared.errors import (
     Unauthorized,
     from_remote,
 )
-from shared.eventstore import _conninfo
+from shared.eventstore import _conninfo, reason_context
 from shared.observability import readiness, serve_observability
+from shared.revocations import revocation_list
 from shared.shell import ApplicationProvider, RefusalLog, entrypoint
 from shared.testing.plugin import eventually
+from tests.platform import tokens
 from tests.platform.shell_sample import DossierService, ShellDossiers
 
 VALID = {"full_name": "Ana Popescu", "birth_year": 1999}
@@ -95,15 +99,23 @@ def metric(name, **labels) -> float:
 def test_a_valid_call_stores_the_event_with_actor_role_and_reason_from_the_token(
         service, call, store):
     token = issue_token("u-17", ["auditor", "caseworker", "supervisor"])
-    result = call("register", {**VALID, "reason": "walk-in at the front desk"}, token=token,
-                  correlation_id="corr-1", causation_id="cause-1")
+    correlation = str(uuid.uuid4())
+    result = call("register", {**VALID, "reason": "new_information",
+                               "reason_detail": "walk-in at the front desk"}, token=token,
+                  correlation_id=correlation, causation_id="intake:41")
     stored = store.recorder.select_events(uuid.UUID(result["dossier_id"]))
     audit = store.mapper.audit_of(stored[0])
     assert audit["actor_id"] == "u-17"
     assert audit["actor_role"] == "caseworker"  # the first of the token's roles that may
     assert audit["command"] == "register_dossier"
-    assert audit["reason"] == "walk-in at the front desk"
-    assert (audit["correlation_id"], audit["causation_id"]) == ("corr-1", "cause-1")
+    assert audit["reason"] == "new_information"  # a code, in clear for auditors
+    # The free text may name the person: sealed under the event's subject, and nowhere
+    # in clear.
+    assert audit["reason_detail"].startswith(SEAL_PREFIX)
+    assert store.vault.unseal(audit["reason_detail"], reason_context(store.name)) == \
+        "walk-in at the front desk"
+    assert b"front desk" not in stored[0].state
+    assert (audit["correlation_id"], audit["causation_id"]) == (correlation, "intake:41")
     assert audit["service"] == "shell_dossiers"
     assert store.repository.get(stored[0].originator_id).full_name == "Ana Popescu"
 
@@ -114,6 +126,17 @@ def test_a_bearer_prefix_and_a_missing_reason_are_fine(service, call, store):
         uuid.UUID(result["dossier_id"]))[0])
     assert audit["reason"] is None
     assert audit["correlation_id"]  # one is made up when the caller sent none
+
+
+def test_a_correlation_id_that_is_not_a_uuid_is_never_stored(service, call, store):
+    """Correlation and causation ids are stored in clear with every event, and kept after
+    an erasure: free text there (a phone number, a name) would outlive the person."""
+    result = call("register", VALID, token=caseworker(), correlation_id="+48 601 234 567",
+                  causation_id="Olena Kowalska")
+    audit = store.mapper.audit_of(store.recorder.select_events(
+        uuid.UUID(result["dossier_id"]))[0])
+    assert str(uuid.UUID(audit["correlation_id"])) == audit["correlation_id"]
+    assert audit["causation_id"] is None
 
 
 def test_concurrent_calls_each_act_as_their_own_caller(service, call, store):
@@ -129,14 +152,15 @@ def test_concurrent_calls_each_act_as_their_own_caller(service, call, store):
 def test_invalid_input_gets_a_structured_error_naming_each_field_and_stores_nothing(
         service, rabbit_config, store):
     before = stored_count(store)
-    payload = {"full_name": "", "birth_year": "nineteen", "colour": "red", "reason": "x" * 501}
+    payload = {"full_name": "", "birth_year": "nineteen", "colour": "red",
+               "reason_detail": "x" * 501}
     with ClusterRpcProxy(rabbit_config, context_data={"authorization": caseworker()}) as rpc:
         with pytest.raises(RemoteError) as remote:
             rpc.shell_dossiers.register(payload)
     assert remote.value.exc_type == "InvalidInput"
     body = json.loads(remote.value.value)
     assert body["code"] == "INVALID_INPUT" and body["message"]
-    assert set(body["errors"]) == {"full_name", "birth_year", "colour", "reason"}
+    assert set(body["errors"]) == {"full_name", "birth_year", "colour", "reason_detail"}
     assert body["errors"]["colour"] == ["Unknown field."]
     rebuilt = from_remote(remote.value.exc_type, remote.value.value)
     assert isinstance(rebuilt, InvalidInput) and rebuilt.errors == body["errors"]
@@ -148,6 +172,7 @@ def test_invalid_input_gets_a_structured_error_naming_each_field_and_stores_noth
     ({"birth_year": 1999}, "full_name"),
     (["Ana Popescu", 1999], "_schema"),
     ({**VALID, "reason": 42}, "reason"),
+    ({**VALID, "reason": "she said her husband hit her"}, "reason"),  # codes only
 ])
 def test_missing_fields_and_non_object_payloads_are_invalid(service, call, store, payload, field):
     before = stored_count(store)
@@ -164,33 +189,39 @@ def test_a_method_without_a_schema_takes_no_fields(service, call):
 
 
 # -- refused calls -------------------------------------------------------------------
-def _expired() -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": "u-17", "roles": ["caseworker"], "iat": now - 3600,
-                       "exp": now - 60, "jti": "j"}, Settings.from_env().token_secret,
-                      algorithm="HS256")
-
-
 def _tampered() -> str:
     header, _, signature = issue_token("u-17", ["auditor"]).split(".")
-    claims = {"sub": "u-17", "roles": ["caseworker"], "iat": int(time.time()),
-              "exp": int(time.time()) + 60, "jti": "j"}
-    payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    payload = jwt.utils.base64url_encode(json.dumps(tokens.claims()).encode()).decode()
     return f"{header}.{payload}.{signature}"
+
+
+def _revoked() -> str:
+    token = issue_token("u-17", ["caseworker"])
+    revocation_list(Settings.from_env()).revoke(
+        jwt.decode(token, options={"verify_signature": False})["jti"], "sec-1",
+        timedelta(hours=13))
+    return token
 
 
 REFUSED = [
     (lambda: None, Unauthorized, "missing", None),
-    (_expired, Unauthorized, "expired", "u-17"),
-    (lambda: issue_token("u-17", ["caseworker"], secret="another-secret-entirely-0123456789ab"),
+    (lambda: tokens.signed(tokens.claims(iat=int(time.time()) - 3600,
+                                         exp=int(time.time()) - 60)),
+     Unauthorized, "expired", "u-17"),
+    (lambda: issue_token("u-17", ["caseworker"], signing_key=tokens.SERVICE_SEED),
      Unauthorized, "invalid", None),
+    (lambda: tokens.hs256(tokens.claims()), Unauthorized, "invalid", None),
     (_tampered, Unauthorized, "invalid", None),
+    (lambda: tokens.signed(tokens.claims(exp=int(time.time()) + 30 * 24 * 3600)),
+     Unauthorized, "lifetime", "u-17"),
+    (_revoked, Unauthorized, "revoked", "u-17"),
     (lambda: issue_token("u-17", ["lawyer", "auditor"]), Forbidden, "forbidden", "u-17"),
 ]
 
 
 @pytest.mark.parametrize("token, error, reason, user_id", REFUSED,
-                         ids=["no-token", "expired", "wrong-secret", "tampered", "wrong-role"])
+                         ids=["no-token", "expired", "a-service-key", "old-hs256-secret",
+                              "tampered", "beyond-max-lifetime", "revoked", "wrong-role"])
 def test_a_refused_call_stores_nothing_and_is_recorded(service, call, store, cfg, caplog,
                                                        token, error, reason, user_id):
     raw = token()
@@ -240,17 +271,20 @@ def test_a_concurrent_save_of_the_same_version_is_a_conflict(service, call, stor
     assert call("show", {"dossier_id": dossier_id}, token=caseworker())["notes"] == 1
 
 
+CRASH_CORRELATION = str(uuid.uuid4())
+
+
 def test_an_unexpected_error_is_a_generic_500_that_leaks_no_personal_data(service, call,
                                                                           caplog):
     with caplog.at_level(logging.DEBUG), pytest.raises(HavenError) as failed:
-        call("crash", token=caseworker(), correlation_id="corr-crash")
+        call("crash", token=caseworker(), correlation_id=CRASH_CORRELATION)
     assert type(failed.value) is HavenError
     assert failed.value.to_dict() == {"code": "ERROR", "message": "unexpected error"}
     assert "Popescu" not in caplog.text and "old mill" not in caplog.text
     logged = next(json.loads(r.getMessage()) for r in caplog.records
                   if "rpc_failed" in r.getMessage())
     assert logged["error_type"] == "RuntimeError"
-    assert logged["correlation_id"] == "corr-crash"
+    assert logged["correlation_id"] == CRASH_CORRELATION
 
 
 def test_stopping_the_service_closes_its_application(service):

@@ -5,7 +5,7 @@ Pure: no nameko, no marshmallow, no database, no clock reads.
 
 from services.casework.domain.access import AccessLog
 from services.casework.domain.cases import Case
-from services.casework.domain.clients import Client, ClientIndex
+from services.casework.domain.clients import Client
 from services.casework.domain.numbering import CaseNumbering
 
-__all__ = ["AccessLog", "Case", "CaseNumbering", "Client", "ClientIndex"]
+__all__ = ["AccessLog", "Case", "CaseNumbering", "Client"]

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from services.casework.domain.cases import Case
 from services.casework.domain.ids import access_log_id
 from services.casework.domain.rules import AccessDenied, AlreadyDone, code, moment, text
 from services.casework.vocabulary import EmergencyReview
+from shared.keyed import OnePerKey
 from shared.need_to_know import ANYONE, NeedToKnow
 from shared.vocabulary import AccessPurpose, EmergencyReason
 
@@ -68,20 +68,17 @@ def check_may_assign(role: str, actor_id: str, current: str | None, assignee: st
                        " any other assignment needs a supervisor")
 
 
-class AccessLog(Aggregate):
+class AccessLog(OnePerKey):
     """Every read of one client's personal data, from every service and through any of
     their cases, and the emergency access granted to it."""
 
     # The free-text reason of an emergency access may name the person: it is sealed, and
     # shredded with the log's own key when the client is erased.
     PERSONAL_DATA = {"reason_text": "id"}
-
-    @classmethod
-    def start(cls, client_id: UUID | str) -> AccessLog:
-        return cls(id=access_log_id(client_id), client_id=str(client_id))
+    key, create_id = "client_id", staticmethod(access_log_id)
 
     @event("AccessLogStarted")
-    def __init__(self, id: UUID, client_id: str):  # noqa: A002
+    def __init__(self, client_id: str):
         self.client_id = client_id
         self.entries: list[dict[str, Any]] = []
         self.grants: dict[str, dict[str, Any]] = {}

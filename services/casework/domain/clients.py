@@ -15,7 +15,6 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.casework.domain.ids import client_index_id
 from services.casework.domain.rules import (
     AlreadyDone,
     ClientErased,
@@ -209,53 +208,3 @@ def _profile(details: dict[str, Any], gender: str, birth_year: int | None,
             "birth_year": birth_year_of(details.get("birth_date"), birth_year, at.date()),
             "citizenship": optional_country(citizenship, "citizenship"),
             "languages": languages(languages_spoken)}
-
-
-class ClientIndex(Aggregate):
-    AUDIT_CASE_SCOPE = "events"  # shared by several cases: an audit takes only their events
-    """Who holds a blind index (HMAC of normalised name and birth year): one client.
-
-    Its id derives from the blind index, so two openings for one new person race for
-    the same aggregate and the store lets only one create it. The client id is sealed
-    under a key of the index's own (`seal_id`), shredded when the client is erased: the
-    index then no longer leads from a name to the client's remaining statistics.
-    """
-
-    PERSONAL_DATA = {"client_id": "seal_id"}
-
-    @classmethod
-    def claim(cls, *, blind_index: str, client_id: str, seal_id: str) -> ClientIndex:
-        return cls(id=client_index_id(blind_index), client_id=client_id, seal_id=seal_id)
-
-    @event("ClientIndexed")
-    def __init__(self, id: UUID, client_id: str, seal_id: str):  # noqa: A002
-        self.client_id, self.seal_id = client_id, seal_id
-        self.released = False
-
-    @property
-    def holder(self) -> str | None:
-        """The client this index leads to, if any: none once released or shredded."""
-        if self.released:
-            return None
-        try:
-            return str(UUID(str(self.client_id)))
-        except ValueError:  # "[erased]", or still sealed
-            return None
-
-    def reclaim(self, *, client_id: str, seal_id: str) -> None:
-        if self.holder is not None:
-            raise AlreadyDone("the index already leads to a client")
-        self._reclaim(client_id=client_id, seal_id=seal_id)
-
-    @event("ClientReindexed")
-    def _reclaim(self, client_id: str, seal_id: str) -> None:
-        self.client_id, self.seal_id = client_id, seal_id
-        self.released = False
-
-    def release(self, client_id: str) -> None:
-        if self.holder == client_id:
-            self._release()
-
-    @event("ClientIndexReleased")
-    def _release(self) -> None:
-        self.released = True

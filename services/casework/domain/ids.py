@@ -13,10 +13,6 @@ def numbering_id(year: int) -> UUID:
     return uuid5(NAMESPACE, f"case-numbering/{year}")
 
 
-def client_index_id(blind_index: str) -> UUID:
-    return uuid5(NAMESPACE, f"client-index/{blind_index}")
-
-
 def referral_case_id(contact_id: str) -> UUID:
     """One case per referred contact, however often (or by however many workers) the
     referral is handled."""

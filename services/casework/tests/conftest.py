@@ -3,6 +3,7 @@ shared/testing/plugin.py; these add casework's own."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -59,6 +60,15 @@ def runner(app):
 @pytest.fixture
 def views(runner):
     return CaseworkViews(runner.store, runner.catch_up)
+
+
+def integration_events(app):
+    """What the app's relay would publish, read as the relay reads (personal data sealed)."""
+    mapper = copy.copy(app.mapper)
+    mapper.unseal_on_read = False
+    found = (app.to_integration_event(mapper.to_domain_event(n))
+             for n in app.recorder.select_notifications(0, 10_000))
+    return [e for e in found if e is not None]
 
 
 def letters(n: int = 8) -> str:

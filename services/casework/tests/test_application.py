@@ -3,7 +3,6 @@ duplicates, optimistic concurrency, field-level access and erasure."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import threading
@@ -14,9 +13,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from services.casework.application import Casework
-from services.casework.domain import Case, Client, ClientIndex
-from services.casework.domain.ids import client_index_id
+from services.casework.application import SNAPSHOT_EVERY, Casework
+from services.casework.domain import Case, Client
+from services.casework.domain.ids import numbering_id
 from services.casework.tests.conftest import (
     AUDITOR,
     CASEWORKER,
@@ -24,6 +23,7 @@ from services.casework.tests.conftest import (
     SECOND_SUPERVISOR,
     SUPERVISOR,
     T0,
+    integration_events,
     letters,
     new_client,
     opened,
@@ -32,6 +32,7 @@ from shared.crypto import ERASED, blind_index
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
 from shared.errors import domain_refusals as domain_rules
 from shared.eventstore import _conninfo
+from tests.dumps import needles
 
 
 def dump_schema(cfg, schema: str) -> str:
@@ -44,14 +45,6 @@ def dump_schema(cfg, schema: str) -> str:
             bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else str(v)
             for table in tables for row in conn.execute(sql.SQL("SELECT * FROM {}.{}").format(
                 sql.Identifier(schema), sql.Identifier(table))) for v in row)
-
-
-def integration_events(app):
-    mapper = copy.copy(app.mapper)
-    mapper.unseal_on_read = False  # as the outbox relay reads
-    found = (app.to_integration_event(mapper.to_domain_event(n))
-             for n in app.recorder.select_notifications(0, 10_000))
-    return [e for e in found if e is not None]
 
 
 # -- opening ---------------------------------------------------------------------------
@@ -98,6 +91,18 @@ def test_references_stay_unique_and_gap_free_under_concurrent_openings(app):
         t.join()
     assert errors == []
     assert sorted(results) == [f"KC-2026-{n:04d}" for n in range(1, 11)]
+
+
+def test_the_years_numbering_loads_from_a_snapshot_however_many_cases_it_issued(app):
+    """Opening a case loads the year's numbering: from its latest snapshot and the few
+    events after it, not from every reference the year issued."""
+    references = [opened(app, ctx=SUPERVISOR)[0].reference for _ in range(SNAPSHOT_EVERY + 3)]
+    assert references == [f"KC-2026-{n:04d}" for n in range(1, SNAPSHOT_EVERY + 4)]
+    numbering = numbering_id(2026)
+    snapshots = list(app.snapshots.get(numbering, desc=True, limit=1))  # type: ignore[union-attr]
+    assert snapshots and snapshots[0].originator_version >= SNAPSHOT_EVERY
+    after = list(app.events.get(numbering, gt=snapshots[0].originator_version))
+    assert len(after) < SNAPSHOT_EVERY and app.repository.get(numbering).last == len(references)
 
 
 def test_the_same_new_person_opened_twice_at_once_becomes_one_client(app):
@@ -189,7 +194,7 @@ def test_personal_data_goes_to_the_assigned_caseworker_who_says_why_and_is_logge
         seen = app.case_detail(reader, case_id, purpose="case_work")
         assert seen["personal_data"] == "withheld"
         text = json.dumps(seen, default=str)
-        for secret in (details["family_name"], "foreman", "signed at", "dentist", "pd1:"):
+        for secret in (details["family_name"], "foreman", "signed at", "dentist", "pd2:"):
             assert secret not in text
         assert seen["origin_country"] == "UA" and seen["notes"][0]["written_by"] == "cw-1"
         assert "client_id" not in seen or reader is AUDITOR  # the person's id goes with them
@@ -271,9 +276,8 @@ def test_correcting_a_name_moves_the_client_in_the_blind_index(app, cfg):
     assert found.client_id == o.client_id and found.possible_duplicate
     old_name, _ = opened(app, SUPERVISOR, client=new_client(family_name=details["family_name"]))
     assert old_name.client_id != o.client_id  # the old name no longer leads to them
-    old_entry = app.find(ClientIndex, client_index_id(
-        blind_index(cfg.blind_index_key, f"Olena {details['family_name']}", 1998)))
-    assert old_entry is not None and old_entry.holder == old_name.client_id
+    old_digest = blind_index(cfg.blind_index_key, f"Olena {details['family_name']}", 1998)
+    assert app.vault.claim_index(old_digest, "nobody") == old_name.client_id
 
 
 # -- erasure ----------------------------------------------------------------------------------
@@ -282,6 +286,8 @@ def test_erasure_is_approved_by_a_second_supervisor_then_the_person_is_gone(app,
     case_id, client_id = uuid.UUID(o.case_id), uuid.UUID(o.client_id)
     app.add_note(CASEWORKER, case_id, "lives above the car wash")
     app.record_service(CASEWORKER, case_id, "crisis_intervention")
+    digest = app.load(Client, client_id).blind_index
+    assert digest in dump_schema(cfg, cfg.schema("keys"))  # the index leads to her...
     app.request_erasure(SUPERVISOR, client_id, "client_request")
     with pytest.raises(Forbidden):
         app.request_erasure(COLLEAGUE, client_id, "client_request")
@@ -306,11 +312,43 @@ def test_erasure_is_approved_by_a_second_supervisor_then_the_person_is_gone(app,
         app.add_note(SUPERVISOR, case_id, "more about her")
     with pytest.raises(RuleViolated):
         app.correct_client_details(SUPERVISOR, client_id, phone="+48 500 600 700")
-    # The index forgot her: the same name later is a new person, not the erased client.
+    # The index forgot her (its rows are deleted, not marked): the same name later is a
+    # new person, not the erased client.
+    assert digest not in dump_schema(cfg, cfg.schema("keys"))
     again, _ = opened(app, client=new_client(family_name=details["family_name"]))
     assert again.client_id != o.client_id and not again.possible_duplicate
     erased = [e for e in integration_events(app) if e.type == "SubjectErased"]
     assert [e.data["case_ids"] for e in erased] == [[o.case_id]]
+
+
+def test_on_the_embedded_store_erasure_leaves_no_trace_in_any_file_or_wal(cfg, tmp_path):
+    """`haven dev` keeps everything in SQLite files (and their write-ahead logs): after an
+    erasure no byte of any of them holds the person, nor the key that opened her data."""
+    local = Casework(dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path))
+    try:
+        o, details = opened(local)
+        case_id, client_id = uuid.UUID(o.case_id), uuid.UUID(o.client_id)
+        why = dataclasses.replace(CASEWORKER, reason="new_information",
+                                  reason_detail="her cousin at the Ogrodowa car wash told us")
+        local.add_note(why, case_id, "lives above the car wash")
+        subject = local.load(Client, client_id).subject_id
+        keys = [local.vault._store.load(s) for s in (subject, o.case_id)]
+        wrapped = [k.wrapped for k in keys if k is not None and k.wrapped]
+        assert len(wrapped) == 2
+
+        def files() -> bytes:
+            return b"".join(f.read_bytes() for f in sorted(tmp_path.rglob("*")) if f.is_file())
+
+        telling = needles(details["family_name"], "car wash", "Ogrodowa")
+        assert all(w in files() for w in wrapped)  # control: the scan sees the key rows
+        local.request_erasure(SUPERVISOR, client_id, "client_request")
+        local.approve_erasure(SECOND_SUPERVISOR, client_id)
+        assert {f.suffix for f in tmp_path.rglob("*")} >= {".sqlite"}
+        everything = files().lower()
+        assert [n for n in telling if n in everything] == []
+        assert [w for w in wrapped if w in files()] == []  # overwritten, not just unlinked
+    finally:
+        local.close()
 
 
 def test_a_rejected_erasure_changes_nothing(app):
@@ -338,7 +376,7 @@ def test_personal_data_is_sealed_in_every_table_of_the_service_schema(app, runne
     app.case_detail(CASEWORKER, case_id, purpose="case_work")
     runner.catch_up()
     everything = dump_schema(cfg, cfg.schema(app.name))
-    assert "ForcedLabour" in everything and "pd1:" in everything  # the scan sees the rows
+    assert "ForcedLabour" in everything and "pd2:" in everything  # the scan sees the rows
     for secret in (details["family_name"], "Olena", "511 222 333", "Ogrodowa", "olena@",
                    "FX123987", "foreman", "Marta", "Victoria", "Wiśniewski"):
         assert secret not in everything
@@ -371,7 +409,7 @@ def test_integration_events_carry_ids_codes_and_dates_only(app, clock):
         ("ShelterPlacementRequested", 1), ("LegalAssistanceRequested", 1), ("CaseClosed", 1),
         ("CaseReopened", 1)]
     on_the_wire = json.dumps([e.data for e in events])
-    for secret in (details["family_name"], "Olena", "never travels", "pd1:", '"note"',
+    for secret in (details["family_name"], "Olena", "never travels", "pd2:", '"note"',
                    '"evidence"'):
         assert secret not in on_the_wire
     assert [e.data["version"] for e in events[:4]] == [1, 2, 4, 5]  # the note is version 3

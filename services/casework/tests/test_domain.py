@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.casework.domain import AccessLog, Case, CaseNumbering, Client, ClientIndex
+from services.casework.domain import AccessLog, Case, CaseNumbering, Client
 from services.casework.domain.access import (
     ASSIGNED,
     EMERGENCY,
@@ -26,7 +26,6 @@ from services.casework.domain.rules import (
     NotADuplicate,
 )
 from shared.countries import continent_of
-from shared.crypto import ERASED
 
 pytestmark = pytest.mark.no_servers
 
@@ -402,22 +401,6 @@ def test_a_rejected_erasure_can_be_requested_again():
     assert cl.erasure is None
     cl.request_erasure(requested_by="cw-1", erasure_reason="consent_withdrawn",
                        requested_at=T0)
-
-
-def test_the_client_index_leads_to_its_client_until_released_or_shredded():
-    index = ClientIndex.claim(blind_index="bi", client_id=str(uuid.uuid4()), seal_id="seal")
-    holder = index.holder
-    assert holder is not None and index.id == ClientIndex.claim(
-        blind_index="bi", client_id="x", seal_id="y").id
-    with pytest.raises(AlreadyDone):
-        index.reclaim(client_id=str(uuid.uuid4()), seal_id="seal-2")
-    index.release("someone else")
-    assert index.holder == holder
-    index.release(holder)
-    assert index.holder is None
-    index.reclaim(client_id=str(uuid.uuid4()), seal_id="seal-2")
-    index.client_id = ERASED  # as it reads once its seal is shredded
-    assert index.holder is None
 
 
 # -- who sees and changes what ------------------------------------------------------------

@@ -117,7 +117,7 @@ def march_of_a_centre(app, clock) -> dict[str, str]:
 
 MARCH = {
     "month": "2026-03", "new_cases": 3, "pending_cases": 1, "open_at_month_end": 3,
-    "closed_cases": 1, "follow_ups": {"scheduled": 2, "done": 1, "overdue": 1},
+    "reopened_cases": 0, "closed_cases": 1, "follow_ups": {"scheduled": 2, "done": 1, "overdue": 1},
     "services_by_type": {"crisis_intervention": 2, "social_counselling": 2},
     "crisis_interventions": {"count": 2, "median_response_minutes": 30.0},
     "new_cases_by_origin": {"Africa": {"NG": 1}, "Asia": {"VN": 1}, "Europe": {"UA": 1}},
@@ -134,6 +134,39 @@ def test_the_centres_monthly_figures(app, views, clock):
         == (1, 0, 1)
     assert views.monthly_figures("2026-05", clock())["handled_cases_by_origin"] == {
         "Africa": {"NG": 1}, "Europe": {"BY": 1, "UA": 1}}
+
+
+def adds_up(figures) -> bool:
+    """The identity the centre's report rests on (issue 11)."""
+    return (figures["pending_cases"] + figures["new_cases"] + figures["reopened_cases"]
+            - figures["closed_cases"]) == figures["open_at_month_end"]
+
+
+def test_a_case_closed_and_reopened_counts_in_both_and_the_month_adds_up(app, views, clock):
+    """Issue 11's report: pending 25, new 1, closed 1, open at month end 26 -- the reopening
+    was in no figure. Here: one case carried in, closed and reopened in March, and a
+    February case closed in February and reopened in March."""
+    clock.now = datetime(2026, 2, 2, 9, tzinfo=UTC)
+    carried, _ = opened(app, origin_country="BY")
+    dormant, _ = opened(app, origin_country="UA")
+    clock.now = datetime(2026, 2, 20, 9, tzinfo=UTC)
+    app.close_case(CASEWORKER, uuid.UUID(dormant.case_id), "goals_achieved")
+    clock.now = T0
+    fresh, _ = opened(app, origin_country="VN")
+    clock.now = T0 + 3 * D
+    app.close_case(CASEWORKER, uuid.UUID(carried.case_id), "goals_achieved")
+    clock.now = T0 + 9 * D
+    app.reopen_case(CASEWORKER, uuid.UUID(carried.case_id))
+    app.reopen_case(CASEWORKER, uuid.UUID(dormant.case_id))
+    clock.now = APRIL + D
+
+    march = views.monthly_figures("2026-03", clock())
+    assert {k: march[k] for k in ("pending_cases", "new_cases", "reopened_cases",
+                                  "closed_cases", "open_at_month_end")} == {
+        "pending_cases": 1, "new_cases": 1, "reopened_cases": 2, "closed_cases": 1,
+        "open_at_month_end": 3}
+    assert all(adds_up(views.monthly_figures(month, clock()))
+               for month in ("2026-01", "2026-02", "2026-03", "2026-04"))
 
 
 def test_an_erasure_leaves_the_monthly_figures_as_they_were(app, views, clock):

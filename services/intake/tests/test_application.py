@@ -12,6 +12,7 @@ import pytest
 from psycopg import sql
 
 from services.intake.access import ReadLog, read_log_id
+from services.intake.contracts import REFERRED_BLIND_INDEX_SEALED_IN
 from services.intake.tests.conftest import (
     OPERATOR,
     PERSON,
@@ -21,7 +22,7 @@ from services.intake.tests.conftest import (
     known_case,
 )
 from shared.contracts import ContractViolation
-from shared.crypto import ERASED, blind_index, sealed_subject
+from shared.crypto import ERASED, blind_index, seal_context, sealed_subject
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated, domain_refusals
 from shared.eventstore import _conninfo
 
@@ -86,8 +87,13 @@ def test_a_referral_gives_the_person_a_subject_of_their_own_and_a_blind_index(ap
                          for s in app.recorder.select_events(contact_id))
     assert sealed_subject(stored["person"]) == subject_id
     assert sealed_subject(logged["summary"]) == str(contact_id)
-    # Accents, case and spacing do not matter: casework finds "Ana POPESCU" born 1999.
-    assert stored["blind_index"] == blind_index(cfg.blind_index_key, "ana  POPESCU", 1999)
+    # Sealed under the person too, so it goes with them; accents, case and spacing do not
+    # matter: casework finds "Ana POPESCU" born 1999.
+    assert sealed_subject(stored["blind_index"]) == subject_id
+    where = seal_context(app.name, "Contact", "blind_index")  # as intake/Contact.blind_index
+    assert where == REFERRED_BLIND_INDEX_SEALED_IN.replace("intake", app.name, 1)
+    assert app.vault.unseal(stored["blind_index"], where) == \
+        blind_index(cfg.blind_index_key, "ana  POPESCU", 1999)
 
 
 def test_shredding_the_person_erases_them_but_not_the_call(app):
@@ -170,15 +176,17 @@ def test_integration_events_carry_codes_and_a_sealed_person_never_the_conversati
     app.end_shift(OPERATOR, shift)
     events = integration_events(app)
     assert [(e.type, e.version) for e in events] == [
-        ("ContactLogged", 1), ("ContactScreened", 1), ("ReferredToCasework", 1),
+        ("ContactLogged", 1), ("ContactScreened", 1), ("ReferredToCasework", 2),
         ("ContactLinkedToCase", 1), ("ContactClosed", 1), ("CallMissed", 1),
         ("CallbackDone", 1), ("ShiftStarted", 1), ("ShiftEnded", 1)]
     on_the_wire = json.dumps([e.data for e in events])
     for secret in (*SECRETS, '"summary"', '"callback_contact"'):
         assert secret not in on_the_wire
-    assert on_the_wire.count("pd1:") == 1  # the person; not even sealed conversations travel
+    # The person and the blind index; not even sealed conversations travel.
+    assert on_the_wire.count("pd2:") == 2
     referral = events[2].data
-    assert referral["person"].startswith(f"pd1:{subject_id}:")
+    assert referral["person"].startswith(f"pd2:{subject_id}:")
+    assert referral["blind_index"].startswith(f"pd2:{subject_id}:")
     assert referral["person_subject_id"] == subject_id
     assert referral["contact_id"] == str(contact_id)
     assert (referral["birth_year"], referral["gender"], referral["citizenship"]) == \
@@ -196,4 +204,4 @@ def test_an_unsealed_person_is_never_published(app):
     assert unsealed.person["family_name"] == "Popescu"  # the app's own mapper unseals
     with pytest.raises(ContractViolation) as refused:
         app.to_integration_event(unsealed)
-    assert set(refused.value.errors) == {"person"}
+    assert set(refused.value.errors) == {"person", "blind_index"}

@@ -8,21 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pika
 import pytest
-from nameko.containers import get_container_cls
-from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.casework.contracts import CASE_OPENED
 from services.intake.application import Intake
 from services.intake.service import IntakeService
 from services.intake.tests.conftest import known_case
-from shared.auth import issue_token
 from shared.config import Settings
 from shared.dead_letters import handler_queues, waiting
-from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated, from_remote
+from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated
 from shared.messaging import Envelope
 from shared.outbox import PikaPublisher
-from shared.testing.plugin import eventually
+from shared.testing.plugin import eventually, module_service, rpc
 
 LOGGED = {"channel": "phone", "started_at": "2025-01-05T22:10:00+01:00", "language": "ro",
           "caller_type": "potential_victim", "topic": "emergency", "urgency": "emergency",
@@ -35,13 +31,8 @@ def service():
     """One container for the module (stopping one costs nameko about a second), on
     schemas of its own: other suites' data (the gateway's fuzzer starts shifts at
     random times) must not fill the gaps these tests look for."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HAVEN_SCHEMA_PREFIX", Settings.from_env().schema_prefix + "svc_")
-        config = {"AMQP_URI": Settings.from_env().amqp_uri, "SERIALIZER": "json"}
-        container = get_container_cls(config)(IntakeService, config)
-        container.start()
+    with module_service(IntakeService, "svc") as container:
         yield container
-        container.kill()
 
 
 @pytest.fixture
@@ -53,14 +44,9 @@ def store():
 
 
 @pytest.fixture
-def call(rabbit_config):
+def call(haven_run):
     def call(method, payload=None, roles=("helpline_operator",), user="u1"):
-        token = issue_token(user, list(roles))
-        with ClusterRpcProxy(rabbit_config, context_data={"authorization": token}) as cluster:
-            try:
-                return getattr(cluster.intake, method)(payload=payload)
-            except RemoteError as exc:
-                raise from_remote(exc.exc_type, exc.value) from None
+        return rpc("intake", method, payload, roles, user)
 
     return call
 

@@ -1,0 +1,1 @@
+"""The legal service: proceedings, hearings, representation, letters, sharing."""

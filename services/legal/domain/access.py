@@ -1,0 +1,61 @@
+"""Need to know in legal: who may change a matter, book someone's time, and read a case's
+personal data here (a matter's caption, attorney and contact notes, letters, the documents
+shared, session notes).
+
+Personal data goes to supervisors, to the lawyer of the matter, and to the case's
+caseworker once a supervisor has confirmed them on the case (casework's rule, which legal
+follows from casework's facts); everyone else gets the record with it withheld. The centre's
+own system (a policy reacting to an event) acts on its own authority.
+"""
+
+from __future__ import annotations
+
+from services.legal.domain.rules import AccessDenied
+from shared.need_to_know import ANYONE, NeedToKnow
+
+SUPERVISOR, LAWYER, CASEWORKER, SYSTEM = "supervisor", "lawyer", "caseworker", "system"
+MATTER_LAWYER = "the matter's lawyer"
+CONFIRMED_CASEWORKER = "the case's caseworker, confirmed by a supervisor"
+
+PERSONAL_DATA = NeedToKnow(
+    "a matter's caption, attorney and contact notes, its letters, documents and session notes",
+    supervisor=(ANYONE,), lawyer=(MATTER_LAWYER,), caseworker=(CONFIRMED_CASEWORKER,))
+
+
+def relations(actor_id: str, lawyer_id: str | None, caseworker_id: str | None) -> set[str]:
+    """`caseworker_id`: the case's caseworker as confirmed (None while unconfirmed)."""
+    found = set()
+    if actor_id == lawyer_id:
+        found.add(MATTER_LAWYER)
+    if actor_id == caseworker_id:
+        found.add(CONFIRMED_CASEWORKER)
+    return found
+
+
+def may_read_personal_data(role: str, actor_id: str, lawyer_id: str | None,
+                           caseworker_id: str | None) -> bool:
+    return PERSONAL_DATA.allows(role, relations(actor_id, lawyer_id, caseworker_id))
+
+
+def check_may_change(role: str, actor_id: str, lawyer_id: str | None) -> None:
+    """A matter is worked on by its lawyer or a supervisor."""
+    if role in (SUPERVISOR, SYSTEM) or (role == LAWYER and actor_id == lawyer_id):
+        return
+    raise AccessDenied("only the matter's lawyer or a supervisor may change it")
+
+
+def check_may_book(role: str, actor_id: str, lawyer_id: str | None,
+                   caseworker_id: str | None) -> None:
+    """Sessions are arranged by the matter's lawyer, the case's caseworker or a supervisor."""
+    if role == SUPERVISOR or (role == LAWYER and actor_id == lawyer_id) \
+            or (role == CASEWORKER and actor_id == caseworker_id):
+        return
+    raise AccessDenied("only the matter's lawyer, the case's caseworker or a supervisor may"
+                       " arrange its sessions")
+
+
+def check_may_assign(role: str, actor_id: str, current: str | None, assignee: str) -> None:
+    """Supervisors assign anyone; a lawyer takes an unassigned matter for themselves."""
+    if role == SUPERVISOR or (role == LAWYER and current is None and assignee == actor_id):
+        return
+    raise AccessDenied("a lawyer may take an unassigned matter; supervisors assign the rest")

@@ -1,0 +1,114 @@
+"""`haven gdpr access PERSON` (GDPR Art. 15): everything held about one person, from every
+service, with nobody else's data -- and the export shows in the person's access log."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner
+
+from services.casework.application import Casework
+from services.intake.application import Intake
+from services.legal.application import Legal
+from services.notifications.application import Notifications
+from services.notifications.projections import READ_MODELS
+from services.shelter.application import Shelters
+from shared.auth import issue_token
+from shared.bootstrap import attach_read_models
+from shared.cli import main
+from shared.config import Settings
+from tests.gdpr.world import ANA, OLENA, SHELTER_ADDRESS, SUPERVISOR, a_shelter, build
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Both people on stores of this module's own (canonical service names, own prefix)."""
+    with pytest.MonkeyPatch.context() as patch:
+        prefix = f"{Settings.from_env().schema_prefix}gdpr{uuid.uuid4().hex[:6]}_"
+        patch.setenv("HAVEN_SCHEMA_PREFIX", prefix)
+        cfg = Settings.from_env()
+        apps = {"intake": Intake(cfg), "casework": Casework(cfg), "shelter": Shelters(cfg),
+                "legal": Legal(cfg), "notifications": Notifications(cfg)}
+        runner = attach_read_models(apps["notifications"], READ_MODELS)
+        apps["legal"].ask_casework = lambda ctx, case_id, purpose, recipient: \
+            apps["casework"].may_share(ctx, UUID(case_id), purpose, recipient)
+        try:
+            shelter = a_shelter(apps["shelter"])
+            olena, ana = build(apps, OLENA, shelter), build(apps, ANA, shelter)
+            # A flag between the two: in Olena's shelter file, naming Ana's case.
+            apps["shelter"].keep_apart(SUPERVISOR, UUID(olena.case_id), UUID(ana.case_id),
+                                       "room", "former_exploiter")
+            yield apps, olena, ana, prefix
+        finally:
+            runner.close()
+            for app in apps.values():
+                app.close()
+
+
+def art15(tmp_path, person: str, prefix: str, roles=("supervisor",)):
+    result = CliRunner().invoke(main, ["gdpr", "access", person, "--out", str(tmp_path)],
+                                env={"HAVEN_SCHEMA_PREFIX": prefix,
+                                     "HAVEN_TOKEN": issue_token("dpo-1", list(roles))})
+    return result
+
+
+def test_the_export_holds_the_persons_data_from_every_service_and_nobody_elses(
+        haven_run, world, tmp_path):
+    apps, olena, ana, prefix = world
+    result = art15(tmp_path, olena.reference, prefix)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / f"art15-{olena.client_id}.json").read_text())
+    text = (tmp_path / f"art15-{olena.client_id}.md").read_text()
+    assert set(doc["services"]) == {"intake", "casework", "shelter", "legal", "notifications"}
+    as_json = json.dumps(doc, ensure_ascii=False)
+    for value in olena.secrets():
+        assert value in as_json, value
+    assert doc["details"]["given_name"] == olena.given_name
+    apart = [e for e in doc["services"]["shelter"] if e["event"] == "KeepApartRecorded"]
+    assert apart and apart[0]["data"]["other_case_id"].startswith("[redacted")
+    assert olena.given_name in text and olena.summary in text
+    for published in (as_json, text):
+        for value in ana.secrets():
+            assert value not in published, value
+        assert SHELTER_ADDRESS not in published
+        assert ana.case_id not in published and ana.reference not in published
+        assert ana.client_id not in published
+
+
+def test_the_export_is_recorded_in_the_persons_access_log(haven_run, world, tmp_path):
+    apps, olena, ana, prefix = world
+    casework = apps["casework"]
+
+    def requests(client_id):
+        return [e for e in casework.access_log(SUPERVISOR, client_id=UUID(client_id))["items"]
+                if e["purpose"] == "data_subject_request"]
+
+    before = len(requests(olena.client_id))
+    assert art15(tmp_path, olena.client_id, prefix).exit_code == 0
+    after = requests(olena.client_id)
+    assert len(after) == before + 1 and after[-1]["actor_id"] == "dpo-1"
+    assert requests(ana.client_id) == []
+    doc = json.loads((tmp_path / f"art15-{olena.client_id}.json").read_text())
+    assert any(r["data"].get("purpose") == "data_subject_request"
+               for r in doc["reads_of_your_data"])
+
+
+def test_only_a_supervisor_may_export_and_nothing_is_recorded_otherwise(
+        haven_run, world, tmp_path):
+    apps, olena, _, prefix = world
+    log = apps["casework"].access_log(SUPERVISOR, client_id=UUID(olena.client_id))["items"]
+    result = art15(tmp_path, olena.client_id, prefix, roles=("caseworker",))
+    assert result.exit_code == 3
+    assert not list(tmp_path.iterdir())
+    assert apps["casework"].access_log(SUPERVISOR, client_id=UUID(olena.client_id))[
+        "items"] == log
+
+
+def test_an_unknown_person_is_refused_and_nothing_is_written(haven_run, world, tmp_path):
+    result = art15(tmp_path, "KC-1999-0001", world[3])
+    assert result.exit_code == 2 and "not_found" in result.output
+    assert not list(tmp_path.iterdir())
+

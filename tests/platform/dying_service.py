@@ -1,0 +1,39 @@
+"""A service process whose container dies (a managed thread fails, as when an RPC reply
+cannot be sent to a broker that is gone) -- or, with "healthy", one that keeps serving.
+Run by test_runner.py as `python dying_service.py dies|healthy`."""
+
+import sys
+
+from shared.process import prepare_service_process
+
+prepare_service_process()
+
+import eventlet  # noqa: E402
+from nameko.extensions import DependencyProvider  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from shared.process import stop_signal  # noqa: E402
+from shared.runner import serve  # noqa: E402
+
+
+class FailingThread(DependencyProvider):
+    def start(self) -> None:
+        if sys.argv[1] == "dies":
+            self.container.spawn_managed_thread(self._fail)
+
+    def _fail(self) -> None:
+        eventlet.sleep(0)
+        raise ConnectionRefusedError("[Errno 111] ECONNREFUSED")
+
+
+class Probe:
+    name = "probe"
+    failing = FailingThread()
+
+
+stopping = stop_signal()
+runner = ServiceRunner({"AMQP_URI": "memory://"})
+runner.add_service(Probe)
+runner.start()
+print("started", flush=True)
+sys.exit(serve(runner, stopping))
