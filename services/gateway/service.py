@@ -4,6 +4,7 @@ service; the gateway only refuses what cannot be a valid call (no or bad token, 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from nameko.exceptions import RemoteError
@@ -93,7 +94,7 @@ class GatewayService:
                 values = resolve_case(values, self._case_id_of)
             payload = payload_for(endpoint, values, body, query)
             if route.method == "POST":  # the command's own key, never the lookup's
-                self.forward(token, correlation_id, request.headers.get("Idempotency-Key"))
+                self.forward(token, correlation_id, command_key(request))
             result = self.rpc(endpoint.service, route.rpc, payload)
         except RemoteError as exc:
             return problem(from_remote(exc.exc_type, exc.value), correlation_id)
@@ -170,3 +171,11 @@ def _depth(value: Any) -> int:
 
 
 __all__ = ["GatewayService", "HavenError"]
+
+
+def command_key(request: Request) -> str:
+    """The Idempotency-Key a command travels under: the client's, or one of its own. A
+    broker that loses a reply (a restart while the service answered) delivers the request
+    again; under its key the service answers it from what it did the first time instead
+    of doing it twice (a contact screened twice, before)."""
+    return request.headers.get("Idempotency-Key") or f"request-{uuid.uuid4()}"
