@@ -52,6 +52,9 @@ class Publisher(Protocol):
     def publish(self, exchange: str, messages: Sequence[Message]) -> None:
         """Publish every message; return only once the broker has confirmed them all."""
 
+    def keep_alive(self) -> None:
+        """Called while there is nothing to publish: keep the connection alive."""
+
     def close(self) -> None: ...
 
 
@@ -116,6 +119,17 @@ class PikaPublisher:
             self.close()  # next attempt starts from a fresh connection
             raise
 
+    def keep_alive(self) -> None:
+        """Answer the broker's heartbeats. A BlockingConnection does only while it is
+        used: a relay idle for two heartbeat intervals (two minutes by default) was dropped
+        by the broker, and its next batch failed once before it reconnected."""
+        if self._connection is None or not self._connection.is_open:
+            return
+        try:
+            self._connection.process_data_events(time_limit=0)
+        except Exception:  # noqa: BLE001 - lost: the next publish opens a new connection
+            self.close()
+
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None and connection.is_open:
@@ -140,6 +154,9 @@ class KombuPublisher:
                              content_type=CONTENT_TYPE, content_encoding="utf-8",
                              delivery_mode=PERSISTENT, retry=True,
                              user_id=_publisher_user(self._cfg, exchange))
+
+    def keep_alive(self) -> None:
+        """kombu's producer reconnects on publish (retry=True): nothing to keep."""
 
     def close(self) -> None:
         self._connection.release()
@@ -366,6 +383,7 @@ class Relay:
             except Exception:  # noqa: BLE001 - a missed checkpoint must not stop the relay
                 log.warning("%s relay: checkpoint failed", self.service, exc_info=True)
             if self.drained:
+                self._publisher.keep_alive()
                 signal.wait(seen, poll_interval)
 
     def _reset(self) -> None:

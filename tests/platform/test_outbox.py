@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,7 +26,7 @@ from shared.audit import CommandContext
 from shared.config import settings
 from shared.consumers import has_handled
 from shared.crypto import seal_context
-from shared.outbox import Relay
+from shared.outbox import PikaPublisher, Relay
 from shared.testing.plugin import eventually
 from tests.platform.msg_apps import (
     HOLDER,
@@ -231,6 +232,55 @@ def test_relay_reconnects_after_losing_the_broker(source, amqp_uri):
     relay.close()
     assert not runner.is_alive()
     assert got == [1, 2, 4, 5]
+
+
+def broker_connections(amqp_uri: str) -> dict[str, str]:
+    """{connection name: its client port} of the vhost's connections, as the broker sees
+    them: a port that changes is a new connection."""
+    vhost = unquote(urlparse(amqp_uri).path.lstrip("/"))
+    listing = subprocess.run(["rabbitmqctl", "-q", "list_connections", "vhost", "peer_port",
+                              "client_properties"], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+    found = {}
+    for line in listing.splitlines():
+        if line.startswith(f"{vhost}\t") and (named := re.search(
+                r'"connection_name","([^"]*)"', line)):
+            found[named.group(1)] = line.split("\t")[1]
+    return found
+
+
+def test_an_idle_relay_keeps_its_connection_past_the_brokers_heartbeat_timeout(
+        source, amqp_uri, caplog):
+    uri = amqp_uri + ("&" if "?" in amqp_uri else "?") + "heartbeat=1"  # 2 s of silence
+    relay = Relay(source, uri)
+    name = f"haven-relay {source.name}"
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run_forever, args=(0.05, stop))
+    silent = PikaPublisher(uri, f"silent {source.name}")
+    got: list[int] = []
+    with tap(amqp_uri, f"{source.name}.events") as received:
+        store_ledgers(source, 1)
+        runner.start()
+        try:
+            eventually(lambda: got.extend(json.loads(b)["notification_id"]
+                                          for _, _, b in received()) or len(got) == 2)
+            port = broker_connections(amqp_uri)[name]
+            silent.keep_alive()  # nothing to keep: it has never connected
+            silent._open()  # connected after the relay, and silent since
+            eventually(lambda: f"silent {source.name}" in broker_connections(amqp_uri))
+            # The broker drops a client it has not heard from in two heartbeats.
+            eventually(lambda: f"silent {source.name}" not in broker_connections(amqp_uri))
+            assert broker_connections(amqp_uri).get(name) == port  # the same connection
+            store_ledgers(source, 1)
+            eventually(lambda: got.extend(json.loads(b)["notification_id"]
+                                          for _, _, b in received()) or len(got) >= 4)
+        finally:
+            stop.set()
+            runner.join(timeout=10)
+            silent.close()
+    relay.close()
+    assert got == [1, 2, 4, 5]
+    assert "batch failed" not in caplog.text
 
 
 def free_port() -> int:
