@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint typecheck unit bench services promtool poppler chromium clean
+.PHONY: help dev test lint typecheck unit bench stack faults services promtool poppler chromium clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ unit: $(STAMP) services promtool poppler chromium ## The test suite only
 	$(BIN)/pytest
 
 test: lint typecheck unit ## Lint, type-check and run every test against real PostgreSQL and RabbitMQ
+
+stack: $(STAMP) services ## Every service, relay and the gateway as separate processes (supervisord) on :8080
+	HAVEN_ENV=development HAVEN_POSTGRES_POOL_SIZE=$${HAVEN_POSTGRES_POOL_SIZE:-2} $(BIN)/haven stack up
+
+faults: $(STAMP) services ## The fault-injection suite alone: processes killed under load, recovery times
+	$(BIN)/pytest -m faults -s -p no:cacheprovider
 
 bench: $(STAMP) services ## Measure raw baselines and the platform side by side -> bench/results.json
 	HAVEN_ENV=development $(BIN)/python -m bench.run

@@ -45,6 +45,38 @@ if ! reachable "$PG_HOST" "$PG_PORT"; then
     exit 1; }
 fi
 
+# Two replicas of every process kind (`haven stack --replicas 2`, tests/platform/test_stack.py)
+# hold about 110 connections beside the test run's own; PostgreSQL's default is 100. A local
+# server managed by pg_ctlcluster is raised (once: ALTER SYSTEM, then a restart); any
+# other is only reported.
+NEEDED_CONNECTIONS=300
+connections() {
+  "$PY" - "$PG_URL" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], connect_timeout=10) as conn:
+    print(conn.execute("SHOW max_connections").fetchone()[0])
+PY
+}
+CURRENT="$(connections 2>/dev/null || echo 0)"
+if [ "$CURRENT" -lt "$NEEDED_CONNECTIONS" ]; then
+  CLUSTER="$(ls /etc/postgresql 2>/dev/null | head -1)"
+  if [ -n "$CLUSTER" ] && command -v pg_ctlcluster >/dev/null \
+      && [[ "$PG_HOST" == 127.0.0.1 || "$PG_HOST" == localhost ]]; then
+    echo "PostgreSQL allows $CURRENT connections; raising it to $NEEDED_CONNECTIONS (restart)"
+    "$PY" - "$PG_URL" "$NEEDED_CONNECTIONS" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    conn.execute(f"ALTER SYSTEM SET max_connections = {int(sys.argv[2])}")
+PY
+    pg_ctlcluster --skip-systemctl-redirect "$CLUSTER" main restart
+    wait_for "$PG_HOST" "$PG_PORT" 60 || { echo "PostgreSQL did not come back" >&2; exit 1; }
+    for _ in $(seq 60); do connections >/dev/null 2>&1 && break; sleep 1; done
+  else
+    echo "warning: PostgreSQL allows $CURRENT connections; the stack tests need" \
+         "$NEEDED_CONNECTIONS (max_connections)" >&2
+  fi
+fi
+
 if ! reachable "$MQ_HOST" "$MQ_PORT"; then
   if command -v rabbitmq-server >/dev/null; then
     echo "RabbitMQ is installed but stopped: starting it"

@@ -89,6 +89,7 @@ def _add_command_groups() -> None:
     from shared.gdpr.cli import gdpr_cli
     from shared.htcds.cli import export_cli
     from shared.keys_cli import keys_cli
+    from shared.stack import stack_cli
 
     main.add_command(token_cli, "token")
     main.add_command(audit_cli, "audit")
@@ -100,6 +101,7 @@ def _add_command_groups() -> None:
     main.add_command(__import__("shared.reports.cli", fromlist=["report_cli"]).report_cli, "report")
     main.add_command(export_cli, "export")
     main.add_command(gdpr_cli, "gdpr")
+    main.add_command(stack_cli, "stack")
 
 
 _add_command_groups()

@@ -101,8 +101,9 @@ def as_haven_error(exc: BaseException) -> HavenError | None:
 
     The one mapping: the shell uses it for every RPC, applications for their own callers.
     """
+    import psycopg
     from eventsourcing.application import AggregateNotFoundError
-    from eventsourcing.persistence import IntegrityError
+    from eventsourcing.persistence import IntegrityError, OperationalError
 
     from shared import checks
 
@@ -122,6 +123,11 @@ def as_haven_error(exc: BaseException) -> HavenError | None:
         # The only constraint a command can break is the (aggregate, version) key: someone
         # else saved the same aggregate first, and the optimistic lock held.
         return Conflict()
+    if isinstance(exc, OperationalError | psycopg.OperationalError):
+        # The database restarting, unreachable, or out of connections (a pool timeout is
+        # one): nothing a client did wrong, and worth trying again shortly -- a 503, as for
+        # the broker, never a 500.
+        return Unavailable("the database is unavailable; retry later")
     return None
 
 

@@ -28,6 +28,15 @@ def prepare_service_process() -> None:
     logging.getLogger("nameko.rpc").addFilter(_withhold_rpc_replies)
 
 
+def configure_logging() -> None:
+    """HAVEN_LOG_LEVEL (INFO by default); each line names its process when the process
+    has a name (`haven stack` gives each one, as all of them share one log stream)."""
+    process = os.environ.get("HAVEN_PROCESS_NAME")
+    logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s " + (f"[{process}] " if process else "")
+                        + "%(levelname)s %(name)s %(message)s")
+
+
 def _withhold_rpc_replies(record: logging.LogRecord) -> bool:
     """nameko logs every RPC reply body at DEBUG on the caller's side; replies carry
     victims' personal data (a case's person, a contact's summary), which never goes to a

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any
 
@@ -12,7 +11,7 @@ from nameko.runners import ServiceRunner
 
 from shared.config import Settings, settings
 from shared.manifest import manifest
-from shared.process import stop_signal
+from shared.process import configure_logging, stop_signal
 
 log = logging.getLogger("haven.runner")
 
@@ -32,8 +31,7 @@ def nameko_config(cfg: Settings, **extra: Any) -> dict[str, Any]:
 
 def run_service(name: str) -> None:
     """Run one service until SIGTERM/SIGINT; stop gracefully, letting workers finish."""
-    logging.basicConfig(level=os.environ.get("HAVEN_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     from shared.observability import quiet_client_errors
 
     quiet_client_errors()
@@ -53,6 +51,8 @@ def run_service(name: str) -> None:
 
 
 EXIT_CONTAINER_ENDED = 70  # EX_SOFTWARE: the supervisor (systemd, Kubernetes) restarts us
+KILL_WATCH_INTERVAL = 0.5  # seconds between looks at whether the container is being killed
+KILL_GRACE = 3.0  # seconds a kill may take to finish before the process goes regardless
 
 
 def serve(runner: ServiceRunner, stopping: Any) -> int:
@@ -72,7 +72,23 @@ def serve(runner: ServiceRunner, stopping: Any) -> int:
         if not stopping.ready():
             stopping.send("container ended")
 
+    def watch_for_a_kill() -> None:
+        # nameko marks a container as being killed at once, but finishes killing it only
+        # once every extension has stopped: a consumer still retrying a broker that was
+        # gone held casework's process up (and its /health green) for 27 s around a dead
+        # container. The mark is enough to go.
+        while not stopping.ready():
+            if any(getattr(c, "_being_killed", False) for c in runner.containers):
+                with eventlet.Timeout(KILL_GRACE, False):  # a kill that ends says why
+                    watcher.wait()
+                if not stopping.ready():
+                    ended.append("killed; its extensions did not stop")
+                    stopping.send("container killed")
+                return
+            eventlet.sleep(KILL_WATCH_INTERVAL)
+
     watcher = eventlet.spawn(watch)
+    eventlet.spawn(watch_for_a_kill)
     stopping.wait()
     if ended:
         log.error("service container ended (%s); exiting with %d so that the process is"

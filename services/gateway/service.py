@@ -178,4 +178,7 @@ def command_key(request: Request) -> str:
     broker that loses a reply (a restart while the service answered) delivers the request
     again; under its key the service answers it from what it did the first time instead
     of doing it twice (a contact screened twice, before)."""
-    return request.headers.get("Idempotency-Key") or f"request-{uuid.uuid4()}"
+    key = request.headers.get("Idempotency-Key")
+    # An empty or malformed key is the client's mistake: it goes on to be refused (400),
+    # never silently replaced.
+    return f"request-{uuid.uuid4()}" if key is None else key

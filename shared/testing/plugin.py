@@ -138,14 +138,16 @@ def service_config(service: str) -> dict[str, Any]:
 
 
 @contextmanager
-def own_run(patch: pytest.MonkeyPatch, tag: str) -> Iterator[Settings]:
-    """Schemas and a vhost of a test's own, set in the environment for what it starts.
+def own_run(patch: pytest.MonkeyPatch, tag: str,
+            server_uri: str = SERVER_AMQP_URI) -> Iterator[Settings]:
+    """Schemas and a vhost of a test's own, set in the environment for what it starts
+    (on the broker of `server_uri`: the machine's, unless a test brings its own).
 
     The two go together: a consumer remembers each message by (source, notification id),
     and a store of its own numbers its notifications from 1 again. Were its relays to
     publish on the run's vhost, the run's consumers would remember those ids and later
     skip the run's own events that carry the same ids (an erasure among them)."""
-    run = testing.BrokerRun.named(SERVER_AMQP_URI, f"{VHOST}-{tag}")
+    run = testing.BrokerRun.named(server_uri, f"{VHOST}-{tag}")
     testing.create_broker_run(run)
     patch.setenv("HAVEN_SCHEMA_PREFIX", f"{Settings.from_env().schema_prefix}{tag}_")
     patch.setenv("HAVEN_AMQP_URI", run.uri(run.run_user))

@@ -61,3 +61,14 @@ class DossierService:
     @entrypoint(roles=("caseworker",))
     def crash(self, ctx: CommandContext, data: dict[str, Any]) -> None:
         raise RuntimeError("Ana Popescu, born 1999, lives at the old mill")
+
+    @rpc
+    @entrypoint(roles=("caseworker",))
+    def register_while_the_database_stalls(self, ctx: CommandContext,
+                                           data: dict[str, Any]) -> None:
+        """The database gives up on the statement (its timeout), as when it restarts or is
+        out of connections: a psycopg OperationalError, nothing stored."""
+        with self.app.recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+            curs.execute("SET LOCAL statement_timeout = 1")
+            curs.execute("SELECT pg_sleep(1)")
+

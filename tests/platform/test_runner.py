@@ -27,6 +27,13 @@ def test_a_dead_container_ends_its_process_non_zero():
     assert "ConnectionRefusedError" in said and "ECONNREFUSED" not in said  # type only
 
 
+def test_a_container_that_does_not_finish_dying_still_ends_its_process():
+    with _start("dies-slowly") as process:
+        # Waiting for the kill to complete would wait for ever: this would time out.
+        process.communicate(timeout=120)
+    assert process.returncode == EXIT_CONTAINER_ENDED
+
+
 def test_sigterm_still_stops_a_healthy_service_with_zero():
     with _start("healthy") as process:
         assert process.stdout is not None

@@ -34,6 +34,7 @@ from shared.errors import (
     InvalidInput,
     NotFound,
     Unauthorized,
+    Unavailable,
     from_remote,
 )
 from shared.eventstore import _conninfo, reason_context
@@ -285,6 +286,14 @@ def test_an_unexpected_error_is_a_generic_500_that_leaks_no_personal_data(servic
                   if "rpc_failed" in r.getMessage())
     assert logged["error_type"] == "RuntimeError"
     assert logged["correlation_id"] == CRASH_CORRELATION
+
+
+def test_a_database_that_gives_up_is_503_unavailable_not_500(service, call, store):
+    before = stored_count(store)
+    with pytest.raises(Unavailable) as failed:
+        call("register_while_the_database_stalls", token=caseworker())
+    assert failed.value.http_status == 503
+    assert stored_count(store) == before
 
 
 def test_stopping_the_service_closes_its_application(service):
