@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint typecheck unit bench stack faults services promtool poppler chromium clean
+.PHONY: soak help dev test lint typecheck unit bench stack faults services promtool poppler chromium clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ stack: $(STAMP) services ## Every service, relay and the gateway as separate pro
 
 faults: $(STAMP) services ## The fault-injection suite alone: processes killed under load, recovery times
 	$(BIN)/pytest -m faults -s -p no:cacheprovider
+
+soak: $(STAMP) services ## Half an hour of the stack under load, memory per process -> bench/soak.json (not in CI)
+	HAVEN_ENV=development $(BIN)/python -m bench.soak
 
 bench: $(STAMP) services ## Measure raw baselines and the platform side by side -> bench/results.json
 	HAVEN_ENV=development $(BIN)/python -m bench.run

@@ -21,7 +21,7 @@ import click
 import jwt
 
 from shared.config import Settings, settings
-from shared.errors import Unauthorized
+from shared.errors import Unauthorized, Unavailable
 from shared.signing import new_pair, signer, verifier
 
 ROLES = ("helpline_operator", "caseworker", "shelter_staff", "lawyer", "supervisor", "auditor",
@@ -66,7 +66,11 @@ class TokenRefused(Exception):
         self.reason = reason
         self.user_id = user_id
 
-    def as_error(self) -> Unauthorized:
+    def as_error(self) -> Unauthorized | Unavailable:
+        if self.reason == "unverifiable":
+            # Refused all the same (fail closed), but the token is not at fault: a 401
+            # would send a desk to sign in again, when the database is what to wait for.
+            return Unavailable(f"{REFUSAL_MESSAGES[self.reason]}; retry later")
         return Unauthorized(REFUSAL_MESSAGES[self.reason])
 
 

@@ -111,6 +111,10 @@ class Settings:
     amqp_ca_file: str = ""
     amqp_cert_file: str = ""
     amqp_key_file: str = ""
+    # The type of the durable queues a consumer declares (its event queues and their dead
+    # letters, shared.consumers): "quorum" on a replicated RabbitMQ, so that losing a node
+    # loses no queue and no message in it (a queue, once declared, keeps its type).
+    queue_type: str = "classic"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -166,6 +170,7 @@ class Settings:
             amqp_ca_file=env.get("HAVEN_AMQP_CA_FILE", ""),
             amqp_cert_file=env.get("HAVEN_AMQP_CERT_FILE", ""),
             amqp_key_file=env.get("HAVEN_AMQP_KEY_FILE", ""),
+            queue_type=_queue_type(env),
         )
 
     def require_production_secrets(self, keys: bool = True) -> None:
@@ -261,6 +266,17 @@ def _revocation_delay(env: dict[str, str]) -> float:
                               f" {MAX_REVOCATION_DELAY_SECONDS // 2}: a revoked token must be"
                               f" refused within {MAX_REVOCATION_DELAY_SECONDS} s")
     return seconds
+
+
+QUEUE_TYPES = ("classic", "quorum")
+
+
+def _queue_type(env: dict[str, str]) -> str:
+    value = env.get("HAVEN_QUEUE_TYPE", "classic")
+    if value not in QUEUE_TYPES:
+        raise SettingsRefused(f"HAVEN_QUEUE_TYPE must be {' or '.join(QUEUE_TYPES)}, not"
+                              f" {value!r}")
+    return value
 
 
 def settings() -> Settings:

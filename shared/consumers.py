@@ -56,6 +56,7 @@ from psycopg import sql
 
 from shared.audit import CommandContext
 from shared.config import settings
+from shared.errors import database_unavailable
 from shared.eventstore import HavenApplication
 from shared.manifest import manifest
 from shared.messaging import Envelope
@@ -64,6 +65,7 @@ from shared.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DEAD_LETTERS
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-haven-attempts"
+OUTAGES_HEADER = "x-haven-database-outages"  # retries while the database was away
 DEAD_SUFFIX = ".dead"  # a handler's dead letters wait in "<its queue>.dead"
 ERROR_HEADER = "x-haven-error"
 # On a message a consumer republished itself (a retry, a dead letter): the broker user that
@@ -193,10 +195,15 @@ class HavenEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()  # builds self.queue: evt-<source>-<type>--<service>.<method>
+        cfg = settings()
+        # HAVEN_QUEUE_TYPE=quorum: both queues replicated over the broker's nodes. The event
+        # queue is declared when the container starts consuming, with these arguments.
+        quorum = {"x-queue-type": "quorum"} if cfg.queue_type == "quorum" else None
+        self.queue.queue_arguments = quorum
         config = self.container.config
         url = urlparse(config[AMQP_URI_CONFIG_KEY])
         self.own_user = unquote(url.username) if url.username else None
-        self.source_user = settings().broker_user(self.source_service)
+        self.source_user = cfg.broker_user(self.source_service)
         # Only RabbitMQ validates user_id; embedded mode's in-process transport (memory://)
         # has no other publisher to distrust.
         self.checks_publisher = url.scheme.startswith("amqp")
@@ -208,7 +215,7 @@ class HavenEventHandler(EventHandler):
         # No exchange: the default exchange routes by queue name, so a retry reaches only
         # this handler's queue, not every subscriber of the source's topic exchange.
         self.dead_letter_queue = Queue(self.queue.name + DEAD_SUFFIX, durable=True,
-                                       auto_delete=False)
+                                       auto_delete=False, queue_arguments=quorum)
         with get_connection(config[AMQP_URI_CONFIG_KEY], config.get(AMQP_SSL_CONFIG_KEY),
                             config.get(LOGIN_METHOD_CONFIG_KEY)) as conn:
             maybe_declare(self.dead_letter_queue, conn.channel())
@@ -253,29 +260,48 @@ class HavenEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         headers = {**(message.headers or {}), PUBLISHER_HEADER: self._publisher(message)}
+        labels = (self.container.service_name, self.source_service, self.event_type)
+        if database_unavailable(exc_info[1]):
+            # Not the message's fault: a database restart must not use up its attempts and
+            # dead-letter every message in flight. It waits (one worker) and goes round
+            # again until the database is back.
+            outages = _int(headers.get(OUTAGES_HEADER)) + 1
+            headers[OUTAGES_HEADER] = outages
+            CONSUMER_MESSAGES.labels(*labels, "unavailable").inc()
+            self._retry(message, headers, min(self.retry_delay * 2 ** (outages - 1), 5.0))
+            return
         attempts = _int(headers.get(ATTEMPTS_HEADER)) + 1
         headers[ATTEMPTS_HEADER] = attempts
-        labels = (self.container.service_name, self.source_service, self.event_type)
         CONSUMER_MESSAGES.labels(*labels, "failed").inc()
-        try:
-            if attempts >= self.max_attempts:
-                headers[ERROR_HEADER] = _describe(exc_info[1])
-                self._republish(message, self.dead_letter_queue.name, headers)
-                DEAD_LETTERS.labels(*labels).inc()
-                log.error("%s: dead-lettered a %s message after %d attempts (%s)",
-                          self.queue.name, self.event_type, attempts, type(exc_info[1]).__name__)
-            else:
-                # A short, growing pause gives a transient fault (database restart) a chance;
-                # it holds one worker, not the queue.
-                eventlet.sleep(min(self.retry_delay * 2 ** (attempts - 1), 5.0))
-                self._republish(message, self.queue.name, headers)
-        except Exception:
-            # Cannot republish (broker trouble): hand the message back rather than lose it.
-            log.warning("%s: could not republish a failed message; requeued", self.queue.name,
-                        exc_info=True)
-            self.queue_consumer.requeue_message(message)
+        if attempts < self.max_attempts:
+            # A short, growing pause; it holds one worker, not the queue.
+            self._retry(message, headers, min(self.retry_delay * 2 ** (attempts - 1), 5.0))
             return
+        headers[ERROR_HEADER] = _describe(exc_info[1])
+        if not self._moved(message, self.dead_letter_queue.name, headers):
+            return
+        DEAD_LETTERS.labels(*labels).inc()
+        log.error("%s: dead-lettered a %s message after %d attempts (%s)",
+                  self.queue.name, self.event_type, attempts, type(exc_info[1]).__name__)
         self.queue_consumer.ack_message(message)
+
+    def _retry(self, message: Any, headers: dict[str, Any], delay: float) -> None:
+        """To the back of its own queue after `delay`; the original acked once it is there."""
+        eventlet.sleep(delay)
+        if self._moved(message, self.queue.name, headers):
+            self.queue_consumer.ack_message(message)
+
+    def _moved(self, message: Any, queue_name: str, headers: dict[str, Any]) -> bool:
+        """Republished to `queue_name`; if not (broker trouble), handed back unacked rather
+        than lost."""
+        try:
+            self._republish(message, queue_name, headers)
+        except Exception:
+            log.warning("%s: could not republish a failed message; requeued",
+                        self.queue.name, exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return False
+        return True
 
     def _republish(self, message: Any, queue_name: str, headers: dict[str, Any]) -> None:
         # Under our own user_id (RabbitMQ allows no other), the first publisher in a header.

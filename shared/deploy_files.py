@@ -5,7 +5,9 @@ Every file is Python data dumped with PyYAML. What a process gets follows from i
 every process the broker and the token public key; `application` (it keeps an event store)
 the PostgreSQL URLs; `unseals` the two data keys; `relay` a second process, `haven relay
 NAME`, one replica at a time; `http` port 8080, published (compose) or behind a Service
-reached only from the ingress controller (Kubernetes). The auditor alone also reads every
+reached only from the ingress controller (Kubernetes). In Kubernetes every `haven run`
+process scales (a HorizontalPodAutoscaler keeps 2 to 6 replicas by CPU, a
+PodDisruptionBudget one at least), a relay never. The auditor alone also reads every
 store, with read-only credentials. deploy/k8s/base/ holds what no entry changes, but for the
 Secret template (it lists every service's credentials).
 
@@ -52,7 +54,8 @@ SECRET_TEMPLATE = "deploy/k8s/base/secret.template.yaml"  # noqa: S105 - a path
 SERVICE_FILES = "deploy/k8s/services"
 # The secret template is left out on purpose: applied, it would replace the real Secret.
 BASE = ("base/namespace.yaml", "base/config.yaml", "base/networkpolicy.yaml")
-CONFIG_MAP_SETTINGS = ("HAVEN_ENV", "HAVEN_STORE", "HAVEN_HTTP_PORT", "HAVEN_METRICS_PORT")
+CONFIG_MAP_SETTINGS = ("HAVEN_ENV", "HAVEN_STORE", "HAVEN_HTTP_PORT", "HAVEN_METRICS_PORT",
+                       "HAVEN_QUEUE_TYPE")
 IMAGE = "haven:0.1.0"
 INGRESS_NAMESPACE = "ingress-nginx"  # where the cluster's ingress controller runs
 HTTP_PORT, METRICS_PORT = 8080, 9100
@@ -76,8 +79,16 @@ RABBITMQ_DEFINITIONS_DIR = "/etc/rabbitmq/definitions"
 # The official rabbitmq and postgres images run as uid 999: the definitions file (0600) is
 # written as that user so that RabbitMQ, and only it, can read it.
 IMAGE_SERVICE_USER = "999:999"
-# Kubernetes: PostgreSQL and RabbitMQ run under their operators (base/config.yaml).
-K8S_POSTGRES, K8S_RABBITMQ = "haven-pg-rw.haven.svc", "haven-rabbitmq.haven.svc"
+# Kubernetes: PostgreSQL and RabbitMQ run under their operators (docs/kubernetes.md): the
+# CloudNativePG Cluster haven-pg (its read-write Service haven-pg-rw) and the
+# RabbitmqCluster haven-rabbitmq, in the namespace haven. base/networkpolicy.yaml lets the
+# Haven pods reach their pods, by the operators' labels (cnpg.io/cluster: haven-pg;
+# app.kubernetes.io/name: haven-rabbitmq, RABBITMQ_PODS).
+K8S_POSTGRES_CLUSTER, K8S_RABBITMQ_CLUSTER = "haven-pg", "haven-rabbitmq"
+K8S_POSTGRES = f"{K8S_POSTGRES_CLUSTER}-rw.haven.svc"
+K8S_RABBITMQ = f"{K8S_RABBITMQ_CLUSTER}.haven.svc"
+RABBITMQ_PODS = {"app.kubernetes.io/name": K8S_RABBITMQ_CLUSTER}
+BROKER_MANAGEMENT_PORT = 15672  # the setup Job imports the broker's definitions there
 
 
 def broker_user(name: str) -> str:
@@ -490,14 +501,31 @@ _POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
                  "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
 _CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                        "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
-# A process stays below 200 MB RSS; a relay does little but read and publish.
-_RESOURCES = {"run": {"requests": {"cpu": "50m", "memory": "128Mi"},
+# A process stays below 200 MB RSS; a relay does little but read and publish. A `haven run`
+# process uses one core at the most (one interpreter, eventlet) and 0.5 to 3.5 % of one
+# idle (bench: idle_cpu_pct_of_one_core_*); its CPU request is what its autoscaler measures.
+_RESOURCES = {"run": {"requests": {"cpu": "200m", "memory": "128Mi"},
                       "limits": {"cpu": "1", "memory": "256Mi"}},
               "relay": {"requests": {"cpu": "20m", "memory": "96Mi"},
                         "limits": {"cpu": "500m", "memory": "256Mi"}}}
 _READINESS = {"run": {"periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 2},
               "relay": {"periodSeconds": 10, "timeoutSeconds": 3}}
 _ROLLING = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+# Every `haven run` process is safe to run as several replicas: each handler's durable
+# queue hands a message to one replica (IdempotentConsumer absorbs a redelivery), an RPC
+# is answered by whichever replica takes it, the gateway keeps no session. Its
+# HorizontalPodAutoscaler keeps MIN_REPLICAS at least (one serves while another is
+# replaced, rescheduled or drained: the PodDisruptionBudget keeps one) and adds replicas
+# up to MAX_REPLICAS while the pods' CPU averages above CPU_TARGET % of their request.
+# A relay publishes its store's log in order: one replica, never autoscaled.
+MIN_REPLICAS, MAX_REPLICAS, CPU_TARGET = 2, 6, 70
+
+
+def replica_range(service: Service) -> tuple[int, int]:
+    """The fewest and most replicas of `haven run NAME` (its manifest entry's `replicas`
+    raises the floor, never below MIN_REPLICAS)."""
+    least = max(MIN_REPLICAS, service.replicas)
+    return least, max(MAX_REPLICAS, least)
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -579,8 +607,10 @@ def _deployment(service: Service, name: str, args: list[str]) -> dict[str, Any]:
            "containers": [_container(service, name, args)],
            "volumes": _volumes(service, relay)}
     annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)}
+    # No `replicas` for a service: its autoscaler sets them, and `kubectl apply` would
+    # otherwise put them back to the file's number at every apply.
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(name), "spec": {
-        "replicas": 1 if relay else service.replicas,
+        **({"replicas": 1} if relay else {}),
         "selector": {"matchLabels": _labels(name)},
         "strategy": {"type": "Recreate"} if relay else _ROLLING,
         "template": {"metadata": {"labels": _labels(name), "annotations": annotations},
@@ -626,7 +656,7 @@ def _setup_job(m: Manifest) -> dict[str, Any]:
         mounts=({"name": "definitions", "mountPath": SHARED_MOUNT},))
     broker_import = _job_container(
         "broker-import", "rabbitmq:3-management",
-        command=["rabbitmqadmin", f"--host={K8S_RABBITMQ}", "--port=15672",
+        command=["rabbitmqadmin", f"--host={K8S_RABBITMQ}", f"--port={BROKER_MANAGEMENT_PORT}",
                  "--username=$(BROKER_ADMIN_USER)", "--password=$(BROKER_ADMIN_PASSWORD)",
                  "import", definitions],
         env=[_secret_ref("BROKER_ADMIN_USER", "broker-admin-user"),
@@ -654,6 +684,18 @@ def _checkpoint_claim() -> dict[str, Any]:
                      "resources": {"requests": {"storage": "1Gi"}}}}
 
 
+def _setup_egress() -> dict[str, Any]:
+    """broker-import reaches RabbitMQ's management API, which no other Haven pod may
+    (base/networkpolicy.yaml: DNS, PostgreSQL, AMQP)."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {**_metadata(SETUP_JOB), "name": f"{SETUP_JOB}-broker-management"},
+            "spec": {"podSelector": {"matchLabels": _labels(SETUP_JOB)},
+                     "policyTypes": ["Egress"],
+                     "egress": [{"to": [{"podSelector": {"matchLabels": RABBITMQ_PODS}}],
+                                 "ports": [{"protocol": "TCP",
+                                            "port": BROKER_MANAGEMENT_PORT}]}]}}
+
+
 def _setup(m: Manifest) -> str:
     return _yaml(_comment(
         f"What the services need before they start. {GENERATED}", "",
@@ -672,8 +714,10 @@ def _setup(m: Manifest) -> str:
         f"{CHECKPOINT_CLAIM}: where the relays write the signed checkpoints "
         "(HAVEN_CHECKPOINT_DIR) and the auditor reads them: ReadWriteMany (NFS, CephFS, "
         "a bucket through a CSI driver), on storage the database's administrators cannot "
-        "write, backed up apart from the database.",
-    ), _checkpoint_claim(), _setup_job(m))
+        "write, backed up apart from the database.", "",
+        f"{SETUP_JOB}-broker-management: the Job alone may reach RabbitMQ's management API "
+        f"(port {BROKER_MANAGEMENT_PORT}), to import the definitions.",
+    ), _checkpoint_claim(), _setup_job(m), _setup_egress())
 
 
 def _http(service: Service) -> list[dict[str, Any]]:
@@ -693,30 +737,65 @@ def _http(service: Service) -> list[dict[str, Any]]:
 
 
 def _disruption_budget(service: Service) -> dict[str, Any]:
+    """One pod at least through voluntary disruptions (node drains): with MIN_REPLICAS or
+    more, a drain may always take one. Not for a relay: a budget of one would block them."""
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
             "metadata": _metadata(service.name),
             "spec": {"minAvailable": 1, "selector": {"matchLabels": _labels(service.name)}}}
 
 
+def _autoscaler(service: Service) -> dict[str, Any]:
+    least, most = replica_range(service)
+    cpu = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": CPU_TARGET}}
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": _metadata(service.name),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                        "name": service.name},
+                     "minReplicas": least, "maxReplicas": most,
+                     "metrics": [{"type": "Resource", "resource": cpu}]}}
+
+
+# Who reaches beyond the store and the broker (base/networkpolicy.yaml lets every Haven pod
+# reach DNS, PostgreSQL and RabbitMQ, and nothing else): notifications sends e-mail (SMTP,
+# STARTTLS or TLS) and webhooks (HTTPS). The manifest has no entry field for it yet.
+OUTBOUND_PORTS = {"notifications": (25, 465, 587, 443)}
+
+
+def _outbound(service: Service) -> list[dict[str, Any]]:
+    """An egress policy for what `service`'s own process sends outside the cluster."""
+    ports = OUTBOUND_PORTS.get(service.name)
+    if not ports:
+        return []
+    return [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {**_metadata(service.name), "name": f"{service.name}-outbound"},
+             "spec": {"podSelector": {"matchLabels": _labels(service.name)},
+                      "policyTypes": ["Egress"],
+                      "egress": [{"ports": [{"protocol": "TCP", "port": port}
+                                            for port in ports]}]}}]
+
+
 def kubernetes(service: Service) -> list[dict[str, Any]]:
     """The objects of deploy/k8s/services/NAME.yaml."""
     objects = [_deployment(service, name, args) for name, args in _processes(service)]
+    objects += [_autoscaler(service), _disruption_budget(service)]
     objects += _http(service) if service.http else []
-    # One replica: a budget of one would block every node drain.
-    objects += [_disruption_budget(service)] if service.replicas > 1 else []
-    return objects
+    return objects + _outbound(service)
 
 
 def _kubernetes_header(service: Service) -> str:
-    count = f"{service.replicas} replicas" if service.replicas > 1 else "one replica"
+    least, most = replica_range(service)
     lines = [f"{service.name}: {service.summary}. {GENERATED}", "",
-             f"`haven run {service.name}`: {count}, rolled one at a time; nameko lets running "
-             "workers finish on SIGTERM (30 s)."]
+             f"`haven run {service.name}`: {least} to {most} replicas, as its "
+             "HorizontalPodAutoscaler sets them (more while the pods average above "
+             f"{CPU_TARGET} % of their CPU request), rolled one at a time; its "
+             "PodDisruptionBudget keeps one through node drains; nameko lets running workers "
+             "finish on SIGTERM (30 s)."]
     if service.relay:
         lines.append(f"`haven relay {service.name}` publishes the notification log in order: "
                      "one replica, replaced with Recreate so that two relays never overlap in a "
                      "rollout (consumers would drop the duplicates, but there is nothing to "
-                     "gain). A PodDisruptionBudget would only block node drains for it.")
+                     "gain); never autoscaled. A PodDisruptionBudget would only block node "
+                     "drains for it.")
     if service.http:
         lines.append(f"HTTP on {HTTP_PORT}: a ClusterIP Service (expose it through the "
                      "cluster's ingress controller, with TLS there) that only the namespace "
@@ -739,6 +818,11 @@ def _kubernetes_header(service: Service) -> str:
                      f"{CHECKPOINT_CLAIM}, outside the database.")
     lines.append(f"RabbitMQ: as {broker_user(service.name)}, which may publish to "
                  f"{service.name}.events and no other service's exchange.")
+    if service.name in OUTBOUND_PORTS:
+        ports = ", ".join(map(str, OUTBOUND_PORTS[service.name]))
+        lines.append(f"Besides DNS, PostgreSQL and RabbitMQ (base/networkpolicy.yaml), it alone "
+                     f"may open connections out of the cluster: TCP {ports} (SMTP, HTTPS "
+                     f"webhooks), policy {service.name}-outbound.")
     processes = [(service, False), *([(service, True)] if service.relay else [])]
     keys = sorted({_secret_key(s, key, relay) for s, relay in processes
                    for key in secrets_for(s, relay)})

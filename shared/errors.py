@@ -73,6 +73,13 @@ class Unavailable(HavenError):
     code, http_status, message = "UNAVAILABLE", 503, "a dependency is unavailable; retry later"
 
 
+class DeadlinePassed(Unavailable):
+    """The caller stopped waiting (shared.deadline); nothing was stored."""
+
+    message = "the request's deadline passed before it was carried out; nothing was done," \
+              " retry later"
+
+
 ERRORS_BY_NAME: dict[str, type[HavenError]] = {
     cls.__name__: cls
     for cls in (HavenError, InvalidInput, Unauthorized, Forbidden, NotFound, Conflict,
@@ -101,9 +108,8 @@ def as_haven_error(exc: BaseException) -> HavenError | None:
 
     The one mapping: the shell uses it for every RPC, applications for their own callers.
     """
-    import psycopg
     from eventsourcing.application import AggregateNotFoundError
-    from eventsourcing.persistence import IntegrityError, OperationalError
+    from eventsourcing.persistence import IntegrityError
 
     from shared import checks
 
@@ -123,12 +129,20 @@ def as_haven_error(exc: BaseException) -> HavenError | None:
         # The only constraint a command can break is the (aggregate, version) key: someone
         # else saved the same aggregate first, and the optimistic lock held.
         return Conflict()
-    if isinstance(exc, OperationalError | psycopg.OperationalError):
-        # The database restarting, unreachable, or out of connections (a pool timeout is
-        # one): nothing a client did wrong, and worth trying again shortly -- a 503, as for
-        # the broker, never a 500.
+    if database_unavailable(exc):
+        # Nothing a client did wrong, and worth trying again shortly: a 503, as for the
+        # broker, never a 500.
         return Unavailable("the database is unavailable; retry later")
     return None
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database restarting, unreachable, or out of connections (a pool timeout is
+    one): a fault that passes by itself, unlike anything in the command or the message."""
+    import psycopg
+    from eventsourcing.persistence import OperationalError
+
+    return isinstance(exc, OperationalError | psycopg.OperationalError)
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import sql
 
-from shared import chain
+from shared import chain, deadline
 from shared.audit import CommandContext, acting_as, current_context
 from shared.config import Settings, settings
 from shared.contracts import Publications
@@ -454,6 +454,7 @@ class HavenApplication(Application[UUID]):
         with acting_as(ctx):
             processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
             processing_event.collect_events(*objs, **kwargs)
+            deadline.check()  # the caller was told "not carried out": store nothing
             recordings = self._record(processing_event)
             self._take_snapshots(processing_event)
             self._notify(recordings)

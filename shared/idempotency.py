@@ -31,7 +31,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
-from shared.errors import Conflict, InvalidInput, RuleViolated, as_haven_error
+from shared.errors import Conflict, DeadlinePassed, InvalidInput, RuleViolated, as_haven_error
 from shared.eventstore import serialise_ddl
 
 KEY = re.compile(r"\A[\x21-\x7e]{1,200}\Z")  # as the OpenAPI document declares the header
@@ -123,7 +123,8 @@ def once(log: Callable[[], AnswerLog], caller: str, key: str | None, method: str
         answer = run()
     except Exception as exc:
         refused = as_haven_error(exc)
-        if refused is not None and refused.http_status < 500:
+        if refused is not None and (refused.http_status < 500
+                                    or isinstance(refused, DeadlinePassed)):
             answers.release(caller, key)  # a refused command changed nothing
         raise
     answers.answer(caller, key, answer)

@@ -30,6 +30,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from psycopg import sql
 
+from shared import deadline
 from shared.audit import CommandContext, acting_as
 from shared.audit import correlation_id as audit_correlation_id
 from shared.auth import (
@@ -159,7 +160,9 @@ def entrypoint(roles: tuple[str, ...] | None = None, schema: type[Schema] | None
                                      command=spec.command, correlation_id=correlation_id,
                                      causation_id=_text(call.context_data, "causation_id"),
                                      **why)
-                with acting_as(ctx):
+                with acting_as(ctx), deadline.until(
+                        deadline.parse(call.context_data.get(deadline.CONTEXT_KEY))):
+                    deadline.check()  # a request taken after its caller gave up: not begun
                     return once(call.answers, principal.user_id,
                                 call.context_data.get("idempotency_key"), call.method, payload,
                                 lambda: method(self, ctx, data))

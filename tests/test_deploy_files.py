@@ -524,11 +524,153 @@ def test_only_the_gateway_is_reachable_and_disruptions_are_bounded():
                 assert ports == {http_port} and _selects(selector, gateway_labels) and \
                     selector.get("app.kubernetes.io/component") == "gateway", policy
     for name, budget in _k8s("PodDisruptionBudget").items():
-        matched = [d for d in deployments.values()
+        matched = [n for n, d in deployments.items()
                    if _selects(budget["spec"]["selector"]["matchLabels"], _pod_labels(d))]
         assert len(matched) == 1, name
-        assert matched[0]["spec"]["replicas"] > budget["spec"]["minAvailable"], \
+        assert _fewest_replicas(matched[0]) > budget["spec"]["minAvailable"], \
             f"{name}: the budget would block every node drain"
+
+
+def _autoscalers() -> dict[str, dict[str, Any]]:
+    """The HorizontalPodAutoscalers by the Deployment they scale."""
+    scalers = list(_k8s("HorizontalPodAutoscaler").values())
+    targets = [a["spec"]["scaleTargetRef"]["name"] for a in scalers]
+    assert len(targets) == len(set(targets)), "two autoscalers scale one Deployment"
+    return dict(zip(targets, scalers, strict=True))
+
+
+def _fewest_replicas(deployment: str) -> int:
+    """What runs at the least: the autoscaler's floor, or the Deployment's fixed count."""
+    scaler = _autoscalers().get(deployment)
+    return scaler["spec"]["minReplicas"] if scaler else \
+        _k8s("Deployment")[deployment]["spec"]["replicas"]
+
+
+def _budgets_of(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in _k8s("PodDisruptionBudget").values()
+            if _selects(b["spec"]["selector"]["matchLabels"], _pod_labels(deployment))]
+
+
+def test_every_service_process_autoscales_on_cpu_and_keeps_a_pod_through_drains():
+    """`haven run NAME` (every service, the gateway): safe as several replicas, so an
+    autoscaler keeps two at least, which a budget of one lets a node drain take."""
+    deployments, scalers = _k8s("Deployment"), _autoscalers()
+    runs = {name for name, command in _process_commands().items() if command[0] == "run"}
+    assert set(scalers) == runs, "an autoscaler for every service process, and for no other"
+    for name in runs:
+        scaler, deployment = scalers[name]["spec"], deployments[name]
+        assert scaler["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "name": name}
+        assert scaler["minReplicas"] >= 2, name
+        assert scaler["maxReplicas"] > scaler["minReplicas"], name
+        (metric,) = scaler["metrics"]
+        assert metric["type"] == "Resource" and metric["resource"]["name"] == "cpu", name
+        assert 0 < metric["resource"]["target"]["averageUtilization"] < 100, name
+        assert metric["resource"]["target"]["type"] == "Utilization", name
+        # The autoscaler owns the count: `kubectl apply` must not put it back.
+        assert "replicas" not in deployment["spec"], f"{name}: replicas fixed in the file"
+        assert deployment["spec"]["strategy"]["type"] == "RollingUpdate", name
+        for container in _containers(deployment):  # utilisation is measured against it
+            assert container["resources"]["requests"]["cpu"], name
+        (budget,) = _budgets_of(deployment)
+        assert 1 <= budget["spec"]["minAvailable"] < scaler["minReplicas"], name
+
+
+def test_relays_run_one_replica_and_are_never_autoscaled():
+    deployments, scalers = _k8s("Deployment"), _autoscalers()
+    relays = {name for name, command in _process_commands().items() if command[0] == "relay"}
+    assert relays, "no relay deployed"
+    for name in relays:
+        deployment = deployments[name]
+        assert deployment["spec"]["replicas"] == 1, name
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name
+        assert name not in scalers, f"{name}: a relay must not be autoscaled"
+        assert not _budgets_of(deployment), f"{name}: a budget would block node drains"
+    targets = {(a["spec"]["scaleTargetRef"]["kind"], a["spec"]["scaleTargetRef"]["name"])
+               for a in _k8s("HorizontalPodAutoscaler").values()}
+    assert all(kind == "Deployment" and name in deployments for kind, name in targets)
+
+
+# Egress of every Haven pod: DNS, the store, the broker. Notifications alone also sends
+# e-mail (SMTP, SMTPS, submission) and webhooks (HTTPS).
+DNS = {("UDP", 53), ("TCP", 53)}
+OUTBOUND = {("TCP", 25), ("TCP", 465), ("TCP", 587), ("TCP", 443)}
+
+
+def _egress_rules(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The egress rules of every policy that selects pods labelled `labels`."""
+    return [rule for policy in _k8s("NetworkPolicy").values()
+            if "Egress" in policy["spec"]["policyTypes"]
+            and _selects(policy["spec"]["podSelector"].get("matchLabels", {}), labels)
+            for rule in policy["spec"].get("egress", [])]
+
+
+def _reached(rules: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(port.get("protocol", "TCP"), port["port"]) for rule in rules
+            for port in rule["ports"]}
+
+
+def _haven_pods() -> dict[str, dict[str, str]]:
+    """Every pod template of the manifests (the Deployments', the setup Job's): its labels."""
+    return {name: obj["spec"]["template"]["metadata"]["labels"] for kind in ("Deployment", "Job")
+            for name, obj in _k8s(kind).items()}
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return host.split(".")[0], int(port)
+
+
+def test_haven_pods_reach_only_dns_the_store_and_the_broker():
+    """Egress is denied by default; what each pod may open is exactly DNS, PostgreSQL and
+    RabbitMQ, at the hosts and ports of the URLs it is given; notifications alone reaches
+    SMTP and HTTPS, the setup Job alone the broker's management API."""
+    policies = list(_k8s("NetworkPolicy").values())
+    denials = [p["spec"]["podSelector"].get("matchLabels", {}) for p in policies
+               if p["spec"]["policyTypes"] == ["Egress"] and not p["spec"].get("egress")]
+    # the URLs every process is given, as generated
+    store_host, store_port = _host_port(_k8s_env(_k8s("Deployment")["intake"])[
+        "HAVEN_POSTGRES_URL"]["value"])
+    broker_host, broker_port = _host_port(_k8s_env(_k8s("Deployment")["intake"])[
+        "HAVEN_AMQP_URI"]["value"])
+    (job,) = _k8s("Job").values()
+    (importer,) = [c for c in _pod_containers(job) if c["name"] == "broker-import"]
+    management = int(next(a.split("=")[1] for a in importer["command"] if a.startswith("--port=")))
+    for name, labels in _haven_pods().items():
+        assert labels.get("app.kubernetes.io/part-of") == "haven", name
+        assert any(_selects(selector, labels) for selector in denials), \
+            f"{name}: egress is not denied by default"
+        rules = _egress_rules(labels)
+        assert all(rule.get("ports") for rule in rules), f"{name}: a rule opens every port"
+        expected = DNS | {("TCP", store_port), ("TCP", broker_port)}
+        expected |= OUTBOUND if name == "notifications" else set()
+        expected |= {("TCP", management)} if name == job["metadata"]["name"] else set()
+        assert _reached(rules) == expected, name
+        for rule in rules:
+            ports = _reached([rule])
+            if ports & DNS:
+                assert ports == DNS and rule["to"] == [{"namespaceSelector": {"matchLabels": {
+                    "kubernetes.io/metadata.name": "kube-system"}}}], (name, rule)
+            elif ports == {("TCP", store_port)}:  # CloudNativePG's pods of Cluster haven-pg
+                assert rule["to"] == [{"podSelector": {"matchLabels": {
+                    "cnpg.io/cluster": store_host.removesuffix("-rw")}}}], (name, rule)
+                assert store_host.endswith("-rw"), "the store's URL is not its read-write Service"
+            elif ports & {("TCP", broker_port), ("TCP", management)}:
+                assert rule["to"] == [{"podSelector": {"matchLabels": {
+                    "app.kubernetes.io/name": broker_host}}}], (name, rule)  # the operator's
+            else:
+                assert ports <= OUTBOUND and name == "notifications", (name, rule)
+    assert not any(_selects(selector, {}) for selector in denials), \
+        "egress is denied to Haven pods only: the operators' pods keep theirs"
+
+
+def test_the_cluster_declares_quorum_queues_and_the_config_map_lists_its_settings():
+    from shared.config import Settings
+    from shared.deploy_files import CONFIG_MAP_SETTINGS
+
+    assert _config_map()["HAVEN_QUEUE_TYPE"] == "quorum", "a replicated broker, replicated queues"
+    assert set(_config_map()) == set(CONFIG_MAP_SETTINGS)
+    assert Settings.from_env({**_config_map(), "HAVEN_ENV": "development"}).queue_type == "quorum"
 
 
 # --- image ---------------------------------------------------------------------------------

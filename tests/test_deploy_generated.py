@@ -121,7 +121,18 @@ def test_a_new_store_gets_its_kubernetes_file_listed_in_the_kustomization(relay)
     deployments = {name for kind, name in objects if kind == "Deployment"}
     assert deployments == ({"outreach", "outreach-relay"} if relay else {"outreach"})
     assert ("PodDisruptionBudget", "outreach") in objects  # 2 replicas by default
+    assert ("HorizontalPodAutoscaler", "outreach") in objects
+    assert ("HorizontalPodAutoscaler", "outreach-relay") not in objects  # one relay at a time
     assert "services/outreach.yaml" in yaml.safe_load(files[KUSTOMIZATION])["resources"]
+
+
+@pytest.mark.parametrize(("replicas", "floor"), [(1, 2), (2, 2), (4, 4)])
+def test_an_entry_may_raise_the_autoscalers_floor_but_not_below_two(replicas, floor):
+    objects = _objects(render(_with_outreach(replicas=replicas))[f"{SERVICE_FILES}/outreach.yaml"])
+    scaler = objects["HorizontalPodAutoscaler", "outreach"]["spec"]
+    assert scaler["minReplicas"] == floor and scaler["maxReplicas"] > floor
+    assert objects["PodDisruptionBudget", "outreach"]["spec"]["minAvailable"] < floor
+    assert "replicas" not in objects["Deployment", "outreach"]["spec"]
 
 
 def test_only_a_service_that_unseals_gets_the_data_keys():

@@ -7,6 +7,7 @@ seen from what it did the first time."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -106,4 +107,30 @@ def test_two_commands_without_a_key_are_two_commands(cfg, api):
         assert answers[0].json()["contact_id"] != answers[1].json()["contact_id"]
         assert contacts_logged(intake) == before + 2
     finally:
+        intake.close()
+
+
+def test_a_request_delivered_after_the_callers_deadline_is_not_carried_out(cfg, api):
+    """The gateway answered 503 "not carried out" at its deadline; the same request
+    arriving at the service afterwards (held up, redelivered) must not be done then."""
+    intake = build_application("intake", cfg)
+    wire = Wire(cfg.amqp_uri, "intake.log_contact")
+    try:
+        sent = time.time()
+        created = api.call("POST", "/api/v1/contacts", json=CONTACT)
+        assert created.status_code == 201, created.text
+        properties, body = wire.copy_of_the_request()
+        deadline = float(properties.headers["nameko.deadline"])
+        assert sent < deadline <= time.time() + cfg.rpc_deadline  # carried with the request
+        before = contacts_logged(intake)
+        # The same request under a new key (so nothing answers it from before), its
+        # deadline passed: refused, nothing stored.
+        fresh = {**properties.headers, "nameko.idempotency_key": f"late-{uuid.uuid4()}",
+                 "nameko.deadline": f"{time.time() - 1:.3f}"}
+        properties.headers = fresh
+        answer = wire.deliver_again((properties, body))
+        assert answer["error"]["exc_type"] == "DeadlinePassed", answer
+        assert contacts_logged(intake) == before
+    finally:
+        wire.close()
         intake.close()

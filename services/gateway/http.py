@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from shared.config import settings
+from shared.deadline import CONTEXT_KEY, GRACE
 from shared.errors import HavenError, Unavailable
 
 log = logging.getLogger("haven.gateway")
@@ -131,6 +133,9 @@ class ServiceRpc(DependencyProvider):
         deadline = settings().rpc_deadline
 
         def call(service: str, method: str, payload: Any) -> Any:
+            # The service stores nothing for this call after then (shared.deadline). As
+            # text: not every AMQP client reads a float header (pika cannot write one).
+            worker_ctx.data[CONTEXT_KEY] = f"{time.time() + deadline:.3f}"
             proxy = MethodProxy(worker_ctx, service, method, self.rpc_reply_listener,
                                 expiration=deadline)
             try:
@@ -139,7 +144,7 @@ class ServiceRpc(DependencyProvider):
                 log.warning("gateway: cannot send to %s (%s)", service, type(exc).__name__)
                 raise Unavailable(f"{service} cannot be reached; retry later") from None
             try:
-                with eventlet.Timeout(deadline):
+                with eventlet.Timeout(deadline + GRACE):  # for an answer stored in time
                     return reply.result()
             except eventlet.Timeout:
                 log.warning("gateway: %s.%s did not answer within %g s", service, method,

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 import pika
+import psycopg
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 from nameko.extensions import DependencyProvider
@@ -77,9 +78,15 @@ class Sink(HavenApplication):
     name = "msgsink"  # type: ignore[misc]
     env = {**HavenApplication.env, "SINGLE_ROW_TRACKING": "f"}  # noqa: RUF012
 
+    outages: Counter[tuple[str, int]] = Counter()  # noqa: RUF012 -- across instances
+
     def apply_event(self, envelope: Envelope, tracking: Tracking) -> None:
         if envelope.data.get("poison"):
             raise ValueError("refused: this payload always fails")
+        seen = (envelope.source, envelope.notification_id)
+        if self.outages[seen] < envelope.data.get("database_away_for", 0):
+            self.outages[seen] += 1  # as psycopg raises it while PostgreSQL restarts
+            raise psycopg.OperationalError("the database system is shutting down")
         effect = Effect(envelope.source, envelope.notification_id, envelope.type)
         self.save(effect, ctx=policy_context(envelope, self.name, "apply_event"),
                   tracking=tracking)

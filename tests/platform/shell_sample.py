@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import eventlet
 from marshmallow import Schema, fields, validate
 from nameko.rpc import rpc
 
 from shared.audit import CommandContext
-from shared.shell import ApplicationProvider, Metrics, entrypoint
+from shared.deadline import CONTEXT_KEY, parse
+from shared.shell import ApplicationProvider, Metrics, _current_call, entrypoint
 from tests.platform.sample import Dossier, Dossiers
 
 
@@ -56,6 +59,19 @@ class DossierService:
         second.add_note("second")
         self.app.save(first, ctx=ctx)
         self.app.save(second, ctx=ctx)
+
+    @rpc
+    @entrypoint(roles=("caseworker", "supervisor"), schema=RegisterDossier,
+                command="register_dossier")
+    def register_slowly(self, ctx: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
+        """Decides, and is about to save when its caller's deadline passes (the database
+        slow, the worker starved): the moment after which nothing may be stored."""
+        dossier = Dossier(full_name=data["full_name"], birth_year=data["birth_year"])
+        deadline = parse(_current_call.get().context_data.get(CONTEXT_KEY))  # type: ignore[union-attr]
+        while deadline is not None and time.time() <= deadline:
+            eventlet.sleep(0.01)
+        self.app.save(dossier, ctx=ctx)
+        return {"dossier_id": str(dossier.id)}
 
     @rpc
     @entrypoint(roles=("caseworker",))

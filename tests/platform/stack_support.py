@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,10 +27,14 @@ from typing import Any
 import requests
 
 from services.casework.domain.ids import referral_case_id
+from services.notifications.domain.ids import alert_id
 from shared.auth import issue_token
 from shared.bootstrap import build_application
 from shared.config import Settings
+from shared.eventstore import _conninfo, ensure_schema
 from shared.manifest import manifest
+from shared.projections import ProjectionRunner
+from shared.readstore import POSITIONS, PostgresReadModels, open_read_models
 from shared.stack import Stack
 from shared.testing import haven_script
 from shared.testing.plugin import eventually
@@ -50,6 +55,8 @@ class Outcomes:
     accepted_at: dict[str, float] = field(default_factory=dict)  # key -> time.monotonic()
     unknown: set[str] = field(default_factory=set)
     refused: dict[str, str] = field(default_factory=dict)  # key -> the problem
+    shelter_id: str = ""
+    unavailable: int = 0  # 502/503/504 answers, each retried
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def of(self, prefix: str) -> dict[str, Any]:
@@ -64,7 +71,9 @@ class Client:
         self.outcomes = outcomes
         self.session = requests.Session()
 
-    def command(self, kind: str, path: str, token: str, body: dict[str, Any]) -> Any:
+    def command(self, kind: str, path: str, token: str, body: dict[str, Any],
+                refusable: bool = False) -> Any:
+        """The answer, or None. `refusable`: a 422 (no bed free) is an answer, not a fault."""
         key = f"{kind}-{uuid.uuid4()}"
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         given_up = time.monotonic() + RETRY_FOR
@@ -76,6 +85,8 @@ class Client:
                 time.sleep(0.2)  # a gateway down: the next try goes to the other one
                 continue
             if response.status_code in (502, 503, 504):
+                with self.outcomes.lock:
+                    self.outcomes.unavailable += 1
                 time.sleep(0.2)
                 continue
             with self.outcomes.lock:
@@ -85,7 +96,7 @@ class Client:
                     return response.json()
                 if response.status_code == 409:  # its first attempt was cut off mid-way
                     self.outcomes.unknown.add(key)
-                else:
+                elif not (refusable and response.status_code == 422):
                     self.outcomes.refused[key] = response.text
                 return None
         with self.outcomes.lock:
@@ -98,7 +109,10 @@ def helpline(client: Client, stop: threading.Event) -> None:
     for n in itertools.count():
         if stop.is_set():
             return
-        logged = client.command("contact", "/api/v1/contacts", DESK, CONTACT)
+        emergency = n % 4 == 1  # an emergency pages the on-call caseworker
+        logged = client.command("contact-emergency" if emergency else "contact",
+                                "/api/v1/contacts", DESK,
+                                {**CONTACT, "urgency": "emergency"} if emergency else CONTACT)
         if logged is None or n % 3:
             continue
         contact = logged["contact_id"]
@@ -112,11 +126,32 @@ def helpline(client: Client, stop: threading.Event) -> None:
 
 def desk(client: Client, stop: threading.Event) -> None:
     """Cases opened at the desk, racing the referrals for the next reference."""
-    while not stop.is_set():
-        client.command("case", "/api/v1/cases", SUPERVISOR, {
+    for n in itertools.count():
+        if stop.is_set():
+            return
+        emergency = n % 3 == 1
+        client.command("case-emergency" if emergency else "case", "/api/v1/cases", SUPERVISOR, {
             "client": {"given_name": "Maria", "family_name": f"Desk-{uuid.uuid4().hex[:8]}",
                        "birth_year": 1990, "citizenship": "UA"},
-            "origin_country": "UA", "urgency": "urgent"})
+            "origin_country": "UA", "urgency": "emergency" if emergency else "urgent"})
+
+
+def shelter_desk(client: Client, stop: threading.Event, shelter_id: str) -> None:
+    """People brought at night, racing the other desk for the house's few beds; when the
+    house is full, its oldest resident moves out."""
+    residents: list[str] = []
+    while not stop.is_set():
+        stay = client.command("night-intake", "/api/v1/night-intakes", SUPERVISOR,
+                              {"gender": "Female", "referred_by": "police"})
+        if stay is None:
+            continue
+        if client.command("admission", f"/api/v1/stays/{stay['stay_id']}/admission",
+                          SUPERVISOR, {"shelter_id": shelter_id}, refusable=True):
+            residents.append(stay["stay_id"])
+        elif residents:
+            client.command("discharge", f"/api/v1/stays/{residents.pop(0)}/discharge",
+                           SUPERVISOR, {"discharge_reason": "independent_living"},
+                           refusable=True)  # the waiting list may have been offered it
 
 
 @contextmanager
@@ -125,10 +160,17 @@ def under_load(bases: list[str], helplines: int = 3, desks: int = 1) -> Iterator
     20 calls are through, and ends once 20 more are through after the block's fault:
     the platform serves again, not only looks up."""
     outcomes, stop = Outcomes(), threading.Event()
+    house = Client(bases, outcomes).command("shelter", "/api/v1/shelters", SUPERVISOR, {
+        "code": "STACK", "name": "Stack house", "address": "1 Test Street",
+        "rooms": [{"name": "A", "tags": ["women_only"], "beds": ["1", "2", "3"]}]})
+    outcomes.shelter_id = house["shelter_id"]
     threads = [threading.Thread(target=helpline, args=(Client(bases, outcomes), stop))
                for _ in range(helplines)]
     threads += [threading.Thread(target=desk, args=(Client(bases, outcomes), stop))
                 for _ in range(desks)]
+    threads += [threading.Thread(target=shelter_desk, args=(Client(bases, outcomes), stop,
+                                                            outcomes.shelter_id))
+                for _ in range(2)]
     for thread in threads:
         thread.start()
     try:
@@ -228,8 +270,91 @@ def assert_nothing_lost_or_doubled(outcomes: Outcomes) -> None:
     numbers = sorted(int(r.rsplit("-", 1)[1]) for r in opened.values())
     assert numbers == list(range(1, len(opened) + 1)), numbers  # unique, gap-free
 
+    assert_one_alert_per_emergency(outcomes)
+    assert_no_bed_given_twice(outcomes)
+    assert_read_models_equal_a_rebuild()
     for service in manifest().stores:
         checked = subprocess.run([haven_script(), "verify", service], capture_output=True,
                                  text=True, timeout=600, check=False)
         assert checked.returncode == 0, (service, checked.stdout, checked.stderr)
 
+
+
+def assert_one_alert_per_emergency(outcomes: Outcomes) -> None:
+    """Every emergency call and every emergency case paged the on-call once: one alert per
+    rule and event, sent once, whichever notifications process took the event."""
+    expected = {alert_id("emergency-contact", answer["contact_id"])
+                for answer in outcomes.of("contact-emergency-").values()}
+    expected |= {alert_id("emergency-case", answer["case_id"])
+                 for answer in outcomes.of("case-emergency-").values()}
+    assert expected, "the load had emergencies"
+
+    def sent() -> Counter[str]:
+        return Counter(e["_id"] for e in stored("notifications", ":Alert.AlertSent"))
+
+    eventually(lambda: {str(a) for a in expected} <= set(sent()), timeout=300)
+    opened = Counter(e["_id"] for e in stored("notifications", ":Alert.AlertOpened"))
+    assert all(opened[str(a)] == 1 and sent()[str(a)] == 1 for a in expected)
+
+
+def assert_no_bed_given_twice(outcomes: Outcomes) -> None:
+    """Two shelter desks raced for three beds through two shelter processes: every person
+    the house's events say has (or holds) a bed has it alone, and each stay agrees."""
+    shelter = build_application("shelter", Settings.from_env())
+    try:
+        house = shelter.repository.get(uuid.UUID(outcomes.shelter_id))
+        occupants = {bed_id: bed.occupant.stay_id for bed_id, bed in house.beds.items()
+                     if bed.occupant is not None}
+        assert len(set(occupants.values())) == len(occupants), occupants
+        stays = [shelter.repository.get(uuid.UUID(a["stay_id"]))
+                 for a in outcomes.of("night-intake-").values()]
+        assert len(stays) > 3, "the desks outnumbered the beds"
+        placed = {str(stay.id): stay.place["bed_id"] for stay in stays
+                  if stay.status in ("resident", "held") and stay.place
+                  and stay.place["shelter_id"] == outcomes.shelter_id}
+        assert sorted(placed.values()) == sorted(occupants), (placed, occupants)
+        assert {stay: bed for bed, stay in occupants.items()} == placed
+    finally:
+        shelter.close()
+
+
+def assert_read_models_equal_a_rebuild() -> None:
+    """Every service's read models, as its replicas kept them under load, equal the same
+    projections rebuilt from its events into a schema of their own."""
+    cfg = Settings.from_env()
+    for entry in manifest():
+        if entry.read_model_set is not None and entry.application is not None:
+            _assert_rebuild_equal(cfg, entry.name, entry.read_model_set.projections())
+
+
+def _assert_rebuild_equal(cfg: Settings, service: str, projections: list[Any]) -> None:
+    app = build_application(service, cfg)
+    live = open_read_models(cfg, service)
+    schema = f"{cfg.schema(service)}_rebuilt"
+    ensure_schema(cfg, schema)
+    rebuilt = PostgresReadModels(_conninfo(cfg), schema, 1)
+    try:
+        runner = ProjectionRunner(app, projections, store=rebuilt)
+
+        def level() -> bool:  # both at the same place in the log
+            runner.catch_up()
+            return _positions(live) == _positions(rebuilt) != {}
+
+        eventually(level, timeout=120)
+        for projection in projections:
+            for table in projection.tables:
+                assert _rows(live, table) == _rows(rebuilt, table), (service, table)
+    finally:
+        with rebuilt.transaction() as cur:
+            cur.execute(f"DROP SCHEMA {schema} CASCADE")
+        rebuilt.close()
+        live.close()
+        app.close()
+
+
+def _positions(store: Any) -> dict[str, int]:
+    return {r["name"]: r["position"] for r in store.query(f"SELECT * FROM {{{POSITIONS}}}")}
+
+
+def _rows(store: Any, table: str) -> list[str]:
+    return sorted(repr(sorted(row.items())) for row in store.query(f"SELECT * FROM {{{table}}}"))

@@ -161,6 +161,22 @@ def test_a_poison_message_is_dead_lettered_and_does_not_block_the_queue(
         "outcome": "failed"}) == 3
 
 
+def test_a_database_outage_longer_than_every_attempt_dead_letters_nothing(
+        sink, source, amqp_uri, start_service):
+    """A PostgreSQL restart fails every message in flight, again and again: that is no
+    fault of the messages, so none may use up its attempts and be dead-lettered."""
+    service = f"sink_{source}"
+    start_service(sink_service(source, service, max_attempts=3))
+    dead_queue = f"evt-{source}-LedgerCredited--{service}.on_credited.dead"
+    publish_envelopes(amqp_uri, *(envelope(source, nid, database_away_for=6)
+                                  for nid in range(1, 4)))
+    eventually(lambda: sink.effects(source) == {1: 1, 2: 1, 3: 1})
+    assert queue_depth(amqp_uri, dead_queue) == 0
+    assert REGISTRY.get_sample_value("haven_consumer_messages_total", {
+        "service": service, "source": source, "event": "LedgerCredited",
+        "outcome": "unavailable"}) == 18
+
+
 def test_embedded_mode_dead_letters_over_kombu_memory(sink, source, start_service):
     service = f"sink_{source}"
     start_service(sink_service(source, service, max_attempts=2),

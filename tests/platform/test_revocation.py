@@ -208,6 +208,10 @@ def test_a_token_is_refused_as_unverifiable_while_the_list_cannot_be_read(own_cf
     with pytest.raises(TokenRefused) as refused:
         authenticate(token, tokens.DEV_PUBLIC, check)
     assert refused.value.reason == "unverifiable"
+    # Refused, but as "retry later" (503), not "sign in again" (401): nothing is wrong
+    # with the token, and a desk that signs in again meets the same outage.
+    answer = refused.value.as_error()
+    assert (answer.http_status, answer.code) == (503, "UNAVAILABLE"), answer
 
 
 def test_haven_token_revoke_takes_a_jti_or_the_token_and_says_how_soon(cfg):

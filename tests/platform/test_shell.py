@@ -296,6 +296,34 @@ def test_a_database_that_gives_up_is_503_unavailable_not_500(service, call, stor
     assert stored_count(store) == before
 
 
+# -- the caller's deadline (shared.deadline) ------------------------------------------------
+def events_in(store) -> int:
+    """Counted, not the highest id: a rolled-back insert elsewhere leaves a gap in the ids."""
+    return len(store.recorder.select_notifications(1, 10**6))
+
+
+def test_a_request_taken_after_its_deadline_is_refused_and_keeps_no_key(service, call, store):
+    before, key = events_in(store), str(uuid.uuid4())
+    with pytest.raises(Unavailable) as late:
+        call("register", VALID, token=caseworker(), deadline=time.time() - 1,
+             idempotency_key=key)
+    assert "nothing was done" in late.value.message
+    assert events_in(store) == before
+    # The key was not kept: the client's retry under it is carried out, not refused (409).
+    again = call("register", VALID, token=caseworker(), deadline=time.time() + 60,
+                 idempotency_key=key)
+    assert again["dossier_id"] and events_in(store) == before + 1
+
+
+def test_a_command_whose_deadline_passes_before_it_saves_stores_nothing(service, call, store):
+    before = events_in(store)
+    with pytest.raises(Unavailable):
+        call("register_slowly", VALID, token=caseworker(), deadline=time.time() + 0.5)
+    assert events_in(store) == before
+    answered = call("register_slowly", VALID, token=caseworker())  # no deadline: no limit
+    assert answered["dossier_id"] and events_in(store) == before + 1
+
+
 def test_stopping_the_service_closes_its_application(service):
     provider = get_extension(service, ApplicationProvider)
     assert provider.app is not None

@@ -4,7 +4,8 @@ under steady load through the gateways. The faults:
 
 - two replicas of each kind, and each kind killed in turn (SIGKILL); supervisord starts
   it again, its twin serving meanwhile;
-- the broker stopped and started again (a RabbitMQ node of the test's own).
+- the broker stopped and started again (a RabbitMQ node of the test's own);
+- the database crashed and started again (a PostgreSQL cluster of the test's own).
 
 Afterwards nothing accepted is lost, nothing is done twice, every referral became exactly
 one case, case references are unique and gap-free, and every store's hash chain
@@ -22,10 +23,13 @@ from typing import Any
 
 import pytest
 
+from shared.manifest import manifest
 from shared.stack import Stack
 from shared.testing.plugin import eventually, own_run
 from tests.platform.private_broker import private_broker
+from tests.platform.private_postgres import private_postgres
 from tests.platform.stack_support import (
+    Outcomes,
     all_up,
     assert_nothing_lost_or_doubled,
     gateways,
@@ -77,6 +81,19 @@ def test_two_replicas_of_every_kind_each_killed_under_load_lose_and_double_nothi
             assert_nothing_lost_or_doubled(outcomes)
 
 
+def _recovery(stack: Stack, outcomes: Outcomes, back: float) -> dict[str, Any]:
+    """Seconds from the fault's end (`back`) until every process is ready, and until a
+    call referred since then is a case end to end (intake, its relay, the broker,
+    casework's consumer); and what the clients saw."""
+    eventually(lambda: all_up(stack), timeout=300)
+    ready = round(time.monotonic() - back, 1)
+    eventually(lambda: has_cases(referred_contacts(outcomes, back)), timeout=300)
+    return {"every_process_ready_after_seconds": ready,
+            "first_referral_through_after_seconds": round(time.monotonic() - back, 1),
+            "accepted": len(outcomes.accepted), "unknown": len(outcomes.unknown),
+            "answers_503_retried": outcomes.unavailable}
+
+
 def _not_serving(stack: Stack) -> bool:
     """Every service process, the gateway among them, says it is not ready (or is down):
     none stays green around a container that lost its broker."""
@@ -97,16 +114,35 @@ def test_a_broker_restart_under_load_is_recovered_from_by_itself_losing_nothing(
                 eventually(lambda: _not_serving(stack), timeout=120)
                 outage = round(time.monotonic() - down, 1)
                 broker.start_app()
-                back = time.monotonic()
-                eventually(lambda: all_up(stack), timeout=300)
-                recovered = round(time.monotonic() - back, 1)
-                # End to end: a call referred after the broker's return reaches casework
-                # (intake, its relay, the broker, casework's consumer).
-                flowing = eventually(lambda: has_cases(referred_contacts(outcomes, back)),
-                                     timeout=300) and round(time.monotonic() - back, 1)
-            report("broker_restart", {"broker_down_seconds": outage,
-                                      "every_process_ready_after_seconds": recovered,
-                                      "first_referral_through_after_seconds": flowing,
-                                      "accepted": len(outcomes.accepted),
-                                      "unknown": len(outcomes.unknown)})
+                recovery = _recovery(stack, outcomes, back=time.monotonic())
+            report("broker_restart", {"broker_down_seconds": outage, **recovery})
+            assert_nothing_lost_or_doubled(outcomes)
+
+
+def _without_store(stack: Stack) -> bool:
+    """Every process that keeps a store says it is not ready: /ready checks the store."""
+    health, stores = stack.health(), manifest().stores
+    return all(health[p.name] != "ready" for p in stack.programs if p.service in stores)
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+def test_a_database_crash_under_load_is_recovered_from_by_itself_losing_nothing(
+        monkeypatch, tmp_path):
+    with private_postgres() as database:
+        monkeypatch.setenv("HAVEN_POSTGRES_URL", database.url)
+        monkeypatch.delenv("HAVEN_AUDIT_POSTGRES_URL", raising=False)
+        with own_run(monkeypatch, f"pg{uuid.uuid4().hex[:6]}"), \
+                running_stack(tmp_path / "stack", replicas=1) as stack:
+            with under_load(gateways(stack)) as outcomes:
+                down = time.monotonic()
+                before = outcomes.unavailable
+                database.crash()
+                eventually(lambda: _without_store(stack), timeout=120)
+                # Down until clients have met it: 503s, each retried, none refused.
+                eventually(lambda: outcomes.unavailable >= before + 10, timeout=300)
+                outage = round(time.monotonic() - down, 1)
+                database.start()
+                recovery = _recovery(stack, outcomes, back=time.monotonic())
+            report("database_crash", {"database_down_seconds": outage, **recovery})
             assert_nothing_lost_or_doubled(outcomes)
