@@ -2,12 +2,15 @@
 target) scrapes every Haven process as deployed -- each service and each relay its own
 process -- with the alert rules shipped in deploy/prometheus/alerts.yml, unchanged.
 
-Its own API lists every process as up; when a relay stops, HavenProcessDown fires (after the
-rule's own two minutes) and resolves once the relay is back."""
+Its own API lists every process as up; every query of the Grafana dashboards runs in it and
+names only series the processes expose; when a relay stops, HavenProcessDown fires (after
+the rule's own two minutes) and resolves once the relay is back."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,7 +28,11 @@ from shared.testing import haven_script
 from shared.testing.plugin import eventually, own_run
 from tests.gateway_fixtures import free_port
 
-ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+DASHBOARDS = sorted((DEPLOY / "grafana").glob("*.json"))
+TYPE_LINE = re.compile(r"^# TYPE (\w+) \w+$", re.MULTILINE)
+SAMPLE_SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
 STOPPED = "haven-intake-relay"  # the process the test stops and starts again
 
 
@@ -121,6 +128,39 @@ def _process_down(base: str) -> dict[str, str]:
             if a["labels"]["alertname"] == "HavenProcessDown"}
 
 
+def _exposed(platform: dict[str, HavenProcess]) -> set[str]:
+    """Every metric family some process's /metrics declares (with or without samples yet:
+    a counter nobody has incremented, such as dead letters, is still declared)."""
+    names: set[str] = set()
+    for process in platform.values():
+        names |= set(TYPE_LINE.findall(
+            requests.get(f"http://127.0.0.1:{process.port}/metrics", timeout=10).text))
+    return names
+
+
+def _family(series: str) -> str:
+    for suffix in SAMPLE_SUFFIXES:
+        if series.endswith(suffix):
+            return series.removesuffix(suffix)
+    return series
+
+
+def _check_dashboards(platform: dict[str, HavenProcess], base: str) -> None:
+    """Each dashboard query evaluates in this Prometheus, and every haven_* series it names
+    is one that a running process exposes."""
+    exposed = {_family(name) for name in _exposed(platform)}
+    assert DASHBOARDS
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", []):
+                expr = target["expr"]
+                answer = requests.get(f"{base}/query", params={"query": expr}, timeout=10)
+                assert answer.ok and answer.json()["status"] == "success", (path.name, expr,
+                                                                            answer.text)
+                named = {_family(n) for n in re.findall(r"\bhaven_\w+", expr)}
+                assert named <= exposed, (path.name, panel.get("title"), named - exposed)
+
+
 def test_prometheus_sees_every_process_up_and_pages_when_a_relay_stops(platform, prometheus):
     every_job = set(platform)
     assert len(every_job) == len(manifest().names) + len(manifest().stores)
@@ -128,6 +168,7 @@ def test_prometheus_sees_every_process_up_and_pages_when_a_relay_stops(platform,
     eventually(lambda: _health(prometheus) == dict.fromkeys(every_job, "up"), timeout=240)
     # A process still starting at a scrape left the alert pending: gone at the next rounds.
     eventually(lambda: _process_down(prometheus) == {}, timeout=60)
+    _check_dashboards(platform, prometheus)
 
     platform[STOPPED].stop()
     eventually(lambda: _health(prometheus)[STOPPED] == "down", timeout=60)
