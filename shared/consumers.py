@@ -268,14 +268,13 @@ class HavenEventHandler(EventHandler):
             outages = _int(headers.get(OUTAGES_HEADER)) + 1
             headers[OUTAGES_HEADER] = outages
             CONSUMER_MESSAGES.labels(*labels, "unavailable").inc()
-            self._retry(message, headers, min(self.retry_delay * 2 ** (outages - 1), 5.0))
+            self._retry(message, headers, outages)
             return
         attempts = _int(headers.get(ATTEMPTS_HEADER)) + 1
         headers[ATTEMPTS_HEADER] = attempts
         CONSUMER_MESSAGES.labels(*labels, "failed").inc()
         if attempts < self.max_attempts:
-            # A short, growing pause; it holds one worker, not the queue.
-            self._retry(message, headers, min(self.retry_delay * 2 ** (attempts - 1), 5.0))
+            self._retry(message, headers, attempts)
             return
         headers[ERROR_HEADER] = _describe(exc_info[1])
         if not self._moved(message, self.dead_letter_queue.name, headers):
@@ -285,9 +284,10 @@ class HavenEventHandler(EventHandler):
                   self.queue.name, self.event_type, attempts, type(exc_info[1]).__name__)
         self.queue_consumer.ack_message(message)
 
-    def _retry(self, message: Any, headers: dict[str, Any], delay: float) -> None:
-        """To the back of its own queue after `delay`; the original acked once it is there."""
-        eventlet.sleep(delay)
+    def _retry(self, message: Any, headers: dict[str, Any], tries: int) -> None:
+        """To the back of its own queue after a pause that grows with its `tries` (5 s at
+        most; it holds one worker, not the queue); the original acked once it is there."""
+        eventlet.sleep(min(self.retry_delay * 2 ** (tries - 1), 5.0))
         if self._moved(message, self.queue.name, headers):
             self.queue_consumer.ack_message(message)
 

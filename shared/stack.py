@@ -61,10 +61,11 @@ def programs(replicas: int = 1, first_port: int = FIRST_METRICS_PORT,
     return found
 
 
-def _haven() -> str:
-    """The `haven` script beside this interpreter: the one this stack was started with."""
-    found = Path(sys.executable).with_name("haven")
-    return str(found) if found.exists() else shutil.which("haven") or "haven"
+def _script(command: str) -> str:
+    """`command` beside this interpreter (the venv this stack was started from), else on
+    PATH: `haven` itself, supervisord, supervisorctl."""
+    found = Path(sys.executable).with_name(command)
+    return str(found) if found.exists() else shutil.which(command) or command
 
 
 def supervisord_conf(directory: Path, processes: list[Program], detached: bool) -> str:
@@ -94,7 +95,7 @@ def supervisord_conf(directory: Path, processes: list[Program], detached: bool) 
             env["HAVEN_HTTP_PORT"] = str(program.http_port)
         lines += [
             f"[program:{program.name}]",
-            f"command={_haven()} {program.kind} {program.service}",
+            f"command={_script('haven')} {program.kind} {program.service}",
             "environment=" + ",".join(f'{k}="{v}"' for k, v in env.items()),
             "autostart=true", "autorestart=true", f"startsecs={STARTED_AFTER}",
             "startretries=1000",  # a broker away for minutes must not leave a process FATAL
@@ -123,10 +124,10 @@ class Stack:
         """Start supervisord: attached, it runs (and logs) until stopped; detached, it
         returns once supervisord has forked into the background."""
         self.write(detached)
-        return subprocess.Popen([_supervisor("supervisord"), "-c", str(self.conf)])  # noqa: S603 - our own files
+        return subprocess.Popen([_script("supervisord"), "-c", str(self.conf)])  # noqa: S603 - our own files
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([_supervisor("supervisorctl"), "-c", str(self.conf), *args],  # noqa: S603
+        return subprocess.run([_script("supervisorctl"), "-c", str(self.conf), *args],  # noqa: S603
                               capture_output=True, text=True, timeout=120, check=False)
 
     def states(self) -> dict[str, str]:
@@ -142,13 +143,8 @@ class Stack:
         """{program: "ready", "not ready" or "down"}, as its /ready answers."""
         return {program.name: _ready(program.metrics_port) for program in self.programs}
 
-    def down(self) -> None:
-        self.ctl("shutdown")
-
-
-def _supervisor(command: str) -> str:
-    found = Path(sys.executable).with_name(command)
-    return str(found) if found.exists() else shutil.which(command) or command
+    def down(self) -> subprocess.CompletedProcess[str]:
+        return self.ctl("shutdown")
 
 
 def _ready(port: int) -> str:
@@ -157,7 +153,6 @@ def _ready(port: int) -> str:
     except requests.RequestException:
         return "down"
     return "ready" if response.status_code == 200 else "not ready"
-
 
 
 # -- haven stack ---------------------------------------------------------------------
@@ -208,7 +203,7 @@ def status(directory: str) -> None:
 @stack_cli.command(help="Stop every process (SIGTERM; running work finishes) and supervisord.")
 @click.pass_obj
 def down(directory: str) -> None:
-    result = _existing(directory).ctl("shutdown")
+    result = _existing(directory).down()
     click.echo(result.stdout.strip() or result.stderr.strip())
 
 

@@ -28,9 +28,9 @@ class PrivatePostgres:
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _as_postgres(self, *command: str) -> None:
+    def _as_postgres(self, *command: str, check: bool = True) -> None:
         # The server refuses to run as root; the machine's postgres user runs it.
-        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
+        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=check,
                        capture_output=True, text=True, timeout=120)
 
     def create(self) -> None:
@@ -44,16 +44,11 @@ class PrivatePostgres:
         self._as_postgres(_binary("pg_ctl"), "-D", str(self.data), "-o", options,
                           "-l", str(self.directory / "log"), "-w", "-t", "120", "start")
 
-    def crash(self) -> None:
+    def crash(self, check: bool = True) -> None:
         """As a power cut would: every backend gone at once, no shutdown checkpoint; the
         next start recovers from the write-ahead log."""
         self._as_postgres(_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                          "-w", "stop")
-
-    def stop(self) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", _binary("pg_ctl"), "-D",
-                        str(self.data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=120, check=False)
+                          "-w", "stop", check=check)
 
 
 @contextmanager
@@ -65,5 +60,5 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         server.start()
         yield server
     finally:
-        server.stop()
+        server.crash(check=False)  # at the end, whether it is running or not
         shutil.rmtree(directory, ignore_errors=True)
