@@ -27,6 +27,7 @@ from eventsourcing.persistence import Tracking
 from services.casework.domain import Case, CaseNumbering, Client
 from services.casework.domain.access import check_may_assign
 from services.casework.domain.ids import numbering_id, referral_case_id
+from services.casework.issuing import ReferenceDesk
 from services.casework.store import CaseworkStore
 from services.casework.vocabulary import Source
 from services.intake.contracts import REFERRED_BLIND_INDEX_SEALED_IN, REFERRED_PERSON_SEALED_IN
@@ -75,6 +76,11 @@ class Opened:
 
 
 class CaseOpenings(CaseworkStore):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.references = ReferenceDesk(
+            lambda year: self.find(CaseNumbering, numbering_id(year)) or CaseNumbering.start(year))
+
     def open_case(self, ctx: CommandContext, *, client_id: UUID | None = None,
                   client: Fields | None = None, caseworker_id: str | None = None,
                   opened_at: datetime | None = None, **facts: Any) -> Opened:
@@ -146,10 +152,15 @@ class CaseOpenings(CaseworkStore):
     def _open(self, opening: Opening, ctx: CommandContext,
               tracking: Tracking | None = None) -> Opened:
         """One attempt: the caller retries it on a concurrent change (IntegrityError)."""
-        year = opening.opened_at.year
-        numbering = self.find(CaseNumbering, numbering_id(year)) or CaseNumbering.start(year)
         client, registered, duplicate = self._client_for(opening)
-        reference = numbering.issue(str(opening.case_id))
+        with self.references.issuing(opening.opened_at.year) as numbering:
+            reference = numbering.issue(str(opening.case_id))
+            return self._save_opening(opening, ctx, tracking, numbering, reference,
+                                      client, registered, duplicate)
+
+    def _save_opening(self, opening: Opening, ctx: CommandContext, tracking: Tracking | None,
+                      numbering: CaseNumbering, reference: str, client: Client,
+                      registered: bool, duplicate: bool) -> Opened:
         client.link_case(str(opening.case_id))
         case = Case.open(case_id=opening.case_id, reference=reference, client_id=str(client.id),
                          source=opening.source, opened_at=opening.opened_at,

@@ -11,10 +11,11 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
+from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from services.casework.application import SNAPSHOT_EVERY, Casework
-from services.casework.domain import Case, Client
+from services.casework.domain import Case, CaseNumbering, Client
 from services.casework.domain.ids import numbering_id
 from services.casework.tests.conftest import (
     AUDITOR,
@@ -91,6 +92,79 @@ def test_references_stay_unique_and_gap_free_under_concurrent_openings(app):
         t.join()
     assert errors == []
     assert sorted(results) == [f"KC-2026-{n:04d}" for n in range(1, 11)]
+
+
+def test_a_process_loads_the_years_numbering_once_not_per_opening(app, monkeypatch):
+    """Openings in one process queue for the next number instead of each loading the
+    numbering and all but one losing the race: the cost of an opening does not grow with
+    the cases the year holds, and ten at once do not collide."""
+    loads, collisions = [], []
+    find, insert = app.find, app.recorder.insert_events
+
+    def counting_find(kind, *args, **kwargs):
+        if kind is CaseNumbering:
+            loads.append(args)
+        return find(kind, *args, **kwargs)
+
+    def counting_insert(*args, **kwargs):
+        try:
+            return insert(*args, **kwargs)
+        except IntegrityError:
+            collisions.append(args)
+            raise
+
+    monkeypatch.setattr(app, "find", counting_find)
+    monkeypatch.setattr(app.recorder, "insert_events", counting_insert)
+    opened(app, ctx=SUPERVISOR)
+    threads = [threading.Thread(target=lambda: opened(app, ctx=SUPERVISOR)) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and collisions == []
+    assert app.repository.get(numbering_id(2026)).last == 11
+
+
+def test_two_replicas_opening_at_once_keep_references_unique_and_gap_free(app):
+    """Each replica issues from the numbering it saved last; when the other one issued in
+    between, its save loses the race, it reloads, and no number is used twice or skipped."""
+    replica = type(app)(app.settings)
+    replica.clock = app.clock
+    references, errors = [], []
+
+    def open_some(application):
+        try:
+            references.extend(opened(application, ctx=SUPERVISOR)[0].reference
+                              for _ in range(8))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=open_some, args=(a,))
+                   for a in (app, replica, app, replica)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        replica.close()
+    assert errors == []
+    assert sorted(references) == [f"KC-2026-{n:04d}" for n in range(1, 33)]
+
+
+def test_a_failed_opening_leaves_no_hole_in_the_references(app, monkeypatch):
+    """The number an unsaved opening took is not kept: the next opening gets it."""
+    first, _ = opened(app, ctx=SUPERVISOR)
+
+    def refuse(*objs, **kwargs):
+        raise RuleViolated("the store refused")
+
+    with monkeypatch.context() as m:
+        m.setattr(app, "save", refuse)
+        with pytest.raises(RuleViolated):
+            opened(app, ctx=SUPERVISOR)
+    assert [first.reference, opened(app, ctx=SUPERVISOR)[0].reference] == [
+        "KC-2026-0001", "KC-2026-0002"]
 
 
 def test_the_years_numbering_loads_from_a_snapshot_however_many_cases_it_issued(app):
