@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def measure_embedded(idle_seconds: float = 60.0, calls: int = 200,
             text=True)
         try:
             token = _supervisor_token(process)
+            # Read the rest of its output all along: a full pipe would stall the process.
+            threading.Thread(target=_drain, args=(process,), daemon=True).start()
             deadline = time.monotonic() + load_timeout
             while not (Path(data_dir) / DEMO_MARKER).exists():
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -70,6 +73,12 @@ def _supervisor_token(process: subprocess.Popen[str]) -> str:
         if len(words) == 2 and words[0] == "supervisor":
             return words[1]
     raise RuntimeError("haven dev printed no supervisor token")
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    for _ in process.stdout:
+        pass
 
 
 def _gateway_calls(port: int, token: str, calls: int) -> list[float]:

@@ -46,6 +46,7 @@ OPERATOR = CommandContext(actor_id="bench-operator", actor_role="helpline_operat
                           command="bench")
 SUPERVISOR = CommandContext(actor_id="bench-supervisor", actor_role="supervisor",
                             command="bench")
+REFERRALS_QUEUE = "evt-intake-ReferredToCasework--casework.on_referred_to_casework"
 PERSON = {"given_name": "Ana", "family_name": "Popescu", "phone": "+40 712 345 678"}
 
 
@@ -157,16 +158,36 @@ def _processes(cfg: Settings, amqp_uri: str, logdir: Path) -> Iterator[dict[str,
     for app_cls in (Intake, Casework):  # tables first, as a migration step would
         app_cls(cfg).close()
     env = platform_env(cfg, amqp_uri)
-    running = {"casework": Process("casework", haven_command("run", "casework"), env, logdir),
-               "relay": Process("relay", haven_command("relay", "intake"), env, logdir)}
+    running = {"casework": Process("casework", haven_command("run", "casework"), env, logdir)}
     try:
+        # The relay starts once casework's queue is bound: production declares queues
+        # before anything publishes (the setup job); here a referral relayed earlier
+        # would go nowhere.
+        _until(lambda: _queue_exists(amqp_uri, REFERRALS_QUEUE) or running["casework"].check(),
+               120, f"casework's queue {REFERRALS_QUEUE}", poll=0.2)
+        running["relay"] = Process("relay", haven_command("relay", "intake"), env, logdir)
         yield running
     finally:
         for process in running.values():
             process.stop()
 
 
-def _referral_cases(cfg: Settings) -> Callable[[], int]:
+def _queue_exists(amqp_uri: str, queue: str) -> bool:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    try:
+        connection.channel().queue_declare(queue, passive=True)
+        return True
+    except pika.exceptions.ChannelClosedByBroker:
+        return False  # 404: not declared yet
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+@contextmanager
+def _referral_cases(cfg: Settings) -> Iterator[Callable[[], int]]:
     import psycopg
     from psycopg import sql
 
@@ -183,7 +204,10 @@ def _referral_cases(cfg: Settings) -> Callable[[], int]:
             return 0  # casework has not made its read models yet
         return int(row[0]) if row else 0
 
-    return count
+    try:
+        yield count
+    finally:
+        conn.close()
 
 
 def measure_haven(cfg: Settings, amqp_uri: str, referrals: int) -> dict[str, Any]:
@@ -207,9 +231,8 @@ def measure_haven(cfg: Settings, amqp_uri: str, referrals: int) -> dict[str, Any
                                  languages=["ro"], exploitation_types=["ForcedLabour"],
                                  urgency=None)
 
-    cases = _referral_cases(cfg)
     with tempfile.TemporaryDirectory(prefix="haven-bench-referrals-") as logdir, \
-            _processes(cfg, amqp_uri, Path(logdir)) as running:
+            _referral_cases(cfg) as cases, _processes(cfg, amqp_uri, Path(logdir)) as running:
         try:
             # One referral first: when its case is listed, every process is up and the
             # relay has passed the contacts logged above.
@@ -290,20 +313,22 @@ def measure_openings(cfg: Settings, year_sizes: list[int], openings: int = 300,
                 "filled_per_s": round(filled / fill_seconds, 1) if filled > 0 else None}
     finally:
         app.close()
-    expected = [f"KC-{year}-{n:04d}" for n in range(1, len(issued) + 1)]
-    figures["references_unique_and_gap_free"] = sorted(issued) == expected
+    expected = {f"KC-{year}-{n:04d}" for n in range(1, len(issued) + 1)}
+    figures["references_unique_and_gap_free"] = (len(set(issued)) == len(issued)
+                                                 and set(issued) == expected)
     figures["cases_in_the_year_at_end"] = len(issued)
     return figures
 
 
 # -- the whole measurement --------------------------------------------------------------------
 def measure_referrals(cfg: Settings, amqp_uri: str, referrals: int = 1000,
-                      year_sizes: tuple[int, ...] = (100, 10_000)) -> dict[str, Any]:
+                      year_sizes: tuple[int, ...] = (100, 10_000),
+                      openings: int = 300) -> dict[str, Any]:
     peer = {runner: measure_peer(cfg, referrals, runner) for runner in ("single", "multi")}
     haven = measure_haven(cfg, amqp_uri, referrals)
-    openings = measure_openings(cfg, list(year_sizes)) if year_sizes else {}
-    return {"peer": peer, "haven": haven, "openings": openings,
-            "targets": referral_targets(peer, haven, openings)}
+    opened = measure_openings(cfg, list(year_sizes), openings) if year_sizes else {}
+    return {"peer": peer, "haven": haven, "openings": opened,
+            "targets": referral_targets(peer, haven, opened)}
 
 
 def referral_targets(peer: dict[str, Any], haven: dict[str, Any],

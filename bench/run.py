@@ -266,6 +266,20 @@ def render(results: dict[str, Any]) -> str:
                          f"{_fmt(row.get('incremental_new_events')):>7}"
                          f"{_fmt(row.get('incremental_seconds')):>15}")
 
+    if results.get("referrals"):
+        lines += ["", f"{'referral -> case, end to end':<44}{'referrals':>10}{'per s':>9}"]
+        found = results["referrals"]
+        for name, row in [*((f"eventsourcing System ({k})", v)
+                            for k, v in found.get("peer", {}).items()),
+                          ("Haven (intake, relay, RabbitMQ, casework)", found.get("haven"))]:
+            if row:
+                lines.append(f"  {name:<42}{_fmt(row['referrals']):>10}"
+                             f"{_fmt(row['referrals_per_s']):>9}")
+        for key, row in found.get("openings", {}).items():
+            if isinstance(row, dict):
+                lines.append(f"  case openings {key.replace('_', ' '):<28}"
+                             f"{_fmt(row['openings']):>10}{_fmt(row['openings_per_s']):>9}")
+
     if results.get("embedded"):
         lines += ["", "haven dev at rest"]
         lines += [f"  {key:<28}{_fmt(value):>10}" for key, value in results["embedded"].items()]
@@ -317,12 +331,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify-sizes", default="10000,100000,1000000",
                         help="store sizes for full and incremental `haven audit verify`"
                              " (comma-separated; empty skips; default %(default)s)")
+    parser.add_argument("--referrals", type=int, default=1000,
+                        help="referral -> case end to end, Haven against eventsourcing's System"
+                             " (bench/referrals.py); 0 skips (default %(default)s)")
+    parser.add_argument("--year-sizes", default="100,10000",
+                        help="cases already in the year when case openings are timed"
+                             " (comma-separated; empty skips; default %(default)s)")
     parser.add_argument("--embedded-idle-seconds", type=float, default=60.0,
                         help="`haven dev`'s idle CPU is sampled over this long after its demo"
                              " has loaded; 0 skips it (default %(default)s)")
     args = parser.parse_args(argv)
     _terminate_on_sigterm()
     started = time.monotonic()
+    referrals: dict[str, Any] = {}
     base_cfg = Settings.from_env()
     run_id = testing.new_run_id()
     prefix, vhost = f"bench_{run_id}_", f"bench-{run_id}"
@@ -345,6 +366,14 @@ def main(argv: list[str] | None = None) -> int:
                                     relay_poll_interval=args.relay_poll_interval,
                                     profiler=args.profiler,
                                     progress=_progress)
+        if args.referrals or args.year_sizes:
+            from bench.referrals import measure_referrals
+
+            _progress(f"referral -> case: {args.referrals} referrals, Haven and eventsourcing's"
+                      f" System; case openings with {args.year_sizes or 'no'} cases in the year")
+            referrals = measure_referrals(
+                cfg, amqp_uri, args.referrals,
+                tuple(int(size) for size in args.year_sizes.split(",") if size))
     finally:
         _progress(f"dropping schemas {prefix}* and vhost {vhost}")
         testing.drop_schemas(base_cfg, prefix)
@@ -374,8 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "baseline": baseline, "platform": platform, "verify": verify_figures,
         "ratios": compare(baseline, platform), "embedded": at_rest,
+        "referrals": {k: v for k, v in referrals.items() if k != "targets"},
         "targets": {**check_targets(baseline, platform), **embedded_targets(at_rest),
-                    **verify_targets(verify_figures)},
+                    **verify_targets(verify_figures), **referrals.get("targets", {})},
         "run": {"command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
                 "seconds_per_platform_load": bounds.seconds,
                 "seconds_per_baseline": args.baseline_seconds,

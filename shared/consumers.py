@@ -57,7 +57,7 @@ from psycopg import sql
 from shared.audit import CommandContext
 from shared.config import settings
 from shared.errors import database_unavailable
-from shared.eventstore import HavenApplication
+from shared.eventstore import HavenApplication, last_saved_tracking
 from shared.manifest import manifest
 from shared.messaging import Envelope
 from shared.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DEAD_LETTERS
@@ -139,7 +139,8 @@ class IdempotentConsumer:
             return False
         try:
             handler(envelope, tracking)
-            if not has_handled(self.app, tracking):
+            if last_saved_tracking() != (self.app.name, tracking) \
+                    and not has_handled(self.app, tracking):
                 self.app.recorder.insert_tracking(tracking)  # type: ignore[attr-defined]
         except IntegrityError:
             # Either a concurrent delivery of the same message won the race (skip), or an

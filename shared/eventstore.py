@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import logging
 import random
 import sys
 import threading
@@ -38,7 +39,7 @@ from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import sql
 
-from shared import chain, deadline
+from shared import case_index, chain, deadline
 from shared.audit import CommandContext, acting_as, current_context
 from shared.config import Settings, settings
 from shared.contracts import Publications
@@ -49,6 +50,7 @@ from shared.keystore import PostgresKeyStore, SQLiteKeyStore
 from shared.messaging import IntegrationEvent
 from shared.wakeup import store_signal
 
+log = logging.getLogger(__name__)
 AUDIT_KEY = "_audit"
 MAX_ATTEMPTS = 25  # concurrent writers each lose at most once per winner: 25 is ample
 A = TypeVar("A")
@@ -240,6 +242,12 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
     """Writes each event's stream and log hashes in the same transaction, under the
     recorder's exclusive table lock, so the log chain follows commit order."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # eventsourcing NOTIFYs this channel in each insert's own transaction (the relay
+        # LISTENs); its default, the table's name, is shared by every schema: one per store.
+        self.channel_name = f"{self.datastore.schema}.{self.events_table_name}"[:63]
+
     @property
     def chain_table(self) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.datastore.schema),
@@ -255,6 +263,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
             curs.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (originator_id,"
                                  " originator_version)").format(
                 sql.Identifier(self.events_table_name + "_chain_stream_idx"), self.chain_table))
+        case_index.create_postgres(self)  # filled from the events of a store older than it
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
@@ -278,6 +287,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         rows = chain_rows(prev_log, prev_streams, stored_events, ids)
         curs.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)")
                          .format(self.chain_table), rows)
+        case_index.write_postgres(curs, self, stored_events, ids)  # same transaction
         return ids
 
 
@@ -292,7 +302,13 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
                 " PRIMARY KEY, originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
                 " stream_hash BLOB NOT NULL, log_hash BLOB NOT NULL)",
                 f"CREATE INDEX IF NOT EXISTS {self.chain_table}_stream_idx ON {self.chain_table}"
-                " (originator_id, originator_version)"]
+                " (originator_id, originator_version)",
+                *case_index.sqlite_statements(self.events_table_name)]
+
+    def create_table(self) -> None:
+        existed = case_index.sqlite_index_existed(self)
+        super().create_table()
+        case_index.create_sqlite(self, existed)  # filled from the events of an older store
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
@@ -310,6 +326,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
                 prev_streams[oid] = bytes(found[0])
         rows = chain_rows(prev_log, prev_streams, stored_events, ids)
         c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?, ?, ?)", rows)
+        case_index.write_sqlite(c, self.events_table_name, stored_events, ids)  # same transaction
         return ids
 
 
@@ -408,6 +425,15 @@ def schema_lock(cfg: Settings, schema: str) -> Iterator[Any]:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))
 
 
+_saved = threading.local()  # per worker (green under eventlet)
+
+
+def last_saved_tracking() -> tuple[str, Tracking] | None:
+    """(application, tracking row) this worker's last save recorded with its events: a
+    consumer need not ask the database whether the message it just handled was recorded."""
+    return getattr(_saved, "tracking", None)
+
+
 class HavenApplication(Application[UUID]):
     """Base of every service's application: audited, sealed, chained, idempotent."""
 
@@ -456,6 +482,8 @@ class HavenApplication(Application[UUID]):
             processing_event.collect_events(*objs, **kwargs)
             deadline.check()  # the caller was told "not carried out": store nothing
             recordings = self._record(processing_event)
+            if tracking is not None:
+                _saved.tracking = (self.name, tracking)
             self._take_snapshots(processing_event)
             self._notify(recordings)
         if recordings:
@@ -497,6 +525,10 @@ class HavenApplication(Application[UUID]):
                 if n == MAX_ATTEMPTS or (tracking is not None and self.has_handled(
                         tracking.application_name, tracking.notification_id)):
                     raise
+                # Expected when replicas change one aggregate at once: the store refused the
+                # later save, nothing was stored, and the attempt runs again from fresh state.
+                log.info("%s: concurrent change, attempt %d of %d starts over",
+                         self.name, n, MAX_ATTEMPTS)
                 time.sleep(random.uniform(0, 0.004 * n))  # noqa: S311 - jitter, not secrets
         raise AssertionError("unreachable")
 

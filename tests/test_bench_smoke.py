@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from bench import run
+from bench import referrals, run
 from bench.platform import Bounds, measure_platform
 from shared import testing
 from shared.testing.plugin import SERVER_AMQP_URI
@@ -86,3 +86,21 @@ def test_the_benchmark_measures_every_figure_with_tiny_bounds(bench_store):
     table = run.render(results)
     assert "gateway_post_contacts_8_clients_per_s" in table and "targets" in table
     json.dumps(results)  # results.json can be written
+
+
+@pytest.mark.slow
+def test_the_referral_benchmark_measures_haven_and_the_peer_with_tiny_bounds(bench_store):
+    """bench/referrals.py: a handful of referrals through both, and openings in a year that
+    holds a few cases; every referral became one case, references unique and gap-free."""
+    figures = referrals.measure_referrals(bench_store, bench_store.amqp_uri, referrals=5,
+                                          year_sizes=(4, 12), openings=6)
+    for row in (*figures["peer"].values(), figures["haven"]):
+        assert row["referrals"] == 5 and row["referrals_per_s"] > 0
+    assert set(figures["openings"]) == {"with_4_cases", "with_12_cases",
+                                        "references_unique_and_gap_free",
+                                        "cases_in_the_year_at_end"}
+    assert figures["openings"]["references_unique_and_gap_free"] is True
+    assert figures["openings"]["cases_in_the_year_at_end"] == 18
+    assert {"referral_to_case_at_least_30pct_of_eventsourcing_system",
+            "openings_with_12_cases_within_2x_of_4"} == set(figures["targets"])
+    assert all(isinstance(t["met"], bool) for t in figures["targets"].values())

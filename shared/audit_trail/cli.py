@@ -238,7 +238,7 @@ def verify(services: tuple[str, ...], fmt: str, progress: bool | None, sealed: b
 def _verify_since_checkpoint(cfg: Any, catalogue: Any, progress: Any) -> list[Any]:
     """Each store from its last signed checkpoint on; in full where it has none."""
     from shared.audit_trail.checkpoints import CheckpointsNotConfigured, verify_since_checkpoint
-    from shared.audit_trail.verification import ServiceVerdict, verify_service
+    from shared.audit_trail.verification import ServiceVerdict, check_index, verify_service
 
     verdicts = []
     for service in catalogue.services:
@@ -257,6 +257,7 @@ def _verify_since_checkpoint(cfg: Any, catalogue: Any, progress: Any) -> list[An
                 verdict.notes.append("no signed checkpoint to start from: verified in full")
         else:
             verdict = ServiceVerdict(service, since.report, since.signed)
+            check_index(verdict, cfg, after=since.start.position)  # what the day added
             verdict.notes.append(
                 f"checked the {since.report.events} event(s) after signed checkpoint"
                 f" #{since.start.seq} (notification {since.start.position}) and the checkpoint"
@@ -388,6 +389,29 @@ def export(case_ref: str, out: str, token: str | None, services: tuple[str, ...]
         summary = export_case(case, cfg, f, exported_by=principal.user_id)
     click.echo(f"{out}: case {summary['reference'] or '-'} (id {summary['case_id']}),"
                f" {summary['events']} events, {summary['links']} log links")
+
+
+@audit_cli.group("index")
+def index_cli() -> None:
+    """The case index history, replay, export and access look cases up in."""
+
+
+@index_cli.command("rebuild")
+@click.argument("services", nargs=-1, required=True, metavar="SERVICE...")
+def index_rebuild(services: tuple[str, ...]) -> None:
+    """Recreate each store's case index from its stored events (a store written before the
+    index existed, or one `haven audit verify` reports a case_index_mismatch for). Uses the
+    services' own credentials (HAVEN_POSTGRES_URL); writers carry on meanwhile."""
+    from shared.audit_trail.index import rebuild
+    from shared.config import settings
+    from shared.verify import log_length
+
+    cfg = settings()
+    for service in services:
+        if log_length(service, cfg) == 0:
+            click.echo(f"{service}: no events, nothing to index", err=True)
+            raise SystemExit(EXIT_NOT_FOUND)
+        click.echo(f"{service}: case index rebuilt, {rebuild(service, cfg)} rows")
 
 
 @audit_cli.command("verify-bundle")

@@ -21,10 +21,10 @@ read model, and a service adds nothing to be found: it names its fields this way
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -101,7 +101,8 @@ def named_cases(state: dict[str, Any]) -> set[str]:
 
 
 # -- case reference -> case id ----------------------------------------------------------
-def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> str:
+def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None,
+                 readers: dict[str, StoreReader] | None = None) -> str:
     """The case id a reference (or an id) names; CaseNotFound if none, LookupError if two."""
     catalogue = catalogue or Catalogue.default()
     try:
@@ -110,7 +111,10 @@ def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) ->
         pass
     own: set[str] = set()
     linked: set[str] = set()
-    for service, records in _each_store(catalogue, cfg, lambda r: r.containing([ref])):
+    with open_readers(catalogue, cfg, readers) as opened:
+        found_by_store = [(service, reader.containing([ref]))
+                          for service, reader in opened.items()]
+    for service, records in found_by_store:
         for record in records:
             state = decode(record, catalogue.application(service)).state
             if state.get("reference") == ref:
@@ -125,29 +129,44 @@ def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) ->
     return found.pop()
 
 
-def _each_store(catalogue: Catalogue, cfg: Settings, query: Any) -> Iterable[tuple[str, Any]]:
-    for service in catalogue.services:
-        with StoreReader(service, cfg) as reader:
+@contextmanager
+def open_readers(catalogue: Catalogue, cfg: Settings,
+                 readers: dict[str, StoreReader] | None = None
+                 ) -> Iterator[dict[str, StoreReader]]:
+    """A reader of each existing store in the catalogue, open for one answer: a case's
+    lookups are a few indexed queries per store, so connecting once per store (not once
+    per query) is most of what an answer costs. `readers` given: those, left open."""
+    if readers is not None:
+        yield readers
+        return
+    opened: dict[str, StoreReader] = {}
+    try:
+        for service in catalogue.services:
+            reader = StoreReader(service, cfg)
             if reader.exists():
-                yield service, query(reader)
+                opened[service] = reader
+            else:
+                reader.close()
+        yield opened
+    finally:
+        for reader in opened.values():
+            reader.close()
 
 
 # -- case id -> its events --------------------------------------------------------------
 def collect_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> CaseFile:
     """Every stored event of the case, by the rules in this module's docstring."""
     catalogue = catalogue or Catalogue.default()
-    case_id = resolve_case(ref, cfg, catalogue)
-    case = CaseFile(case_id, None if ref == case_id else ref)
-    seeds: list[CaseEvent] = []
-    for service in catalogue.services:
-        with StoreReader(service, cfg) as reader:
-            if not reader.exists():
-                continue
+    with open_readers(catalogue, cfg) as readers:
+        case_id = resolve_case(ref, cfg, catalogue, readers)
+        case = CaseFile(case_id, None if ref == case_id else ref)
+        seeds: list[CaseEvent] = []
+        for service, reader in readers.items():
             case.services_read.append(service)
             seeds += _named(case, reader, catalogue.application(service))
-    if not seeds:
-        raise CaseNotFound(f"no stored event names case {ref}")
-    _add_causal(case, cfg, catalogue)
+        if not seeds:
+            raise CaseNotFound(f"no stored event names case {ref}")
+        _add_causal(case, readers, catalogue)
     case.events.sort(key=lambda e: (e.decoded.timestamp or _EPOCH, e.record.service,
                                     e.record.notification_id))
     case.reference = case.reference or _own_reference(case)
@@ -217,7 +236,8 @@ def _cause_of(event: CaseEvent) -> tuple[str, int] | None:
     return (source, int(nid)) if source and nid.isdigit() else None
 
 
-def _add_causal(case: CaseFile, cfg: Settings, catalogue: Catalogue) -> None:
+def _add_causal(case: CaseFile, readers: dict[str, StoreReader],
+                catalogue: Catalogue) -> None:
     """Follow causation links out of the events found so far, both ways, step by step."""
     have = {_key(e) for e in case.events}
     frontier = list(case.events)
@@ -228,12 +248,12 @@ def _add_causal(case: CaseFile, cfg: Settings, catalogue: Catalogue) -> None:
             cause = _cause_of(event)
             if cause is not None and f"{cause[0]}:{cause[1]}" not in have:
                 causes.setdefault(cause[0], set()).add(cause[1])
-        # The exact JSON the mapper writes, so "intake:12" never matches "intake:123".
-        effects = [f'"causation_id":"{key}"' for key in by_key]
+        # Events naming one of these as their cause: the index holds each causation id
+        # whole, so "intake:12" never finds "intake:123" (_causal_link confirms anyway).
+        effects = list(by_key)
         found = []
-        for service, records in _each_store(catalogue, cfg, partial(_neighbours, causes=causes,
-                                                                    effects=effects)):
-            for record in records:
+        for service, reader in readers.items():
+            for record in _neighbours(reader, causes, effects):
                 d = decode(record, catalogue.application(service))
                 why = _causal_link(d, by_key)
                 if why and _key(d) not in have:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from psycopg import sql
 
+from shared import case_index
 from shared.config import Settings
 from shared.verify import Location, locate
 
@@ -90,6 +91,7 @@ class StoreReader:
         self.service = service
         self.loc: Location = locate(service, cfg)
         self._conn: Any = None
+        self._indexed: bool | None = None
 
     # -- connection -------------------------------------------------------------------
     def __enter__(self) -> StoreReader:
@@ -158,10 +160,52 @@ class StoreReader:
                        bytes(r[5]) if r[5] is not None else None,
                        bytes(r[6]) if r[6] is not None else None) for r in rows]
 
+    def indexed(self) -> bool:
+        """Whether the store has its case index (shared.case_index): every store written
+        since the index exists; an older one gets it when its service next starts, or with
+        `haven audit index rebuild`."""
+        if self._indexed is None:
+            names = case_index.table_of(self.loc.table)
+            if self.postgres:
+                # Readable too: credentials whose grants predate the index (`haven db grants`
+                # not re-run since) still answer, by scanning.
+                row = self._connection().execute(
+                    "SELECT CASE WHEN to_regclass(%(t)s) IS NULL THEN false"
+                    " ELSE has_table_privilege(%(t)s, 'SELECT') END",
+                    {"t": self._name(names)}).fetchone()
+                self._indexed = bool(row and row[0])
+            else:
+                self._indexed = self._connection().execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (names,)).fetchone() is not None
+        return self._indexed
+
     def containing(self, needles: Iterable[str]) -> list[Record]:
-        """Events whose stored bytes contain any of `needles` (ids, references): a cheap,
-        exact-enough pre-filter; callers decode and confirm. Never personal data: sealed
-        fields are ciphertext, so a name could not be found this way."""
+        """Events indexed under any of `needles` (case ids, references, client and subject
+        ids, causation ids "<service>:<nid>": shared.case_index), in log order: an indexed
+        lookup, so it costs what the case holds, not what the store holds. Callers decode
+        and confirm. A store without an index yet is scanned (`scan`)."""
+        needles = list(needles)
+        if not self.indexed():
+            return self.scan(needles)
+        wanted = sorted({n for n in map(case_index.normalise, needles) if n})
+        if not wanted:
+            return []
+        names = case_index.table_of(self.loc.table)
+        if self.postgres:
+            # ARRAY(...) is evaluated once: the events are then read by notification id.
+            return self._select(
+                f"e.notification_id = ANY(ARRAY(SELECT notification_id FROM"
+                f" {self._name(names)} WHERE needle = ANY(?)))", [wanted])
+        placeholders = ", ".join("?" * len(wanted))
+        return self._select(f'e.rowid IN (SELECT notification_id FROM "{names}"'
+                            f" WHERE needle IN ({placeholders}))", wanted)
+
+    def scan(self, needles: Iterable[str]) -> list[Record]:
+        """Events whose stored bytes contain any of `needles`, found by reading every stored
+        event: what the index is checked against (shared.audit_trail.index), and the way
+        into a store that has no index yet. Never personal data: sealed fields are
+        ciphertext, so a name could not be found this way."""
         wanted = sorted({n.encode() for n in needles if n})
         if not wanted:
             return []

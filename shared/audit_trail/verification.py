@@ -121,9 +121,27 @@ def verify_service(service: str, cfg: Settings,
         # A checkpoint may have been signed but not yet committed when the table was read.
         found = table_breaks(load_checkpoints(service, cfg), signed)
     _add(report, found)
+    if verdict.missing is None:
+        check_index(verdict, cfg)
     if vault is not None and catalogue is not None and verdict.missing is None:
         _check_sealed(verdict, cfg, catalogue, vault)
     return verdict
+
+
+def check_index(verdict: ServiceVerdict, cfg: Settings, after: int = 0) -> None:
+    """The case index against the events after notification `after`, re-derived from
+    their stored bytes (shared.audit_trail.index): `case_index_mismatch` breaks."""
+    from shared.audit_trail.index import has_index, index_breaks
+
+    if verdict.report is None:
+        return
+    if not has_index(verdict.service, cfg):
+        verdict.notes.append("no case index yet: case lookups scan the whole store"
+                             " (`haven audit index rebuild SERVICE` creates it)")
+        return
+    found, count = index_breaks(verdict.service, cfg, after)
+    verdict.report.break_count += count
+    verdict.report.breaks.extend(found)
 
 
 def _check_sealed(verdict: ServiceVerdict, cfg: Settings, catalogue: Catalogue,
@@ -163,5 +181,5 @@ def total_positions(cfg: Settings, catalogue: Catalogue) -> int:
     return sum(log_length(service, cfg) for service in catalogue.services)
 
 
-__all__ = ["ServiceVerdict", "SignedCheckpoints", "total_positions", "verify_service",
-           "verify_services"]
+__all__ = ["ServiceVerdict", "SignedCheckpoints", "check_index", "total_positions",
+           "verify_service", "verify_services"]

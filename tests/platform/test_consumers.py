@@ -104,6 +104,19 @@ def test_a_message_that_needs_no_change_is_still_remembered(sink, source):
     assert sink.effects(source) == {}
 
 
+def test_a_message_handled_with_its_tracking_saved_asks_the_store_once(sink, source,
+                                                                     monkeypatch):
+    """The save that recorded the tracking row says so: no second query to find out."""
+    import shared.consumers
+
+    asked = []
+    monkeypatch.setattr(shared.consumers, "has_handled",
+                        lambda app, tracking: asked.append(tracking) or has_handled(app, tracking))
+    assert IdempotentConsumer(sink).handle(envelope(source, 1), sink.apply_event) is True
+    assert asked == [Tracking(source, 1)] and sink.effects(source) == {1: 1}
+    assert has_handled(sink, Tracking(source, 1))
+
+
 class SingleRowDossiers(Dossiers):
     name = "single_row_dossiers"  # its own store: single-row tracking tables are incompatible
 
