@@ -26,6 +26,7 @@ from functools import cache, cached_property
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -33,10 +34,18 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import EventStore, IntegrityError, Mapper, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic, retry
 from psycopg import sql
 
 from shared import case_index, chain, deadline
@@ -247,6 +256,33 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         # eventsourcing NOTIFYs this channel in each insert's own transaction (the relay
         # LISTENs); its default, the table's name, is shared by every schema: one per store.
         self.channel_name = f"{self.datastore.schema}.{self.events_table_name}"[:63]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        """eventsourcing's own insert, except that an error raised while chaining or
+        indexing rolls the transaction back. eventsourcing holds any exception until after
+        its transaction block, which then commits: a database error had already aborted
+        the transaction, but a Python one (a bug in chain_rows, say) stored the events
+        without their chain rows."""
+        if self.datastore.enable_db_functions or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        failed: psycopg.Error | None = None
+        ids: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction():
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                with conn.cursor() as curs:
+                    try:
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                        pipeline.sync()  # a duplicate (id, version) raises here
+                        ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                    except psycopg.Error as exc:
+                        failed = exc  # raised outside the pipeline, as eventsourcing does
+            if failed is not None:
+                raise failed
+        return ids
 
     @property
     def chain_table(self) -> sql.Composed:

@@ -172,3 +172,25 @@ def test_a_tracked_message_is_recorded_exactly_and_acts_only_once(app):
     with pytest.raises(IntegrityError):
         app.save(redelivered, ctx=CTX, tracking=Tracking("intake", 7))
     assert app.recorder.select_events(redelivered.id) == []  # its events went with it
+
+
+def test_an_error_while_chaining_stores_nothing(app, monkeypatch):
+    """The chain rows are written in the events' transaction: if computing them fails, the
+    events are not stored either (eventsourcing's insert held such an error until after
+    its transaction block, which then committed events with no chain rows)."""
+    import shared.eventstore
+
+    kept = Dossier(full_name="Ana Popescu", birth_year=1999)
+    app.save(kept, ctx=CTX)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("chaining failed")
+
+    monkeypatch.setattr(shared.eventstore, "chain_rows", broken)
+    lost = Dossier(full_name="Ion Popescu", birth_year=2001)
+    with pytest.raises(RuntimeError, match="chaining failed"):
+        app.save(lost, ctx=CTX)
+    monkeypatch.undo()
+    assert app.recorder.select_events(lost.id) == []
+    assert app.recorder.max_notification_id() == 1
+    assert verify(app).ok
