@@ -29,6 +29,7 @@ import dataclasses  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -194,6 +195,28 @@ def verify_targets(figures: dict[str, Any]) -> dict[str, Any]:
         "met": bool(seconds is not None and seconds < INCREMENTAL_VERIFY_S)}}
 
 
+def measure_history(sizes: str) -> dict[str, Any]:
+    """bench/history.py in a process of its own (it prepares psycopg for eventlet)."""
+    out = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.history", "--sizes", sizes], cwd=REPO,
+        capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.history failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    found: dict[str, Any] = json.loads(out.stdout)
+    return found
+
+
+def history_targets(history: dict[str, Any]) -> dict[str, Any]:
+    """A case's history, replay and export: p95 at the largest store within 2x of the
+    smallest (the cost follows the case, not the store)."""
+    found = history.get("targets") or {}
+    if not found:
+        return {}
+    return {f"case_{name}_p95_at_{found['to']}_events_within_2x_of_{found['from']}": {
+        "ratio": found[f"{name}_p95_ratio"], "met": bool(found[f"{name}_within_2x"])}
+        for name in ("history", "replay", "export")}
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -280,6 +303,14 @@ def render(results: dict[str, Any]) -> str:
                 lines.append(f"  case openings {key.replace('_', ' '):<28}"
                              f"{_fmt(row['openings']):>10}{_fmt(row['openings_per_s']):>9}")
 
+    if results.get("history"):
+        lines += ["", f"{'a case, p50/p95 ms':<24}" + "".join(
+            f"{name:>16}" for name in ("history", "replay", "export"))]
+        for size, row in results["history"].get("sizes", {}).items():
+            lines.append(f"  {int(size):>10,} events   " + "".join(
+                f"{_fmt(row[f'{name}_ms']['p50']):>8}/{_fmt(row[f'{name}_ms']['p95']):<7}"
+                for name in ("history", "replay", "export")))
+
     if results.get("embedded"):
         lines += ["", "haven dev at rest"]
         lines += [f"  {key:<28}{_fmt(value):>10}" for key, value in results["embedded"].items()]
@@ -337,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year-sizes", default="100,10000",
                         help="cases already in the year when case openings are timed"
                              " (comma-separated; empty skips; default %(default)s)")
+    parser.add_argument("--history-sizes", default="10000,100000,1000000",
+                        help="store sizes (events) at which a case's history, replay and export"
+                             " are timed (bench/history.py; empty skips; default %(default)s)")
     parser.add_argument("--embedded-idle-seconds", type=float, default=60.0,
                         help="`haven dev`'s idle CPU is sampled over this long after its demo"
                              " has loaded; 0 skips it (default %(default)s)")
@@ -400,12 +434,18 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(size) for size in args.verify_sizes.split(",")]
         _progress(f"haven audit verify, full and --since-checkpoint, at {sizes} events")
         verify_figures = measure_sizes(base_cfg, sizes)
+    history: dict[str, Any] = {}
+    if args.history_sizes:
+        _progress(f"a case's history, replay and export at {args.history_sizes} stored events")
+        history = measure_history(args.history_sizes)
     results = {
         "baseline": baseline, "platform": platform, "verify": verify_figures,
+        "history": history,
         "ratios": compare(baseline, platform), "embedded": at_rest,
         "referrals": {k: v for k, v in referrals.items() if k != "targets"},
         "targets": {**check_targets(baseline, platform), **embedded_targets(at_rest),
-                    **verify_targets(verify_figures), **referrals.get("targets", {})},
+                    **verify_targets(verify_figures), **referrals.get("targets", {}),
+                    **history_targets(history)},
         "run": {"command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
                 "seconds_per_platform_load": bounds.seconds,
                 "seconds_per_baseline": args.baseline_seconds,

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from bench import referrals, run
+from bench import history, referrals, run
 from bench.platform import Bounds, measure_platform
 from shared import testing
 from shared.testing.plugin import SERVER_AMQP_URI
@@ -104,3 +104,19 @@ def test_the_referral_benchmark_measures_haven_and_the_peer_with_tiny_bounds(ben
     assert {"referral_to_case_at_least_30pct_of_eventsourcing_system",
             "openings_with_12_cases_within_2x_of_4"} == set(figures["targets"])
     assert all(isinstance(t["met"], bool) for t in figures["targets"].values())
+
+
+@pytest.mark.slow
+def test_the_history_benchmark_times_a_case_at_two_store_sizes(cfg):
+    """bench/history.py: a small synthetic store grown twice, history, replay and export
+    timed at each size, and the targets bench.run reports from them."""
+    found = history.measure_history(cfg, sizes=(400, 900))
+    assert set(found["sizes"]) == {"400", "900"}
+    for row in found["sizes"].values():
+        assert row["cases"] > 0 and row["samples"] > 0
+        for name in ("history", "replay", "export"):
+            assert 0 < row[f"{name}_ms"]["p50"] <= row[f"{name}_ms"]["max"]
+    targets = run.history_targets(found)
+    assert set(targets) == {f"case_{name}_p95_at_900_events_within_2x_of_400"
+                            for name in ("history", "replay", "export")}
+    assert all(isinstance(t["met"], bool) for t in targets.values())
