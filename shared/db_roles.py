@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from shared import case_index
+
 if TYPE_CHECKING:
     from psycopg import sql
 
@@ -62,9 +64,11 @@ class Roles:
 
     @property
     def append_only(self) -> tuple[str, ...]:
-        """The tables that hold what happened: the writer may only add to them."""
+        """The tables that hold what happened, and the case index written with them: the
+        writer may only add to them."""
         return (f"{self.service}_events", f"{self.service}_events_chain",
-                f"{self.service}_tracking", CHECKPOINT_TABLE)
+                f"{self.service}_events{case_index.SUFFIX}", f"{self.service}_tracking",
+                CHECKPOINT_TABLE)
 
 
 def roles_for(service: str, cfg: Any, auditor: str = AUDIT_ROLE) -> Roles:

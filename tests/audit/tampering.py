@@ -18,6 +18,7 @@ def tables(app: HavenApplication) -> dict[str, sql.Composable]:
     schema = app.settings.schema(app.name)
     return {"events": sql.Identifier(schema, f"{app.name}_events"),
             "chain": sql.Identifier(schema, f"{app.name}_events_chain"),
+            "case_index": sql.Identifier(schema, f"{app.name}_events_names"),
             "checkpoints": sql.Identifier(schema, CHECKPOINTS)}
 
 
