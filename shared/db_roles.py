@@ -39,8 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from shared import case_index
-
 if TYPE_CHECKING:
     from psycopg import sql
 
@@ -66,6 +64,8 @@ class Roles:
     def append_only(self) -> tuple[str, ...]:
         """The tables that hold what happened, and the case index written with them: the
         writer may only add to them."""
+        from shared import case_index  # not at import: it imports psycopg (shared.process)
+
         return (f"{self.service}_events", f"{self.service}_events_chain",
                 f"{self.service}_events{case_index.SUFFIX}", f"{self.service}_tracking",
                 CHECKPOINT_TABLE)

@@ -48,3 +48,13 @@ def test_a_slow_query_does_not_freeze_other_green_threads(cfg):
 def test_without_the_preparation_the_same_query_freezes_them(cfg):
     # The control: proves the probe can see the stall the preparation prevents.
     assert _ticks_during_a_slow_query("bare", cfg) == 0
+
+
+def test_the_command_line_imports_no_psycopg_before_it_prepares_the_process():
+    """`haven run`, `haven relay` and `haven dev` prepare the process first thing; psycopg
+    chooses its wait function when imported, so importing the CLI must not import it (a
+    module-level import anywhere on that path made every service refuse to start)."""
+    probe = "import sys, shared.cli; print(sorted(m for m in sys.modules if 'psycopg' in m))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert out.stdout.strip() == "[]"
