@@ -53,6 +53,7 @@ CASES_PER_ROUND = 40  # cases opened in one round (one batch per service)
 CONTACTS_PER_ROUND = 400  # contacts that never become a case, in the same round
 SAMPLES = 25  # cases timed at each size
 SCAN_SAMPLES = 3  # of which timed again the way history found cases before the index
+OPERATIONS = ("history", "replay", "export", "access")
 WITHIN = 2.0  # the target: p95 at the largest size within 2x of the p95 at the smallest
 SERVICES = ("intake", "casework", "shelter", "legal", "notifications")
 
@@ -379,6 +380,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def measure_at(store: Store, cfg: Settings, samples: int = SAMPLES) -> dict[str, Any]:
+    from shared.audit_trail.access import case_access
     from shared.audit_trail.bundle import export_bundle
     from shared.audit_trail.history import case_history
     from shared.audit_trail.replay import replay_case
@@ -392,6 +394,7 @@ def measure_at(store: Store, cfg: Settings, samples: int = SAMPLES) -> dict[str,
         "history": lambda ref: case_history(ref, cfg, catalogue),
         "replay": lambda ref: replay_case(ref, as_of, cfg, catalogue),
         "export": lambda ref: export_bundle(ref, cfg, io.BytesIO(), catalogue),
+        "access": lambda ref: case_access(ref, cfg, catalogue),  # who saw the case's data
     }
     return {"events": store.events, "cases": len(store.references), "samples": len(refs),
             "case_events_sampled": lengths,
@@ -428,7 +431,7 @@ def _targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     sizes = sorted(results, key=int)
     small, large = results[sizes[0]], results[sizes[-1]]
     found: dict[str, Any] = {"from": sizes[0], "to": sizes[-1], "within": WITHIN}
-    for name in ("history", "replay", "export"):
+    for name in OPERATIONS:
         ratio = large[f"{name}_ms"]["p95"] / max(small[f"{name}_ms"]["p95"], 1e-9)
         found[f"{name}_p95_ratio"] = round(ratio, 2)
         found[f"{name}_within_{WITHIN:g}x"] = ratio <= WITHIN

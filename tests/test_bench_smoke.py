@@ -114,9 +114,12 @@ def test_the_history_benchmark_times_a_case_at_two_store_sizes(cfg):
     assert set(found["sizes"]) == {"400", "900"}
     for row in found["sizes"].values():
         assert row["cases"] > 0 and row["samples"] > 0
-        for name in ("history", "replay", "export"):
+        for name in history.OPERATIONS:
             assert 0 < row[f"{name}_ms"]["p50"] <= row[f"{name}_ms"]["max"]
     targets = run.history_targets(found)
     assert set(targets) == {f"case_{name}_p95_at_900_events_within_2x_of_400"
-                            for name in ("history", "replay", "export")}
+                            for name in ("history", "replay", "export", "access")}
     assert all(isinstance(t["met"], bool) for t in targets.values())
+    table = run.render({"baseline": {}, "platform": {}, "ratios": {}, "targets": targets,
+                        "history": found})
+    assert "a case, p50/p95 ms" in table and "access" in table
