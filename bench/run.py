@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_generator": "this process, not monkey-patched: one OS thread and one"
                                   " requests.Session per client",
                 "profile_dir": str(args.profile) if args.profile else None,
-                "relay": "haven relay intake (poll interval 0.5 s)"
+                "relay": "haven relay intake (woken by LISTEN/NOTIFY, fallback poll 5 s)"
                          if args.relay_poll_interval is None else
                          f"WHAT-IF: run_relay with poll interval {args.relay_poll_interval} s"},
     }

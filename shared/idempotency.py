@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from shared.eventstore import serialise_ddl
 
 KEY = re.compile(r"\A[\x21-\x7e]{1,200}\Z")  # as the OpenAPI document declares the header
 KEPT_FOR = timedelta(hours=24)  # after that a key is forgotten, and may be used again
+SWEEP_EVERY = 600.0  # seconds between two deletions of expired keys, per process
 PENDING = None  # a claimed key's answer until the command has answered
 
 
@@ -60,15 +62,32 @@ class AnswerLog:
         self._mark = "%s" if self._postgres else "?"
         self._table: Any = sql.SQL("{}.idempotency_keys").format(
             sql.Identifier(datastore.schema)) if self._postgres else sql.SQL("idempotency_keys")
+        self._next_sweep = 0.0  # time.monotonic() of the next sweep of expired keys
+        self._statements: dict[str, str] = {}
         self._create()
 
     def _run(self, template: str, params: tuple[Any, ...] = (), fetch: bool = False
              ) -> list[Any]:
-        statement = sql.SQL(template.replace("?", self._mark)).format(table=self._table)
-        with self._datastore.transaction(commit=True) as curs:
-            # sqlite3 takes plain strings; the table name is a fixed identifier there.
-            curs.execute(statement if self._postgres else statement.as_string(None), params)
-            return list(curs.fetchall()) if fetch else []
+        """One statement, committed on its own."""
+        statement = self._statement(template)
+        if not self._postgres:
+            with self._datastore.transaction(commit=True) as curs:
+                curs.execute(statement, params)
+                return list(curs.fetchall()) if fetch else []
+        # The pool's connections autocommit: one round trip, where a transaction block
+        # would add a BEGIN and a COMMIT round trip. Prepared: run on every command.
+        with self._datastore.get_connection() as conn:
+            cursor = conn.execute(statement, params, prepare=True)
+            return list(cursor.fetchall()) if fetch else []
+
+    def _statement(self, template: str) -> str:
+        """The template as text, composed once: sqlite3 takes only text, and psycopg
+        re-composes a `sql.Composed` on every execute but caches what it makes of text."""
+        found = self._statements.get(template)
+        if found is None:
+            found = self._statements[template] = sql.SQL(
+                template.replace("?", self._mark)).format(table=self._table).as_string(None)
+        return found
 
     def _create(self) -> None:
         at = "timestamptz" if self._postgres else "TEXT"
@@ -86,17 +105,31 @@ class AnswerLog:
 
     def claim(self, caller: str, key: str, print_: str, now: datetime) -> _Claim | None:
         """None when the key is now ours; otherwise what an earlier request left."""
-        self._run("DELETE FROM {table} WHERE claimed_at < ?", (self._time(now - KEPT_FOR),))
+        self._sweep(now)
+        # One statement on the common path (a new key): an expired key is taken over in
+        # place, so no DELETE has to run before each claim.
+        expired = self._time(now - KEPT_FOR)
         claimed = self._run("INSERT INTO {table} (caller, idempotency_key, fingerprint,"
-                            " claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                            " RETURNING caller", (caller, key, print_, self._time(now)), fetch=True)
+                            " claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT (caller,"
+                            " idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                            " answer = NULL, claimed_at = excluded.claimed_at"
+                            " WHERE idempotency_keys.claimed_at < ? RETURNING caller",
+                            (caller, key, print_, self._time(now), expired), fetch=True)
         if claimed:
             return None
         rows = self._run("SELECT fingerprint, answer FROM {table} WHERE caller = ?"
                          " AND idempotency_key = ?", (caller, key), fetch=True)
-        if not rows:  # expired and deleted between the two statements: try once more
+        if not rows:  # released between the two statements: try once more
             return self.claim(caller, key, print_, now)
         return _Claim(rows[0]["fingerprint"], rows[0]["answer"])
+
+    def _sweep(self, now: datetime) -> None:
+        """Forget expired keys now and then (claims take over expired keys themselves):
+        the table stays a day's worth of keys, at no cost per command."""
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + SWEEP_EVERY
+        self._run("DELETE FROM {table} WHERE claimed_at < ?", (self._time(now - KEPT_FOR),))
 
     def answer(self, caller: str, key: str, answer: Any) -> None:
         self._run("UPDATE {table} SET answer = ? WHERE caller = ? AND idempotency_key = ?",

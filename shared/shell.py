@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from eventsourcing.postgres import PostgresDatastore
 from marshmallow import RAISE, Schema, ValidationError
 from nameko.extensions import DependencyProvider
@@ -34,8 +36,10 @@ from shared import deadline
 from shared.audit import CommandContext, acting_as
 from shared.audit import correlation_id as audit_correlation_id
 from shared.auth import (
+    LEEWAY_SECONDS,
     ROLES,
     Principal,
+    Revoked,
     TokenRefused,
     authenticate,
     bearer,
@@ -190,9 +194,8 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
     """The caller and the first of their roles that `allowed` accepts."""
     try:
-        principal = authenticate(bearer(call.context_data.get("authorization")),
-                                 call.settings.token_public_key,
-                                 revocation_check(call.settings))
+        principal = verified(bearer(call.context_data.get("authorization")),
+                             call.settings.token_public_key, revocation_check(call.settings))
     except TokenRefused as refused:
         _refuse(call, refused.reason, refused.user_id)
         raise refused.as_error() from None
@@ -201,6 +204,52 @@ def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
         _refuse(call, "forbidden", principal.user_id)
         raise Forbidden(f"{call.method} needs one of the roles: {', '.join(allowed)}")
     return principal, role
+
+
+class _VerifiedTokens:
+    """Tokens whose signature this process has already checked. A caller sends one token
+    with every request, and its Ed25519 check cost about 0.2 ms each time, in the gateway
+    and again in the service (5 % of either's CPU under POST /contacts). Expiry and
+    revocation are still checked on every request; anything else goes the full way, so a
+    refusal names its reason as before."""
+
+    SIZE = 4096  # distinct tokens kept, per process: a shift's staff, many times over
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, bytes], tuple[Principal, float, str]] = {}
+
+    def principal(self, token: str | None, key: bytes | None, revoked: Revoked
+                  ) -> Principal | None:
+        known = self._known.get((token, key)) if token and key else None
+        if known is None:
+            return None
+        principal, valid_until, jti = known
+        if time.time() >= valid_until or revoked(jti):
+            return None
+        return principal
+
+    def remember(self, token: str, key: bytes, principal: Principal) -> None:
+        # Verified a moment ago by authenticate(): reading its claims again needs no check.
+        claims = jwt.decode(token, options={"verify_signature": False})
+        if len(self._known) >= self.SIZE:
+            self._known.clear()
+        # PyJWT accepts a token until `exp` plus the leeway it is given.
+        self._known[(token, key)] = (principal, float(claims["exp"]) + LEEWAY_SECONDS,
+                                     str(claims["jti"]))
+
+
+_tokens = _VerifiedTokens()
+
+
+def verified(token: str | None, key: bytes | None, revoked: Revoked) -> Principal:
+    """authenticate(token, key, revoked), checking each token's signature once per process."""
+    known = _tokens.principal(token, key, revoked)
+    if known is not None:
+        return known
+    principal = authenticate(token, key, revoked)
+    if token and key:
+        _tokens.remember(token, key, principal)
+    return principal
 
 
 def _refuse(call: _Call, reason: str, user_id: str | None) -> None:
@@ -362,8 +411,8 @@ class TokenGuard(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> Callable[[str | None, str], Principal]:
         def check(token: str | None, method: str) -> Principal:
             try:
-                return authenticate(token, self.settings.token_public_key,
-                                    revocation_check(self.settings))
+                return verified(token, self.settings.token_public_key,
+                                revocation_check(self.settings))
             except TokenRefused as refused:
                 record_refusal(self.refusals, self.container.service_name, method,
                                refused.reason, refused.user_id)

@@ -129,8 +129,13 @@ class ServiceRpc(DependencyProvider):
 
     rpc_reply_listener = ReplyListener()
 
+    def setup(self) -> None:
+        # Once: settings() reads the whole environment, which cost 6 % of the gateway's CPU
+        # when it ran per request (profiled under POST /contacts).
+        self.deadline = settings().rpc_deadline
+
     def get_dependency(self, worker_ctx: Any) -> Any:
-        deadline = settings().rpc_deadline
+        deadline = self.deadline
 
         def call(service: str, method: str, payload: Any) -> Any:
             # The service stores nothing for this call after then (shared.deadline). As

@@ -17,7 +17,6 @@ from dataclasses import replace
 from urllib.parse import unquote, urlparse
 
 import kombu
-import pytest
 import requests
 from eventsourcing.persistence import Tracking
 from prometheus_client import REGISTRY
@@ -41,15 +40,6 @@ from tests.platform.msg_relay import KILL_AT
 
 CTX = CommandContext(actor_id="u-3", actor_role="caseworker", command="open_ledger")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def source(cfg):
-    """A fresh publishing app (own schema, own exchange) per test."""
-    name = "msgsrc" + uuid.uuid4().hex[:8]
-    app = source_app(name)(cfg)
-    yield app
-    app.close()
 
 
 def store_ledgers(app, count: int) -> list[Ledger]:
