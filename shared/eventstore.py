@@ -315,10 +315,15 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
                        if s.originator_version != 1})
         prev_streams: dict[str, bytes] = {}
         if oids:
+            # Each stream's last entry, straight from the end of its index: DISTINCT ON over
+            # the same streams read and sorted every version first, so a long stream (the
+            # year's numbering, 10,000 cases in: 15 ms under the table lock) slowed every
+            # insert as it grew.
             curs.execute(sql.SQL(
-                "SELECT DISTINCT ON (originator_id) originator_id, stream_hash FROM {}"
-                " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC")
-                .format(self.chain_table), (oids,))
+                "SELECT o.id AS originator_id, c.stream_hash FROM unnest(%s::text[]) AS o(id)"
+                " CROSS JOIN LATERAL (SELECT stream_hash FROM {} WHERE originator_id = o.id"
+                " ORDER BY originator_version DESC LIMIT 1) c").format(self.chain_table),
+                (oids,))
             prev_streams = {r["originator_id"]: bytes(r["stream_hash"]) for r in curs.fetchall()}
         rows = chain_rows(prev_log, prev_streams, stored_events, ids)
         curs.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)")
