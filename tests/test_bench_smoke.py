@@ -26,11 +26,13 @@ PROCESSES = ("intake", "gateway", "relay", "consumer", "relay_backlog", "rebuild
 @pytest.fixture
 def bench_store(cfg):
     """A vhost of its own (the run's vhost may hold other tests' queues) and a schema prefix
-    under the run's, so the session's clean-up catches whatever this test leaves."""
+    under the run's, so the session's clean-up catches whatever this test leaves; its own
+    per test, since key vaults are cached per process by schema and would take a schema
+    dropped by an earlier test and made again under the same name as ready."""
     run_id = testing.new_run_id()
     broker = testing.BrokerRun.named(SERVER_AMQP_URI, f"bench-{run_id}")
     testing.create_broker_run(broker)  # as `make bench` does: the services' users, exchanges
-    bench_cfg = dataclasses.replace(cfg, schema_prefix=f"{cfg.schema_prefix}bench_",
+    bench_cfg = dataclasses.replace(cfg, schema_prefix=f"{cfg.schema_prefix}b{run_id}_",
                                     amqp_uri=broker.uri(broker.run_user),
                                     broker_user_prefix=broker.prefix)
     yield bench_cfg
