@@ -163,8 +163,11 @@ def _processes(cfg: Settings, amqp_uri: str, logdir: Path) -> Iterator[dict[str,
         # The relay starts once casework's queue is bound: production declares queues
         # before anything publishes (the setup job); here a referral relayed earlier
         # would go nowhere.
-        _until(lambda: _queue_exists(amqp_uri, REFERRALS_QUEUE) or running["casework"].check(),
-               120, f"casework's queue {REFERRALS_QUEUE}", poll=0.2)
+        def bound() -> bool:
+            running["casework"].check()  # raises with its log if it died
+            return _queue_exists(amqp_uri, REFERRALS_QUEUE)
+
+        _until(bound, 120, f"casework's queue {REFERRALS_QUEUE}", poll=0.2)
         running["relay"] = Process("relay", haven_command("relay", "intake"), env, logdir)
         yield running
     finally:
