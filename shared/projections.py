@@ -165,15 +165,16 @@ class ProjectionRunner:
                 if row["name"] in {p.name for p in self.projections}}
 
     # -- applying --------------------------------------------------------------------------
-    def step(self, limit: int | None = None) -> int:
+    def step(self, limit: int | None = None, *, notice_resets: bool = True) -> int:
         """Apply the next batch; returns how many notifications it read."""
         limit = limit or self.batch_size
         start = min(self._known.values(), default=0)
         batch = self.app.recorder.select_notifications(  # type: ignore[attr-defined]
             start, limit, inclusive_of_start=False)
         if not batch:
-            # Idle: re-read the positions, in case another replica reset them (rebuild).
-            self._known = self.positions()
+            if notice_resets:
+                # Idle: re-read the positions, in case another replica reset them (rebuild).
+                self._known = self.positions()
             self._report_lag(start, start)
             return 0
         decoded: dict[int, Any] = {}
@@ -211,7 +212,9 @@ class ProjectionRunner:
         """
         try:
             for _ in range(max_batches):
-                if self.step() < self.batch_size:
+                # A reset by another replica's rebuild is the follower's to notice: a read
+                # should not pay a second query for it.
+                if self.step(notice_resets=False) < self.batch_size:
                     return
         except Exception as exc:  # noqa: BLE001 - see the docstring
             _log.error("projection settle failed in %s: %s", self.app.name, type(exc).__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -189,6 +190,11 @@ class SQLiteReadModels(ReadModelStore):
     def __init__(self, path: str):
         super().__init__()
         self.path = path
+        # Queries share one connection: opening the file cost more than a page's query.
+        # A query runs whole under the lock (SQLite never yields to another green thread
+        # mid-statement); each statement sees the latest commit (autocommit).
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
 
     def _dialect(self, statement: str) -> str:
         return statement.replace("%s", "?")
@@ -221,11 +227,17 @@ class SQLiteReadModels(ReadModelStore):
             conn.close()
 
     def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        conn = self._connect()
-        try:
-            return [dict(r) for r in conn.execute(self.render(template), self.params(params))]
-        finally:
-            conn.close()
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = self._connect()
+            return [dict(r) for r in self._reader.execute(self.render(template),
+                                                          self.params(params))]
+
+    def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
 
 def _iso(value: datetime) -> str:

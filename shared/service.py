@@ -32,7 +32,7 @@ from shared.manifest import manifest
 from shared.observability import Metrics
 from shared.policy import Policy
 from shared.projections import ProjectionRunner
-from shared.shell import ApplicationProvider, RefusalLog, entrypoint
+from shared.shell import ApplicationProvider, RefusalLog, entrypoint, schema_instance
 
 
 class ServiceApplication(ApplicationProvider):
@@ -88,7 +88,7 @@ def expose(method: Callable[..., Any], input: type[Schema] | None = None,  # noq
 
     def call(self: Any, ctx: Any, data: Any) -> Any:
         result = method(getattr(self, on), ctx, **(data or {}))
-        return result if output is None else output().dump(result)
+        return result if output is None else schema_instance(output).dump(result)
 
     call.__name__, call.__doc__ = method.__name__, method.__doc__
     call.__qualname__ = method.__qualname__
