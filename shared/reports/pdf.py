@@ -26,6 +26,8 @@ STYLE: Any = {  # Any: matplotlib types the rc keys as a Literal of every name i
 METADATA = {"Creator": "Haven", "Producer": "Haven", "CreationDate": None, "ModDate": None}
 BAR, MARK = "#3b6ea5", "#9a9a9a"
 TOP_LANGUAGES = 12
+# Draws one section on a page from its figures.
+Draw = Callable[[Any, Mapping[str, Any]], None]
 CASE_IDENTITY = ("pending_cases", "new_cases", "reopened_cases", "closed_cases",
                  "open_at_month_end")
 
@@ -58,6 +60,19 @@ class Report:
                  color="#555555")
         self.pages.append(fig)
         return fig
+
+    def section_page(self, name: str, draw: Draw) -> None:
+        """A page of its own for one service's section."""
+        self.section(self.page(self.t(name)), name, 0.88, draw)
+
+    def section(self, fig: Any, name: str, y: float, draw: Draw) -> None:
+        """One service's section drawn from its figures by `draw(fig, figures)`; where the
+        service did not answer, its name and why, at height `y`, instead."""
+        section = self.figures.sections[name]
+        if section.figures is None:
+            self.missing(fig, section, y)
+        else:
+            draw(fig, section.figures)
 
     def missing(self, fig: Any, section: Section, y: float) -> None:
         fig.text(0.07, y, self.t(section.name), fontsize=11, weight="bold")
@@ -113,9 +128,11 @@ class Report:
         buffer = io.BytesIO()
         with matplotlib.rc_context(STYLE):
             self.pages = []
-            for draw in (self.summary, self.helpline, self.casework, self.shelter_and_legal,
-                         self.outreach):
-                draw()
+            self.summary()
+            self.section_page("helpline", self.helpline)
+            self.section_page("casework", self.casework)
+            self.shelter_and_legal()
+            self.section_page("outreach", self.outreach)
             with PdfPages(buffer, metadata={**METADATA, "Title": self.t("title") + " "
                                             + self.figures.month}) as pdf:
                 for fig in self.pages:
@@ -174,12 +191,7 @@ class Report:
             return SUPPRESSED
         return str(value)
 
-    def helpline(self) -> None:
-        fig = self.page(self.t("helpline"))
-        section = self.figures.sections["helpline"]
-        if section.figures is None:
-            return self.missing(fig, section, 0.88)
-        h = section.figures
+    def helpline(self, fig: Any, h: Mapping[str, Any]) -> None:
         self.bars(fig, (0.3, 0.74, 0.62, 0.16), self.t("by_channel"), h["by_channel"],
                   lambda k: self.t(f"channel.{k}"))
         self.bars(fig, (0.3, 0.5, 0.62, 0.2), self.t("by_topic"), h["by_topic"],
@@ -191,14 +203,8 @@ class Report:
             top["other"] = rest
         self.bars(fig, (0.3, 0.08, 0.62, 0.38), self.t("by_language"), top,
                   lambda k: self.t("topic.other") if k == "other" else k)
-        return None
 
-    def casework(self) -> None:
-        fig = self.page(self.t("casework"))
-        section = self.figures.sections["casework"]
-        if section.figures is None:
-            return self.missing(fig, section, 0.88)
-        c = section.figures
+    def casework(self, fig: Any, c: Mapping[str, Any]) -> None:
         self.bars(fig, (0.3, 0.77, 0.62, 0.13), self.t("cases"),
                   {k: c[k] for k in CASE_IDENTITY}, lambda k: self.t(f"chart.{k}"),
                   with_total=False)
@@ -215,30 +221,23 @@ class Report:
                      for country in table.cells]
         self.grid(fig, (0.07, 0.08, 0.86, 0.24), self.t("origin_country"),
                   [self.t("continent"), self.t("country"), self.t("count")], rows[:24])
-        return None
 
     def shelter_and_legal(self) -> None:
         fig = self.page(f"{self.t('shelter')} · {self.t('legal')}")
-        shelter, legal = self.figures.sections["shelter"], self.figures.sections["legal"]
-        if shelter.figures is None:
-            self.missing(fig, shelter, 0.88)
-        else:
-            self.bars(fig, (0.3, 0.7, 0.62, 0.18), self.t("bed_nights_by_shelter"),
-                      shelter.figures["bed_nights_by_shelter"], str)
-        if legal.figures is None:
-            self.missing(fig, legal, 0.55)
-        else:
-            self.bars(fig, (0.3, 0.32, 0.62, 0.22), self.t("hearings_by_type"),
-                      legal.figures["hearings_by_type"], lambda k: self.t(f"hearing.{k}"))
-            self.bars(fig, (0.3, 0.12, 0.62, 0.12), self.t("sessions_done"),
-                      legal.figures["sessions_done"], lambda k: self.t(f"session.{k}"))
+        self.section(fig, "shelter", 0.88, self.shelter)
+        self.section(fig, "legal", 0.55, self.legal)
 
-    def outreach(self) -> None:
-        fig = self.page(self.t("outreach"))
-        section = self.figures.sections["outreach"]
-        if section.figures is None:
-            return self.missing(fig, section, 0.88)
-        o = section.figures
+    def shelter(self, fig: Any, shelter: Mapping[str, Any]) -> None:
+        self.bars(fig, (0.3, 0.7, 0.62, 0.18), self.t("bed_nights_by_shelter"),
+                  shelter["bed_nights_by_shelter"], str)
+
+    def legal(self, fig: Any, legal: Mapping[str, Any]) -> None:
+        self.bars(fig, (0.3, 0.32, 0.62, 0.22), self.t("hearings_by_type"),
+                  legal["hearings_by_type"], lambda k: self.t(f"hearing.{k}"))
+        self.bars(fig, (0.3, 0.12, 0.62, 0.12), self.t("sessions_done"),
+                  legal["sessions_done"], lambda k: self.t(f"session.{k}"))
+
+    def outreach(self, fig: Any, o: Mapping[str, Any]) -> None:
         self.bars(fig, (0.34, 0.7, 0.58, 0.2), self.t("consultations_by_institution_type"),
                   o["consultations_by_institution_type"], lambda k: self.t(f"institution.{k}"))
         self.bars(fig, (0.34, 0.42, 0.58, 0.24), self.t("consultations_by_topic"),
@@ -251,7 +250,6 @@ class Report:
         rows.append([self.t("total"), *(shown(columns[name].total) for name in columns)])
         self.grid(fig, (0.07, 0.1, 0.86, 0.26), self.t("prevention_by_kind"),
                   ["", *(self.t(name) for name in columns)], rows)
-        return None
 
 
 def _headline(figures: Mapping[str, Any], key: str) -> Any:

@@ -114,8 +114,7 @@ class Stay(Aggregate):
     def _hold(self, case_id: str | None, shelter_id: str, shelter_code: str, room_id: str,
               bed_id: str, held_at: datetime, expires_at: datetime) -> None:
         self.status, self.hold_expires_at = HELD, expires_at
-        self.place = {"shelter_id": shelter_id, "shelter_code": shelter_code,
-                      "room_id": room_id, "bed_id": bed_id}
+        self._in_bed(shelter_id, shelter_code, room_id, bed_id)
 
     def hold_due(self, now: datetime) -> bool:
         return self.status == HELD and self.hold_expires_at is not None \
@@ -143,6 +142,11 @@ class Stay(Aggregate):
         # A shelter closed under threat: its people on the way still need a bed elsewhere.
         self._back_to_waiting(cancelled_at, keep_offering=reason == COMPROMISED)
 
+    def _in_bed(self, shelter_id: str, shelter_code: str, room_id: str, bed_id: str) -> None:
+        """Where the stay has its bed now: held, admitted or moved."""
+        self.place = {"shelter_id": shelter_id, "shelter_code": shelter_code,
+                      "room_id": room_id, "bed_id": bed_id}
+
     def _where(self) -> dict[str, Any]:
         assert self.place is not None
         return {k: self.place[k] for k in ("shelter_id", "shelter_code", "bed_id")}
@@ -166,8 +170,7 @@ class Stay(Aggregate):
                bed_id: str, admitted_at: datetime, isolated: bool,
                isolation_ends_on: str | None) -> None:
         self.status, self.admitted_at, self.hold_expires_at = RESIDENT, admitted_at, None
-        self.place = {"shelter_id": shelter_id, "shelter_code": shelter_code,
-                      "room_id": room_id, "bed_id": bed_id}
+        self._in_bed(shelter_id, shelter_code, room_id, bed_id)
         self.isolation_ends_on = isolation_ends_on
 
     def move(self, place: dict[str, Any], at: datetime, reason: str) -> None:
@@ -184,8 +187,7 @@ class Stay(Aggregate):
     def _move(self, case_id: str | None, from_shelter_id: str, from_bed_id: str,
               shelter_id: str, shelter_code: str, room_id: str, bed_id: str,
               moved_at: datetime, reason: str) -> None:
-        self.place = {"shelter_id": shelter_id, "shelter_code": shelter_code,
-                      "room_id": room_id, "bed_id": bed_id}
+        self._in_bed(shelter_id, shelter_code, room_id, bed_id)
 
     def discharge(self, reason: str, at: datetime) -> None:
         self._check(RESIDENT)
