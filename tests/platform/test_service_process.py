@@ -50,6 +50,37 @@ def test_without_the_preparation_the_same_query_freezes_them(cfg):
     assert _ticks_during_a_slow_query("bare", cfg) == 0
 
 
+TERMINATED = r"""
+import json, os
+from shared.process import prepare_service_process
+prepare_service_process()
+import eventlet, psycopg
+victim = psycopg.connect(os.environ["CONNINFO"], autocommit=True)
+pid = victim.info.backend_pid
+def terminate():
+    eventlet.sleep(0.2)
+    with psycopg.connect(os.environ["CONNINFO"], autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+eventlet.spawn(terminate)
+try:
+    victim.execute("SELECT pg_sleep(30)")
+    print(json.dumps("answered"))
+except psycopg.OperationalError:
+    print(json.dumps("refused"))
+"""
+
+
+def test_a_connection_the_server_drops_mid_wait_fails_at_once(cfg):
+    """The green wait hears a closed socket: a terminated backend is an error for its
+    caller, not a wait that lasts as long as the query would have."""
+    from shared.eventstore import _conninfo
+
+    out = subprocess.run([sys.executable, "-c", TERMINATED],
+                         env={**os.environ, "CONNINFO": _conninfo(cfg)}, check=True,
+                         capture_output=True, text=True, timeout=20)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == "refused"
+
+
 def test_the_command_line_imports_no_psycopg_before_it_prepares_the_process():
     """`haven run`, `haven relay` and `haven dev` prepare the process first thing; psycopg
     chooses its wait function when imported, so importing the CLI must not import it (a
