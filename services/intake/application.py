@@ -79,7 +79,9 @@ class Intake(Reading, Outreach):
         The person gets a subject of their own (not the contact's), so casework can
         hold, and one day shred, the person's data independently of the call record.
         """
-        contact = self.load(Contact, contact_id)
+        # Sealed: the referral's rules read the contact's codes, never its personal data,
+        # so neither its key nor its unsealing is needed.
+        contact = self.load(Contact, contact_id, sealed=True)
         person = _plain(person)
         subject_id = str(uuid.uuid4())
         referred_at = referral.pop("referred_at", None) or self.clock()
