@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from queue import Empty, Queue
 from time import monotonic
-from typing import Any
+from typing import Any, cast
 
 import eventlet
 
@@ -54,26 +54,27 @@ def adapt_memory_transport() -> None:
     nameko.rpc.Responder.send_response = _send_response  # type: ignore[method-assign]
 
 
-_ARRIVALS = Signal()  # messages put on the in-memory broker
-
-
 def _wake_on_put(memory: Any) -> None:
-    """The in-memory broker tells its idle consumers when a message is put, so they need
-    not poll: an RPC round trip stays at a few ms with an idle process at rest."""
-    def announcing(put: Any) -> Any:
-        def announced(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """The in-memory broker wakes the consumers of a queue when a message is put on it,
+    so they need not poll: an RPC round trip stays at a few ms with an idle process at
+    rest. Only that queue's consumers: every connection of every service woken by every
+    message (one signal for all, as it was) each looked through all its queues for
+    nothing, about a sixth of an embedded read's CPU."""
+    def announcing(put: Any, to_queue: bool) -> Any:
+        def announced(self: Any, queue_or_exchange: str, *args: Any, **kwargs: Any) -> Any:
             try:
-                return put(self, *args, **kwargs)
+                return put(self, queue_or_exchange, *args, **kwargs)
             finally:
-                _ARRIVALS.fire()
+                self._haven_broker.announce(queue_or_exchange if to_queue else None)
 
         return announced
 
     def drain_events(self: Any, connection: Any, timeout: float | None = None) -> None:
         # kombu's own loop, with its sleep(polling_interval) replaced by a wait for a put.
+        arrivals = _arrivals_of(self)
         started = monotonic()
         while True:
-            seen = _ARRIVALS.seen  # before looking: a put after it ends the wait at once
+            seen = arrivals.seen  # before looking: a put after it ends the wait at once
             try:
                 self.cycle.get(self._deliver, timeout=timeout)
                 return
@@ -81,13 +82,37 @@ def _wake_on_put(memory: Any) -> None:
                 left = None if timeout is None else timeout - (monotonic() - started)
                 if left is not None and left <= 0:
                     raise TimeoutError() from None
-                _ARRIVALS.wait(seen, self.polling_interval if left is None
-                               else min(left, self.polling_interval))
+                arrivals.wait(seen, self.polling_interval if left is None
+                              else min(left, self.polling_interval))
 
-    memory.Channel._put = announcing(memory.Channel._put)
-    memory.Channel._put_fanout = announcing(memory.Channel._put_fanout)
+    basic_consume, basic_cancel = memory.Channel.basic_consume, memory.Channel.basic_cancel
+
+    def consuming(self: Any, queue: str, *args: Any, **kwargs: Any) -> Any:
+        found = basic_consume(self, queue, *args, **kwargs)
+        self._haven_broker.listen(queue, _arrivals_of(self.connection))
+        return found
+
+    def cancelling(self: Any, consumer_tag: str) -> Any:
+        queue = self._tag_to_queue.get(consumer_tag)
+        found = basic_cancel(self, consumer_tag)
+        if queue is not None and queue not in self._active_queues:
+            self._haven_broker.unlisten(queue, _arrivals_of(self.connection))
+        return found
+
+    memory.Channel._put = announcing(memory.Channel._put, to_queue=True)
+    memory.Channel._put_fanout = announcing(memory.Channel._put_fanout, to_queue=False)
+    memory.Channel.basic_consume = consuming
+    memory.Channel.basic_cancel = cancelling
     memory.Channel._put._haven_adapted = True
     memory.Transport.drain_events = drain_events
+
+
+def _arrivals_of(transport: Any) -> Signal:
+    """A connection's wake-up: fired by a put on any queue it consumes."""
+    signal = transport.__dict__.get("_haven_arrivals")
+    if signal is None:
+        signal = transport.__dict__.setdefault("_haven_arrivals", Signal())
+    return cast(Signal, signal)
 
 
 class _MemoryBroker:
@@ -99,6 +124,24 @@ class _MemoryBroker:
 
         self.queues: dict[str, Queue] = {}
         self.state = BrokerState()
+        self._listeners: dict[str, set[Signal]] = {}  # queue -> its consumers' wake-ups
+        self._lock = threading.Lock()
+
+    def listen(self, queue: str, signal: Signal) -> None:
+        with self._lock:
+            self._listeners.setdefault(queue, set()).add(signal)
+
+    def unlisten(self, queue: str, signal: Signal) -> None:
+        with self._lock:
+            self._listeners.get(queue, set()).discard(signal)
+
+    def announce(self, queue: str | None) -> None:
+        """Wake the consumers of `queue` (None: a fanout, every consumer)."""
+        with self._lock:
+            woken = set(self._listeners.get(queue, ())) if queue is not None else \
+                {signal for signals in self._listeners.values() for signal in signals}
+        for signal in woken:
+            signal.fire()
 
 
 _BROKERS: dict[str, _MemoryBroker] = {}

@@ -108,3 +108,27 @@ def test_two_platforms_running_in_one_process_each_open_their_own_referrals(two_
                        casework.find(Case, case_id, sealed=True), timeout=120)
         finally:
             casework.close()
+
+
+def test_a_message_wakes_only_the_consumers_of_its_queue(tmp_path):
+    """Each put wakes the connections consuming that queue, not every connection in the
+    process: with one signal for all, every service's consumers looked through all their
+    queues for each message."""
+    from shared.embedded import _arrivals_of
+
+    adapt_memory_transport()
+    uri = f"memory:///{memory_virtual_host(str(tmp_path))}"
+    exchange = kombu.Exchange("intake.events", type="topic", durable=True)
+    with kombu.Connection(uri) as mine, kombu.Connection(uri) as theirs:
+        wakes = {}
+        for name, conn, key in (("mine", mine, "ContactRecorded"), ("theirs", theirs, "Other")):
+            queue = kombu.Queue(f"evt-{name}", exchange=exchange, routing_key=key)
+            consumer = kombu.Consumer(conn.default_channel, [queue], accept=["json"])
+            consumer.consume()
+            wakes[name] = _arrivals_of(conn.transport)
+        before = {name: signal.seen for name, signal in wakes.items()}
+        with kombu.Connection(uri) as producer:
+            producer.Producer().publish({"n": 1}, exchange=exchange,
+                                        routing_key="ContactRecorded", serializer="json")
+        assert wakes["mine"].seen > before["mine"]
+        assert wakes["theirs"].seen == before["theirs"]
