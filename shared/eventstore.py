@@ -273,18 +273,11 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
             with conn.pipeline() as pipeline, conn.transaction():
                 with conn.cursor() as curs:
                     self._insert_events(curs, stored_events, **kwargs)
-                with conn.cursor() as curs, conn.cursor() as log, conn.cursor() as streams:
+                with conn.cursor() as curs:
                     try:
                         self._insert_stored_events(curs, stored_events, **kwargs)
-                        # The chain's heads are asked in the insert's own round trip: queued
-                        # after its table lock, they read what the lock now holds still.
-                        heads = self._ask_chain_heads(log, streams, stored_events)
                         pipeline.sync()  # a duplicate (id, version) raises here
-                        ids = super()._fetch_ids_after_insert_events(curs, stored_events,
-                                                                     **kwargs)
-                        assert ids is not None
-                        self._chain_and_index(curs, self._chain_heads(heads), stored_events,
-                                              ids)
+                        ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
                     except psycopg.Error as exc:
                         failed = exc  # raised outside the pipeline, as eventsourcing does
             if failed is not None:
@@ -310,66 +303,33 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
-        """eventsourcing's own insert path (with database functions): the heads are asked
-        after the ids, a round trip more than `insert_events` above."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None
-        with curs.connection.cursor() as log, curs.connection.cursor() as streams:
-            heads = self._chain_heads(self._ask_chain_heads(log, streams, stored_events))
-        self._chain_and_index(curs, heads, stored_events, ids)
-        return ids
-
-    @cached_property
-    def _last_log_hash(self) -> sql.Composed:
-        return sql.SQL("SELECT log_hash FROM {} ORDER BY notification_id DESC LIMIT 1").format(
-            self.chain_table)
-
-    @cached_property
-    def _last_stream_hashes(self) -> sql.Composed:
-        # Each stream's last entry, straight from the end of its index: DISTINCT ON over the
-        # same streams read and sorted every version first, so a long stream (the year's
-        # numbering, 10,000 cases in: 15 ms under the table lock) slowed every insert.
-        return sql.SQL(
-            "SELECT o.id AS originator_id, c.stream_hash FROM unnest(%s::text[]) AS o(id)"
-            " CROSS JOIN LATERAL (SELECT stream_hash FROM {} WHERE originator_id = o.id"
-            " ORDER BY originator_version DESC LIMIT 1) c").format(self.chain_table)
-
-    @cached_property
-    def _insert_chain_row(self) -> sql.Composed:
-        return sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)").format(self.chain_table)
-
-    def _ask_chain_heads(self, log: Any, streams: Any,
-                         stored_events: Sequence[StoredEvent]) -> tuple[Any, Any]:
-        """Send the queries for the log's last hash and each continued stream's last hash.
-        Streams that start in this batch have no previous hash: no query (and no round
-        trip) when every event begins a stream.
-
-        Never prepared: queued behind an insert that may fail (a concurrent change), a
-        PREPARE in the aborted part of the pipeline left psycopg believing in a statement
-        the server never made ('prepared statement "_pg3_6" does not exist' next time)."""
-        log.execute(self._last_log_hash, prepare=False)
+        curs.execute(sql.SQL("SELECT log_hash FROM {} ORDER BY notification_id DESC LIMIT 1")
+                     .format(self.chain_table))
+        row = curs.fetchone()
+        prev_log = bytes(row["log_hash"]) if row else chain.GENESIS
+        # Streams that start in this batch have no previous hash: skip the query (and
+        # its round trip under the table lock) when every event begins a stream.
         oids = sorted({_oid(s.originator_id) for s in stored_events
                        if s.originator_version != 1})
-        if not oids:
-            return log, None
-        streams.execute(self._last_stream_hashes, (oids,), prepare=False)
-        return log, streams
-
-    @staticmethod
-    def _chain_heads(asked: tuple[Any, Any]) -> tuple[bytes, dict[str, bytes]]:
-        log, streams = asked
-        row = log.fetchone()
-        prev_log = bytes(row["log_hash"]) if row else chain.GENESIS
-        prev_streams = {} if streams is None else \
-            {r["originator_id"]: bytes(r["stream_hash"]) for r in streams.fetchall()}
-        return prev_log, prev_streams
-
-    def _chain_and_index(self, curs: Any, heads: tuple[bytes, dict[str, bytes]],
-                         stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
-        """The batch's chain rows and case index rows, in the events' transaction; sent
-        with its commit (nothing here waits for an answer)."""
-        curs.executemany(self._insert_chain_row, chain_rows(*heads, stored_events, ids))
-        case_index.write_postgres(curs, self, stored_events, ids)
+        prev_streams: dict[str, bytes] = {}
+        if oids:
+            # Each stream's last entry, straight from the end of its index: DISTINCT ON over
+            # the same streams read and sorted every version first, so a long stream (the
+            # year's numbering, 10,000 cases in: 15 ms under the table lock) slowed every
+            # insert as it grew.
+            curs.execute(sql.SQL(
+                "SELECT o.id AS originator_id, c.stream_hash FROM unnest(%s::text[]) AS o(id)"
+                " CROSS JOIN LATERAL (SELECT stream_hash FROM {} WHERE originator_id = o.id"
+                " ORDER BY originator_version DESC LIMIT 1) c").format(self.chain_table),
+                (oids,))
+            prev_streams = {r["originator_id"]: bytes(r["stream_hash"]) for r in curs.fetchall()}
+        rows = chain_rows(prev_log, prev_streams, stored_events, ids)
+        curs.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s)")
+                         .format(self.chain_table), rows)
+        case_index.write_postgres(curs, self, stored_events, ids)  # same transaction
+        return ids
 
 
 class ChainedSQLiteRecorder(SQLiteProcessRecorder):
