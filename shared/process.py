@@ -3,7 +3,9 @@
 Order matters: PSYCOPG_WAIT_FUNC must be set before psycopg is first imported,
 because psycopg picks its wait function at import time and eventlet cannot make
 the C wait loop cooperative (measured: a 0.5 s query froze every green thread
-for 0.5 s). `wait_select` goes through the select module eventlet patches.
+for 0.5 s). `wait_select` goes through the select module eventlet patches; once
+eventlet is in, `_wait_for_postgres_green` replaces psycopg's wait with a cheaper green one
+(the variable still chooses how psycopg waits while connecting).
 """
 
 from __future__ import annotations
