@@ -36,6 +36,7 @@ DEVELOPMENT_KEYS = {
 }
 # A revoked token is refused everywhere within this long (shared.revocations caches the list).
 MAX_REVOCATION_DELAY_SECONDS = 60
+_MADE_DATA_DIRS: set[Path] = set()  # made once per process, not looked for on each call
 
 
 def _key(value: str, name: str) -> bytes:
@@ -233,7 +234,9 @@ class Settings:
         }
 
     def sqlite_path(self, name: str) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.data_dir not in _MADE_DATA_DIRS:  # asked on every call by some (revocations)
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            _MADE_DATA_DIRS.add(self.data_dir)
         return self.data_dir / f"{name}.sqlite"
 
 

@@ -127,6 +127,12 @@ class ProjectionRunner:
         assert isinstance(self._mapper, HavenMapper)
         self._mapper.unseal_on_read = False
         self._known: dict[str, int] = {}
+        # Embedded, every writer is in this process, and each save fires the store's signal
+        # (shared.wakeup): a read need not ask the log for news while the signal has not
+        # fired since the runner last caught up. (A `haven` command writing to the files
+        # from outside still shows within the idle interval.)
+        self._every_writer_here = app.settings.store == "sqlite"
+        self._caught_up_at: int | None = None  # the signal's count before that step
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.setup()
@@ -211,11 +217,15 @@ class ProjectionRunner:
         Bounded, and never raising: a long backlog is left to the follower, and a
         failing projection makes reads stale (the lag metric shows it), not broken.
         """
+        seen = store_signal(self.app.name).seen
+        if self._every_writer_here and seen == self._caught_up_at:
+            return
         try:
             for _ in range(max_batches):
                 # A reset by another replica's rebuild is the follower's to notice: a read
                 # should not pay a second query for it.
                 if self.step(notice_resets=False) < self.batch_size:
+                    self._caught_up_at = seen
                     return
         except Exception as exc:  # noqa: BLE001 - see the docstring
             _log.error("projection settle failed in %s: %s", self.app.name, type(exc).__name__)
@@ -268,6 +278,8 @@ class ProjectionRunner:
             try:
                 full = self.step() == self.batch_size
                 delay = 0.0 if full else self.idle_interval
+                if not full:
+                    self._caught_up_at = seen
             except Exception as exc:  # noqa: BLE001 - keep following; the lag metric shows it
                 delay = min(max(delay * 2, self.poll_interval), MAX_ERROR_BACKOFF)
                 # Type only: a driver's message may quote a row. Read models hold no

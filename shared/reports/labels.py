@@ -1,171 +1,39 @@
-"""The report's words in Polish and English: one line per term, "key": (pl, en).
+"""The report's words in Polish and English, read from labels.toml beside this module:
+one line per term, key = [pl, en].
 
-Keys are `<vocabulary>.<code>` for the codes the services store, and plain names for the
-report's own text. A code without a line here is shown as the code itself (the test of
-this module names any vocabulary that lacks a translation).
+Keys are `<vocabulary>.<code>` for the codes the services store (a table per vocabulary
+there), and plain names for the report's own text (its [report] table). A code without a
+line is shown as the code itself (the test of this module names any vocabulary that lacks
+a translation).
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("pl", "en")
+import tomllib
+from pathlib import Path
+from typing import Any
 
-TERMS: dict[str, tuple[str, str]] = {
-    # -- the report's own text ---------------------------------------------------------------
-    "title": ("Sprawozdanie miesięczne", "Monthly report"),
-    "centre": ("Krajowe Centrum Interwencyjno-Konsultacyjne dla Ofiar Handlu Ludźmi",
-               "National Intervention and Consultation Centre for Victims of Human Trafficking"),
-    "as_of": ("Dane według stanu zapisów na", "Figures as recorded at"),
-    "provisional": ("WSTĘPNE: miesiąc nie jest jeszcze zamknięty",
-                    "PROVISIONAL: the month is not closed yet"),
-    "suppression": ("* — mniej niż {n} (lub ukryte, by nie dało się tego wyliczyć z sumy)",
-                    "* — fewer than {n} (or hidden so that it cannot be worked out from the"
-                    " total)"),
-    "missing": ("Brak danych: {why}", "Not available: {why}"),
-    "summary": ("Najważniejsze dane", "Key figures"),
-    "total": ("Razem", "Total"),
-    "count": ("Liczba", "Count"),
-    "figure": ("Wskaźnik", "Figure"),
-    "none_recorded": ("nic nie zapisano", "nothing recorded"),
-    "chart.pending_cases": ("kontynuowane", "pending"), "chart.new_cases": ("nowe", "new"),
-    "chart.reopened_cases": ("wznowione", "reopened"),
-    "chart.closed_cases": ("zamknięte", "closed"),
-    "chart.open_at_month_end": ("otwarte na koniec", "open at month end"),
-    "sources": ("Źródła danych", "Data sources"),
-    "source_line": ("{service}: {events} zdarzeń, do pozycji {position} dziennika",
-                    "{service}: {events} events, up to log position {position}"),
-    "page": ("strona {n}", "page {n}"),
-    "helpline": ("Telefon zaufania i pierwsze kontakty", "Helpline and first contacts"),
-    "casework": ("Prowadzenie spraw", "Casework"),
-    "shelter": ("Schronienie", "Shelter"),
-    "legal": ("Pomoc prawna", "Legal aid"),
-    "outreach": ("Konsultacje i profilaktyka", "Consultations and prevention"),
-    "contacts": ("Kontakty obsłużone", "Contacts handled"),
-    "missed_calls": ("Nieodebrane połączenia", "Missed calls"),
-    "callbacks_done": ("Oddzwonienia wykonane", "Callbacks made"),
-    "by_channel": ("Kontakty według kanału", "Contacts by channel"),
-    "by_topic": ("Kontakty według tematu", "Contacts by topic"),
-    "by_language": ("Kontakty według języka", "Contacts by language"),
-    "by_outcome": ("Kontakty według wyniku", "Contacts by outcome"),
-    "new_cases": ("Nowe sprawy", "New cases"),
-    "pending_cases": ("Sprawy kontynuowane (otwarte na początku miesiąca)",
-                      "Pending cases (open at the start of the month)"),
-    "reopened_cases": ("Sprawy wznowione", "Cases reopened"),
-    "closed_cases": ("Sprawy zamknięte", "Cases closed"),
-    "open_at_month_end": ("Sprawy otwarte na koniec miesiąca", "Cases open at month end"),
-    "cases": ("Sprawy w miesiącu", "Cases in the month"),
-    "follow_ups_done": ("Działania następcze wykonane", "Follow-ups done"),
-    "follow_ups_overdue": ("Działania następcze zaległe", "Follow-ups overdue"),
-    "crisis_interventions": ("Interwencje kryzysowe", "Crisis interventions"),
-    "services_by_type": ("Udzielona pomoc według rodzaju", "Services given by type"),
-    "origin_continent": ("Nowe sprawy według kontynentu pochodzenia",
-                         "New cases by continent of origin"),
-    "origin_country": ("Sprawy prowadzone według kraju pochodzenia",
-                       "Cases handled by country of origin"),
-    "continent": ("Kontynent", "Continent"),
-    "country": ("Kraj", "Country"),
-    "bed_nights": ("Osobonoce w schroniskach", "Bed nights in shelters"),
-    "average_beds_occupied": ("Średnio zajętych miejsc", "Beds occupied on average"),
-    "peak_beds_occupied": ("Najwięcej zajętych miejsc", "Most beds occupied"),
-    "bed_nights_by_shelter": ("Osobonoce według schroniska", "Bed nights by shelter"),
-    "hearings": ("Rozprawy i przesłuchania", "Hearings"),
-    "hearings_by_type": ("Rozprawy według rodzaju", "Hearings by type"),
-    "hearings_with_interpreter": ("z tłumaczem", "with an interpreter"),
-    "hearings_with_accompaniment": ("z asystą", "with accompaniment"),
-    "sessions_done": ("Spotkania odbyte", "Sessions held"),
-    "consultations": ("Konsultacje z organami państwowymi i samorządowymi",
-                      "Consultations with state and local bodies"),
-    "consultations_by_institution_type": ("Konsultacje według rodzaju instytucji",
-                                          "Consultations by type of body"),
-    "consultations_by_topic": ("Konsultacje według tematu", "Consultations by topic"),
-    "prevention_activities": ("Działania profilaktyczne", "Prevention activities"),
-    "prevention_by_kind": ("Działania profilaktyczne według rodzaju",
-                           "Prevention activities by kind"),
-    "activities": ("Działania", "Activities"),
-    "participants": ("Uczestnicy", "Participants"),
-    "materials_distributed": ("Rozdane materiały", "Materials distributed"),
-    # -- months -----------------------------------------------------------------------------
-    **{f"month.{n}": pair for n, pair in enumerate((
-        ("styczeń", "January"), ("luty", "February"), ("marzec", "March"),
-        ("kwiecień", "April"), ("maj", "May"), ("czerwiec", "June"), ("lipiec", "July"),
-        ("sierpień", "August"), ("wrzesień", "September"), ("październik", "October"),
-        ("listopad", "November"), ("grudzień", "December")), start=1)},
-    # -- intake ------------------------------------------------------------------------------
-    "channel.phone": ("telefon", "phone"), "channel.email": ("e-mail", "e-mail"),
-    "channel.mail": ("list", "letter"), "channel.in_person": ("osobiście", "in person"),
-    "channel.chat": ("czat", "chat"), "channel.sms": ("SMS", "SMS"),
-    "topic.emergency": ("nagła pomoc", "emergency"),
-    "topic.victim_support": ("wsparcie ofiary", "victim support"),
-    "topic.prevention_info": ("informacja profilaktyczna", "prevention information"),
-    "topic.safe_work_abroad": ("bezpieczna praca za granicą", "safe work abroad"),
-    "topic.legal_question": ("pytanie prawne", "legal question"),
-    "topic.institutional_consultation": ("konsultacja instytucji", "institutional consultation"),
-    "topic.other": ("inne", "other"),
-    "outcome.information_given": ("udzielono informacji", "information given"),
-    "outcome.referred_externally": ("skierowano do innej instytucji", "referred elsewhere"),
-    "outcome.referred_to_casework": ("przekazano do prowadzenia sprawy",
-                                     "referred to casework"),
-    "outcome.crisis_intervention": ("interwencja kryzysowa", "crisis intervention"),
-    "outcome.no_action": ("bez działań", "no action"), "outcome.open": ("w toku", "open"),
-    # -- casework ----------------------------------------------------------------------------
-    "service.crisis_intervention": ("interwencja kryzysowa", "crisis intervention"),
-    "service.social_counselling": ("poradnictwo socjalne", "social counselling"),
-    "service.psychological_support": ("wsparcie psychologiczne", "psychological support"),
-    "service.psychological_evaluation": ("ocena psychologiczna", "psychological evaluation"),
-    "service.medical": ("pomoc medyczna", "medical"),
-    "service.legal_counsel": ("porada prawna", "legal counsel"),
-    "service.cultural_mediation": ("mediacja kulturowa", "cultural mediation"),
-    "service.translation": ("tłumaczenie pisemne", "translation"),
-    "service.interpretation": ("tłumaczenie ustne", "interpretation"),
-    "service.transport": ("transport", "transport"),
-    "service.accommodation": ("zakwaterowanie", "accommodation"),
-    "service.material_aid": ("pomoc materialna", "material aid"),
-    "service.repatriation_support": ("pomoc w powrocie", "repatriation support"),
-    "service.other": ("inna", "other"),
-    "continent.Europe": ("Europa", "Europe"), "continent.Asia": ("Azja", "Asia"),
-    "continent.Africa": ("Afryka", "Africa"), "continent.Americas": ("Ameryka", "Americas"),
-    "continent.Oceania": ("Oceania", "Oceania"), "continent.Other": ("inne", "other"),
-    "continent.Unknown": ("nieznany", "unknown"),
-    # -- legal -------------------------------------------------------------------------------
-    "hearing.preliminary": ("posiedzenie wstępne", "preliminary"),
-    "hearing.main_trial": ("rozprawa główna", "main trial"),
-    "hearing.witness_examination": ("przesłuchanie świadka", "witness examination"),
-    "hearing.verdict": ("ogłoszenie wyroku", "verdict"),
-    "hearing.appeal": ("apelacja", "appeal"),
-    "hearing.administrative_interview": ("przesłuchanie administracyjne",
-                                         "administrative interview"),
-    "hearing.mediation": ("mediacja", "mediation"), "hearing.other": ("inne", "other"),
-    "session.accompaniment": ("asysta", "accompaniment"),
-    "session.witness_preparation": ("przygotowanie świadka", "witness preparation"),
-    # -- outreach ----------------------------------------------------------------------------
-    "institution.CentralGovernmentOrganisation": ("administracja rządowa",
-                                                  "central government"),
-    "institution.LocalGovernmentOrganisation": ("samorząd", "local government"),
-    "institution.LawEnforcement": ("organy ścigania", "law enforcement"),
-    "institution.ImmigrationService": ("służby migracyjne", "immigration service"),
-    "institution.LegalService": ("prokuratura, sądy, pomoc prawna", "legal service"),
-    "institution.HealthServiceOrganisation": ("ochrona zdrowia", "health service"),
-    "institution.NGO": ("organizacja pozarządowa", "NGO"),
-    "institution.CorporateBusiness": ("przedsiębiorstwo", "business"),
-    "consultation.identification": ("identyfikacja ofiar", "identification of victims"),
-    "consultation.referral_procedures": ("procedury kierowania", "referral procedures"),
-    "consultation.victim_assistance": ("pomoc ofiarom", "victim assistance"),
-    "consultation.legal_proceedings": ("postępowania prawne", "legal proceedings"),
-    "consultation.residence_and_legalisation": ("pobyt i legalizacja",
-                                                "residence and legalisation"),
-    "consultation.repatriation": ("powroty", "repatriation"),
-    "consultation.accommodation": ("zakwaterowanie", "accommodation"),
-    "consultation.prevention": ("profilaktyka", "prevention"),
-    "consultation.training_needs": ("potrzeby szkoleniowe", "training needs"),
-    "consultation.data_and_reporting": ("dane i sprawozdawczość", "data and reporting"),
-    "consultation.other": ("inne", "other"),
-    "prevention.training": ("szkolenie", "training"), "prevention.seminar": ("seminarium",
-                                                                              "seminar"),
-    "prevention.workshop": ("warsztaty", "workshop"), "prevention.meeting": ("spotkanie",
-                                                                              "meeting"),
-    "prevention.online_counselling": ("poradnictwo online", "online counselling"),
-    "prevention.counselling": ("poradnictwo", "counselling"),
-    "prevention.publication": ("broszury i ulotki", "brochures and leaflets"),
-}
+LANGUAGES = ("pl", "en")
+TERMS_FILE = Path(__file__).with_name("labels.toml")
+
+
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, tuple[str, ...]]:
+    """{"channel": {"phone": [pl, en]}} -> {"channel.phone": (pl, en)}."""
+    terms: dict[str, tuple[str, ...]] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            terms.update(_flat(value, f"{prefix}{key}."))
+        else:
+            terms[prefix + key] = tuple(value)
+    return terms
+
+
+def _read(path: Path) -> dict[str, tuple[str, ...]]:
+    tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {**_flat(tables.pop("report")), **_flat(tables)}
+
+
+TERMS = _read(TERMS_FILE)
 
 
 def term(lang: str, key: str, **values: object) -> str:

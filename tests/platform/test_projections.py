@@ -236,6 +236,46 @@ def test_an_idle_runner_sleeps_until_its_process_saves(cfg, tmp_path):
         app.close()
 
 
+def test_an_embedded_read_asks_the_log_only_after_this_process_saved(cfg, tmp_path,
+                                                                    monkeypatch):
+    """Embedded, every writer is in this process: a read that follows no save does not
+    query the log (it was a sixth of an idle `haven dev` GET), and one that follows a
+    save still sees it."""
+    app = Tallies(dataclasses.replace(cfg, store="sqlite", data_dir=tmp_path))
+    r = ProjectionRunner(app, [Totals()])
+    asked = []
+    select = app.recorder.select_notifications
+    monkeypatch.setattr(app.recorder, "select_notifications",
+                        lambda *a, **k: asked.append(a) or select(*a, **k))
+    try:
+        first = record(app, 1)[0]
+        r.settle()
+        assert totals(r) == {str(first.id): 1} and len(asked) == 1
+        r.settle()
+        r.settle()
+        assert len(asked) == 1  # nothing saved since: the log was not asked
+        second = record(app, 2)[0]
+        r.settle()
+        assert totals(r) == {str(first.id): 1, str(second.id): 2} and len(asked) == 2
+    finally:
+        r.close()
+        app.close()
+
+
+def test_a_read_on_postgres_always_looks_for_another_replicas_writes(app, runner,
+                                                                     monkeypatch):
+    """Elsewhere another replica may have written what the caller reads next, and its
+    saves fire no signal in this process: every read asks the log."""
+    r = runner()
+    asked = []
+    select = app.recorder.select_notifications
+    monkeypatch.setattr(app.recorder, "select_notifications",
+                        lambda *a, **k: asked.append(a) or select(*a, **k))
+    r.settle()
+    r.settle()
+    assert len(asked) == 2
+
+
 def test_read_model_tables_live_in_the_services_own_schema(app, runner, cfg: Settings):
     record(app, 1)
     runner().catch_up()

@@ -1,5 +1,5 @@
 """Every code the report draws has its words in Polish and English: a value added to a
-service's vocabulary without a line in shared/reports/labels.py is named here."""
+service's vocabulary without a line in shared/reports/labels.toml is named here."""
 
 import pytest
 
