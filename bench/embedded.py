@@ -51,12 +51,17 @@ def measure_embedded(idle_seconds: float = 60.0, calls: int = 200,
             before, started = cpu_seconds(process.pid), time.monotonic()
             time.sleep(idle_seconds)
             idle = (cpu_seconds(process.pid) - before) / (time.monotonic() - started) * 100
+            reference = python_reference_ms()
             latencies = _gateway_calls(port, token, calls)
             return {
                 "idle_cpu_pct_of_one_core": round(idle, 2), "idle_seconds": idle_seconds,
                 "gateway_get_p50_ms": round(statistics.median(latencies), 2),
                 "gateway_get_p95_ms": round(sorted(latencies)[int(0.95 * len(latencies))], 2),
                 "calls": len(latencies),
+                # This machine's speed varies by a third from one minute to the next: the
+                # same pure-Python loop, timed just before the GETs, says how fast it was.
+                "python_reference_ms": reference,
+                "python_reference_ms_after": python_reference_ms(),
                 "call": "GET /api/v1/contacts?page_size=1 (HTTP, RPC, read model), one client"}
         finally:
             process.send_signal(signal.SIGINT)
@@ -64,6 +69,14 @@ def measure_embedded(idle_seconds: float = 60.0, calls: int = 200,
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def python_reference_ms() -> float:
+    """Best of five: summing 100,000 integers a hundred times (about 0.15 s on a quiet
+    core of this machine), a yardstick for the figures measured beside it."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(100_000))", number=100, repeat=5)) * 1000, 1)
 
 
 def _supervisor_token(process: subprocess.Popen[str]) -> str:

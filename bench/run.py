@@ -384,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _terminate_on_sigterm()
     started = time.monotonic()
+    from bench.embedded import python_reference_ms
+
+    reference_at_start = python_reference_ms()  # the machine's speed, beside the embedded one
     referrals: dict[str, Any] = {}
     base_cfg = Settings.from_env()
     run_id = testing.new_run_id()
@@ -458,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds_per_baseline": args.baseline_seconds,
                 "wall_seconds": round(time.monotonic() - started, 1),
                 "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                "python_reference_ms_at_start": reference_at_start,
                 "load_generator": "this process, not monkey-patched: one OS thread and one"
                                   " requests.Session per client",
                 "profile_dir": str(args.profile) if args.profile else None,
