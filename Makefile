@@ -43,7 +43,7 @@ typecheck: $(STAMP) ## mypy
 	$(BIN)/mypy
 
 unit: $(STAMP) services promtool poppler chromium ## The test suite only
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 test: lint typecheck unit ## Lint, type-check and run every test against real PostgreSQL and RabbitMQ
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Final
 
 Urgency = StrEnum("Urgency", "EMERGENCY URGENT ROUTINE")
 
@@ -88,6 +89,17 @@ LegalMatter = StrEnum("LegalMatter", "CRIMINAL_PROCEEDINGS COMPENSATION_CLAIM LA
 # Why casework asks a shelter to isolate the person it places.
 IsolationReason = StrEnum("IsolationReason", "HEALTH SAFETY")
 ANY_RECIPIENT = "any"  # a consent for every recipient of its purpose
+# What a person consents to: casework records it, legal acts on it (ConsentRecorded, may
+# share?). The share purposes are what a disclosure in legal names and the recipients the
+# record of processing lists: one list, that both enums are built from. Final strings, so
+# that mypy knows every member.
+_SHARE_PURPOSES: Final = ("SHARE_WITH_POLICE SHARE_WITH_PROSECUTOR SHARE_WITH_COURT"
+                          " SHARE_WITH_PARTNER_NGO SHARE_WITH_EMBASSY SHARE_WITH_SHELTER"
+                          " SHARE_WITH_MEDICAL_PROVIDER SHARE_WITH_LABOUR_INSPECTION"
+                          " SHARE_WITH_FAMILY")
+_CONSENT_PURPOSES: Final = "DATA_PROCESSING " + _SHARE_PURPOSES + " PHOTO_OR_MEDIA RESEARCH"
+SharePurpose = StrEnum("SharePurpose", _SHARE_PURPOSES)
+ConsentPurpose = StrEnum("ConsentPurpose", _CONSENT_PURPOSES)
 
 
 # Shapes only, whole-string (\A...\Z: "$" would let a trailing newline through). The

@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.casework import vocabulary as v
 from shared import fields as f
+from shared.person import TEXT_LIMITS
 from shared.schemas import ChangesSomething, MonthQuery, PageAnswer, PageQuery, counts
 from shared.vocabulary import EmergencyReason
 
@@ -34,9 +35,7 @@ class ClientProfileSchema(Schema):
     languages = f.languages()
 
 
-class NewClientSchema(f.PersonDetailsSchema, ClientProfileSchema):
-    given_name = f.text(200, required=True)
-    family_name = f.text(200, required=True)
+class NewClientSchema(f.PersonSchema, ClientProfileSchema):
     gender = f.code(v.Gender, load_default=v.Gender.UNKNOWN.value)
     citizenship = f.country(load_default=None)
     languages = f.languages(load_default=list)
@@ -58,11 +57,11 @@ class CorrectClientDetailsSchema(ClientIdSchema, f.PersonDetailsSchema, ClientPr
     nothing_to_change = "give at least one detail to correct"
 
     expected_version = f.version(load_default=None)
-    other_names = f.text(500, allow_none=True)
+    other_names = f.text(TEXT_LIMITS["other_names"], allow_none=True)
     birth_date = f.day(f.BORN, allow_none=True)
-    phone = f.text(100, allow_none=True)
-    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
-    address = f.text(1000, allow_none=True)
+    phone = f.text(TEXT_LIMITS["phone"], allow_none=True)
+    email = fields.Email(validate=validate.Length(max=TEXT_LIMITS["email"]), allow_none=True)
+    address = f.text(TEXT_LIMITS["address"], allow_none=True)
     birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), allow_none=True)
 
 

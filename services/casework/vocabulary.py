@@ -3,8 +3,8 @@
 Kept as data: adding a value is a one-line change here, and the schemas, the
 domain checks and the read models follow. Events store the plain string value,
 so a value retired from a list still replays. The HTCDS lists, and the values that cross
-to another service (a legal matter, an isolation reason), are shared.vocabulary's: one
-list for every side, and no service imports another service's code.
+to another service (a legal matter, an isolation reason, a consent purpose), are
+shared.vocabulary's: one list for every side, and no service imports another service's code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabula
     RECIPIENT_CODE,
     STAFF_ID,
     AccessPurpose,
+    ConsentPurpose,
     Exploitation,
     Gender,
     IdentityDocument,
@@ -122,12 +123,6 @@ class Decider(StrEnum):
     OTHER = "Other"
 
 
-ConsentPurpose = StrEnum("ConsentPurpose", "DATA_PROCESSING SHARE_WITH_POLICE"
-                                           " SHARE_WITH_PROSECUTOR SHARE_WITH_COURT"
-                                           " SHARE_WITH_PARTNER_NGO SHARE_WITH_EMBASSY"
-                                           " SHARE_WITH_SHELTER SHARE_WITH_MEDICAL_PROVIDER"
-                                           " SHARE_WITH_LABOUR_INSPECTION SHARE_WITH_FAMILY"
-                                           " PHOTO_OR_MEDIA RESEARCH")
 ConsentDecision = StrEnum("ConsentDecision", "GRANTED REFUSED")
 
 

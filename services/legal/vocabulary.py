@@ -12,6 +12,7 @@ from shared.vocabulary import (  # noqa: F401 - re-exported: the shared vocabula
     RECIPIENT_CODE,
     STAFF_ID,
     LegalMatter,
+    SharePurpose,
     values,
 )
 
@@ -55,12 +56,8 @@ SHARE_PURPOSE = {"police": "share_with_police", "prosecutor": "share_with_prosec
                  "court": "share_with_court", "embassy": "share_with_embassy",
                  "labour_inspection": "share_with_labour_inspection",
                  "partner_ngo": "share_with_partner_ngo"}
-# Casework's purposes a lawyer may name for a recipient of type "other".
-SharePurpose = StrEnum("SharePurpose", "SHARE_WITH_POLICE SHARE_WITH_PROSECUTOR"
-                                       " SHARE_WITH_COURT SHARE_WITH_PARTNER_NGO"
-                                       " SHARE_WITH_EMBASSY SHARE_WITH_SHELTER"
-                                       " SHARE_WITH_MEDICAL_PROVIDER"
-                                       " SHARE_WITH_LABOUR_INSPECTION SHARE_WITH_FAMILY")
+# For a recipient of type "other" the lawyer names one of casework's share purposes
+# (SharePurpose, shared.vocabulary: the same list casework's consents are given for).
 DisclosureStatus = StrEnum("DisclosureStatus", "PENDING MADE CANCELLED")
 # Why a pending disclosure was cancelled.
 DisclosureCancel = StrEnum("DisclosureCancel", "CONSENT_REVOKED CONSENT_REFUSED CONSENT_NOT_HELD"

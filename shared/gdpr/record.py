@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from shared.gdpr import declarations as d
+from shared.vocabulary import SharePurpose
 
 SKIP_PARTS = ("tests", "demo")
 
@@ -92,10 +93,7 @@ def _contracts(service: str) -> list[str]:
 
 
 def _recipients() -> list[str]:
-    from services.casework.vocabulary import ConsentPurpose
-
-    return sorted(str(p.value).removeprefix("share_with_").replace("_", " ")
-                  for p in ConsentPurpose if str(p.value).startswith("share_with_"))
+    return sorted(p.value.removeprefix("share_with_").replace("_", " ") for p in SharePurpose)
 
 
 def processing_record() -> dict[str, Any]:
