@@ -41,3 +41,19 @@ class NeedToKnow:
         if role not in self.grants:
             return f"the role {role} is not given {self.describe()}"
         return f"you lack the relation it needs; {self.describe()}"
+
+
+Versioned = tuple[int, "str | None"]  # (the case's version in casework, the caseworker)
+
+
+def confirmed_caseworker(assigned: Versioned, confirmed: Versioned) -> str | None:
+    """The caseworker who gets a case's personal data, from casework's facts as another
+    service keeps them: the one assigned, if a supervisor confirmed them after that
+    assignment. The facts may arrive in any order (a queue per event type); casework's
+    versions order them. Moved off the case and put back, a caseworker waits for a new
+    confirmation, as in casework itself."""
+    (assigned_at, caseworker), (confirmed_at, confirmed_one) = assigned, confirmed
+    if caseworker is None or caseworker != confirmed_one or confirmed_at <= assigned_at:
+        return None
+    return caseworker
+

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from shared.keyed import OnePerKey
+from shared.need_to_know import confirmed_caseworker
 
 
 def known_case_id(case_id: UUID | str) -> UUID:
@@ -44,8 +45,7 @@ class KnownCase(OnePerKey):
     @property
     def confirmed_caseworker_id(self) -> str | None:
         """The caseworker a supervisor confirmed, unless the case changed hands since."""
-        (assigned_at, caseworker), (confirmed_at, confirmed) = self.caseworker, self.confirmed
-        return confirmed if confirmed == caseworker and confirmed_at > assigned_at else None
+        return confirmed_caseworker(self.caseworker, self.confirmed)
 
     def emergency_access(self, actor_id: str, now: datetime) -> bool:
         return any(g["actor_id"] == actor_id and g["granted_at"] <= now < g["expires_at"]

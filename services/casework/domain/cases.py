@@ -199,6 +199,9 @@ class Case(Aggregate):
     def _assign(self, caseworker_id: str, previous_caseworker_id: str | None,
                 assigned_at: datetime, status: str) -> None:
         self.caseworker_id, self.status = caseworker_id, status
+        # Whoever is now on the case waits for a supervisor, even one confirmed on it before
+        # and moved off since: taking a case back must not give back its person's data.
+        self.confirmed_caseworker_id = None
 
     @property
     def assignment_pending(self) -> bool:

@@ -427,6 +427,18 @@ def test_taking_or_being_handed_a_case_waits_for_a_supervisors_confirmation():
     assert replayed(c).confirmed_caseworker_id == "cw-2"
 
 
+def test_a_caseworker_moved_off_a_case_and_put_back_waits_for_a_new_confirmation():
+    """Any caseworker may assign a case; only a supervisor's confirmation opens its person's
+    data. Taking back a case one was moved off must not skip that."""
+    c = case(caseworker_id="cw-1")
+    c.confirm_assignment("sup-1", T0)
+    c.assign("cw-2", T0)
+    c.assign("cw-1", T0)  # cw-1 takes it back without a supervisor
+    assert c.assignment_pending and relations("cw-1", [c], None, T0) == set()
+    assert replayed(c).assignment_pending
+    assert c.confirm_assignment("sup-1", T0) and relations("cw-1", [c], None, T0) == {ASSIGNED}
+
+
 def test_emergency_access_has_a_reason_and_ends_on_time():
     log = AccessLog.start(uuid.uuid4())
     grant = {"grant_id": "g-1", "actor_id": "cw-9", "case_id": "c-1", "case_ids": ["c-1"],

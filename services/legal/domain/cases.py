@@ -21,6 +21,7 @@ from services.legal.domain.ids import case_record_id
 from services.legal.domain.rules import ConsentNotHeld, code, moment
 from services.legal.vocabulary import ANY_RECIPIENT, ReadPurpose
 from shared.keyed import OnePerKey
+from shared.need_to_know import confirmed_caseworker
 
 Consent = dict[str, Any]
 
@@ -78,8 +79,9 @@ class CaseRecord(OnePerKey):
     @property
     def trusted_caseworker(self) -> str | None:
         """The caseworker who gets personal data: assigned, and confirmed by a supervisor."""
-        return self.caseworker_id if self.caseworker_id == self.confirmed_caseworker_id \
-            else None
+        return confirmed_caseworker((self.case_versions["assigned"], self.caseworker_id),
+                                    (self.case_versions["confirmed"],
+                                     self.confirmed_caseworker_id))
 
     def note_consent(self, *, purpose: str, recipient: str, decision: str, decided_on: date,
                      expires_on: date | None) -> list[str]:

@@ -222,6 +222,18 @@ def test_a_revocation_or_refusal_names_the_pending_disclosures_it_withdraws():
     assert list(case.pending) == ["d-2"]
 
 
+def test_a_caseworker_put_back_on_a_case_waits_for_a_new_confirmation_in_legal_too():
+    case = CaseRecord.start(CASE)
+    case.note_caseworker("cw-1", 2, confirmed=False)
+    case.note_caseworker("cw-1", 3, confirmed=True)
+    assert case.trusted_caseworker == "cw-1"
+    case.note_caseworker("cw-2", 4, confirmed=False)
+    case.note_caseworker("cw-1", 5, confirmed=False)  # taken back, no supervisor since
+    assert case.trusted_caseworker is None
+    case.note_caseworker("cw-1", 6, confirmed=True)
+    assert case.trusted_caseworker == "cw-1"
+
+
 def test_the_caseworker_gets_personal_data_once_confirmed_whatever_order_facts_come_in():
     case = CaseRecord.start(CASE)
     assert case.note_caseworker("cw-2", 5, confirmed=False)

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from services.shelter.domain.ids import case_file_id
 from services.shelter.domain.rules import InvalidValue, code, matching, moment
 from services.shelter.vocabulary import GROUP_CODE, KeepApartReason, Scope
+from shared.need_to_know import confirmed_caseworker
 
 
 class CaseFile(Aggregate):
@@ -41,7 +42,7 @@ class CaseFile(Aggregate):
     @property
     def caseworker_id(self) -> str | None:
         """The caseworker on the case whom a supervisor confirmed: None while unconfirmed."""
-        return self.assigned[1] if self.assigned[1] == self.confirmed[1] else None
+        return confirmed_caseworker(self.assigned, self.confirmed)
 
     def note_case(self, reference: str, urgency: str, caseworker_id: str | None,
                   version: int) -> bool:

@@ -254,6 +254,21 @@ def test_only_the_roster_and_a_placed_persons_caseworker_see_the_address():
     assert not may_see_address("supervisor", "sup-1", roster, ["cw-1"])
 
 
+def test_the_caseworker_is_the_one_confirmed_after_their_assignment_whatever_the_order():
+    case = CaseFile(case_id=str(uuid.uuid4()))
+    case.note_caseworker("cw-1", 2)
+    case.note_confirmation("cw-1", 3)
+    assert case.caseworker_id == "cw-1"
+    case.note_caseworker("cw-2", 4)
+    case.note_caseworker("cw-1", 5)  # taken back, no supervisor since
+    assert case.caseworker_id is None
+    late = CaseFile(case_id=str(uuid.uuid4()))
+    late.note_confirmation("cw-1", 3)  # the confirmation overtook its assignment
+    assert late.caseworker_id is None
+    late.note_caseworker("cw-1", 2)
+    assert late.caseworker_id == "cw-1"
+
+
 def test_a_member_of_staff_runs_only_their_own_shelter():
     from services.shelter.domain.access import check_may_run
 
