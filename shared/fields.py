@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.countries import CONTINENT_OF
 from shared.crypto import SEAL_PREFIX
-from shared.person import MAX_DOCUMENTS, TEXT_LIMITS
+from shared.person import EARLIEST_BIRTH_YEAR, MAX_DOCUMENTS, TEXT_LIMITS
 from shared.vocabulary import (
     LANGUAGE_CODE,
     MAX_LANGUAGES,
@@ -69,6 +69,12 @@ def recipient(**kwargs: Any) -> fields.String:
 
 def version(**kwargs: Any) -> fields.Integer:
     return fields.Integer(validate=validate.Range(min=1), **kwargs)
+
+
+def birth_year(**kwargs: Any) -> fields.Integer:
+    """A year of birth as a form takes it; not after the day it is recorded is the domain's
+    check (shared.person.birth_year_of), which knows that day."""
+    return fields.Integer(validate=validate.Range(min=EARLIEST_BIRTH_YEAR, max=2100), **kwargs)
 
 
 def page() -> fields.Integer:

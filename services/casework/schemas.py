@@ -29,7 +29,7 @@ def _one_of(data: dict[str, Any], names: tuple[str, str]) -> None:
 class ClientProfileSchema(Schema):
     """Not personal data on their own: kept in clear, they survive an erasure as statistics."""
 
-    birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100))
+    birth_year = f.birth_year()
     gender = f.code(v.Gender)
     citizenship = f.country(allow_none=True)
     languages = f.languages()
@@ -62,7 +62,7 @@ class CorrectClientDetailsSchema(ClientIdSchema, f.PersonDetailsSchema, ClientPr
     phone = f.text(TEXT_LIMITS["phone"], allow_none=True)
     email = fields.Email(validate=validate.Length(max=TEXT_LIMITS["email"]), allow_none=True)
     address = f.text(TEXT_LIMITS["address"], allow_none=True)
-    birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), allow_none=True)
+    birth_year = f.birth_year(allow_none=True)
 
 
 class ListClientsSchema(PageQuery):

@@ -21,7 +21,6 @@ from shared import fields as f
 from shared.auth import ROLES
 from shared.contracts import Contracts
 from shared.crypto import seal_context
-from shared.person import EARLIEST_BIRTH_YEAR
 from shared.vocabulary import AccessPurpose
 
 published = Contracts("intake")
@@ -61,8 +60,7 @@ REFERRED_TO_CASEWORK = published(
     "ReferredToCasework", 2, "contact_id", _BornBeforeReferred,
     contact_id=fields.UUID(), person_subject_id=fields.UUID(),
     person=f.Sealed(), blind_index=f.Sealed(),  # both under person_subject_id
-    birth_year=fields.Integer(allow_none=True,
-                              validate=validate.Range(min=EARLIEST_BIRTH_YEAR, max=2100)),
+    birth_year=f.birth_year(allow_none=True),
     gender=f.code(v.Gender), citizenship=f.country(allow_none=True), languages=f.languages(),
     exploitation_types=f.codes(v.Exploitation), urgency=f.code(v.Urgency),
     assessment=f.code(v.Assessment), indicators=f.codes(v.Indicator), referred_at=f.when())

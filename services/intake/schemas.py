@@ -73,7 +73,7 @@ class CloseContactSchema(ContactIdSchema):
 
 class ReferToCaseworkSchema(ContactIdSchema):
     person = fields.Nested(f.PersonSchema, required=True)
-    birth_year = fields.Integer(validate=validate.Range(min=1900, max=2100), load_default=None)
+    birth_year = f.birth_year(load_default=None)
     gender = f.code(v.Gender, load_default=v.Gender.UNKNOWN.value)
     citizenship = f.country(load_default=None)
     languages = f.languages(load_default=list)
