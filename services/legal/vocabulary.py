@@ -52,10 +52,11 @@ Reminder = StrEnum("Reminder", "HEARING_48H HEARING_24H DEADLINE_3D")  # what fa
 # in casework is a disclosure: allowed only on casework's word at that moment.
 Recipient = StrEnum("Recipient", "POLICE PROSECUTOR COURT EMBASSY LABOUR_INSPECTION"
                                  " PARTNER_NGO EMPLOYER CLIENT OTHER")
-SHARE_PURPOSE = {"police": "share_with_police", "prosecutor": "share_with_prosecutor",
-                 "court": "share_with_court", "embassy": "share_with_embassy",
-                 "labour_inspection": "share_with_labour_inspection",
-                 "partner_ngo": "share_with_partner_ngo"}
+# Each such recipient's purpose is the share purpose named after it (a rename fails here).
+SHARE_PURPOSE = {recipient.value: SharePurpose[f"SHARE_WITH_{recipient.name}"].value
+                 for recipient in (Recipient.POLICE, Recipient.PROSECUTOR, Recipient.COURT,
+                                   Recipient.EMBASSY, Recipient.LABOUR_INSPECTION,
+                                   Recipient.PARTNER_NGO)}
 # For a recipient of type "other" the lawyer names one of casework's share purposes
 # (SharePurpose, shared.vocabulary: the same list casework's consents are given for).
 DisclosureStatus = StrEnum("DisclosureStatus", "PENDING MADE CANCELLED")
