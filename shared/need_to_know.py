@@ -43,7 +43,7 @@ class NeedToKnow:
         return f"you lack the relation it needs; {self.describe()}"
 
 
-Versioned = tuple[int, "str | None"]  # (the case's version in casework, the caseworker)
+Versioned = tuple[int, str | None]  # (the case's version in casework, the caseworker)
 
 
 def confirmed_caseworker(assigned: Versioned, confirmed: Versioned) -> str | None:

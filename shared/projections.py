@@ -118,21 +118,20 @@ class ProjectionRunner:
         self.store = store or open_read_models(app.settings, app.name)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        # Idle, it sleeps until this process saves (shared.wakeup) or for this long. Embedded,
-        # every writer is in this process; elsewhere another replica may write, so it polls.
-        self.idle_interval = (EMBEDDED_IDLE_INTERVAL if app.settings.store == "sqlite"
-                              else poll_interval)
+        # Fired each time this process saves to the store (shared.wakeup). Embedded, every
+        # writer is in this process: idle, the follower sleeps until it fires (or a long
+        # interval, for a `haven` command writing from outside), and a read need not ask
+        # the log for news while it has not fired since the runner last caught up.
+        # Elsewhere another replica may write: the follower polls and every read looks.
+        self._signal = store_signal(app.name)
+        self._every_writer_here = app.settings.store == "sqlite"
+        self.idle_interval = EMBEDDED_IDLE_INTERVAL if self._every_writer_here else poll_interval
+        self._caught_up_at: int | None = None  # the signal's count before that step
         # A mapper of our own that leaves personal data sealed (the app's unseals).
         self._mapper = copy.copy(app.mapper)
         assert isinstance(self._mapper, HavenMapper)
         self._mapper.unseal_on_read = False
         self._known: dict[str, int] = {}
-        # Embedded, every writer is in this process, and each save fires the store's signal
-        # (shared.wakeup): a read need not ask the log for news while the signal has not
-        # fired since the runner last caught up. (A `haven` command writing to the files
-        # from outside still shows within the idle interval.)
-        self._every_writer_here = app.settings.store == "sqlite"
-        self._caught_up_at: int | None = None  # the signal's count before that step
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.setup()
@@ -217,7 +216,7 @@ class ProjectionRunner:
         Bounded, and never raising: a long backlog is left to the follower, and a
         failing projection makes reads stale (the lag metric shows it), not broken.
         """
-        seen = store_signal(self.app.name).seen
+        seen = self._signal.seen
         if self._every_writer_here and seen == self._caught_up_at:
             return
         try:
@@ -264,14 +263,14 @@ class ProjectionRunner:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        store_signal(self.app.name).fire()  # out of an idle wait now
+        self._signal.fire()  # out of an idle wait now
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _follow(self) -> None:
         delay = self.poll_interval
-        signal = store_signal(self.app.name)
+        signal = self._signal
         while not self._stopping.is_set():
             seen = signal.seen  # before looking: a save after it cuts the wait short
             started = time.monotonic()

@@ -66,7 +66,6 @@ class _Store:
 
 _stores: dict[str, _Store] = {}
 _lists: dict[tuple[str, float], RevocationList] = {}
-_by_settings: dict[Settings, RevocationList] = {}
 _lock = threading.Lock()  # green under eventlet: services in one process set up at once
 
 
@@ -134,13 +133,9 @@ class RevocationList:
 
 def revocation_list(cfg: Settings) -> RevocationList:
     """This process's copy of the list for the store `cfg` names."""
-    found = _by_settings.get(cfg)  # asked on every call: the store's name is built once
-    if found is not None:
-        return found
     key = (_where(cfg), cfg.token_revocation_cache_seconds)
     with _lock:
         found = _lists.get(key)
         if found is None:
             found = _lists[key] = RevocationList(_store(cfg), cfg.token_revocation_cache_seconds)
-        _by_settings[cfg] = found
         return found
