@@ -85,6 +85,10 @@ class KeyVault:
         self._cache: dict[str, tuple[float, bytes | None]] = {}
         self._cache_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the key store (its connections); the vault is not used after this."""
+        self._store.close()
+
     # -- keys --------------------------------------------------------------
     def _wrap(self, subject_id: str, key: bytes) -> bytes:
         nonce = os.urandom(12)

@@ -379,10 +379,25 @@ _vaults_lock = threading.Lock()  # green under eventlet: services in one process
 def key_vault(cfg: Settings) -> KeyVault:
     """One vault per store per process: the subject keys are shared by every service,
     so that shredding a subject once makes it unreadable everywhere."""
-    where = _conninfo(cfg, cfg.keys_postgres_url) + "|" + cfg.schema("keys") \
-        if cfg.store == "postgres" else str(cfg.sqlite_path("keys"))
+    where = _vault_place(cfg)
     with _vaults_lock:
         return _vault_for(cfg, where)
+
+
+def close_key_vault(cfg: Settings) -> None:
+    """Close this process's vault of `cfg`'s key store, if it opened one: for a store that
+    ends before the process does (a test's own schemas), so that its pool of connections
+    and threads does not stay open until exit. A later `key_vault(cfg)` opens a new one."""
+    where = _vault_place(cfg)
+    with _vaults_lock:
+        vault = _vaults.pop((cfg.store, where), None)
+    if vault is not None:
+        vault.close()
+
+
+def _vault_place(cfg: Settings) -> str:
+    return _conninfo(cfg, cfg.keys_postgres_url) + "|" + cfg.schema("keys") \
+        if cfg.store == "postgres" else str(cfg.sqlite_path("keys"))
 
 
 def _vault_for(cfg: Settings, where: str) -> KeyVault:

@@ -37,6 +37,9 @@ class KeyStore(Protocol):
 
     def shred(self, subject_id: str) -> None: ...
 
+    def close(self) -> None:
+        """Release its connections; nothing is read or written through it afterwards."""
+
     def wrapped_elsewhere(self, key_id: str, limit: int) -> list[tuple[str, bytes, str | None]]:
         """Up to `limit` live keys not wrapped under `key_id`: (subject, wrapped, key id)."""
 

@@ -152,10 +152,14 @@ def own_run(patch: pytest.MonkeyPatch, tag: str,
     patch.setenv("HAVEN_SCHEMA_PREFIX", f"{Settings.from_env().schema_prefix}{tag}_")
     patch.setenv("HAVEN_AMQP_URI", run.uri(run.run_user))
     patch.setenv("HAVEN_BROKER_USER_PREFIX", run.prefix)
+    cfg = Settings.from_env()
     try:
-        yield Settings.from_env()
+        yield cfg
     finally:
         testing.delete_broker_run(run)
+        from shared.eventstore import close_key_vault
+
+        close_key_vault(cfg)  # its schemas end here, and so does the pool of their key store
 
 
 @contextmanager

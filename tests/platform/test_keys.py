@@ -11,11 +11,13 @@ import subprocess
 import uuid
 
 import pytest
+from psycopg_pool import PoolClosed
 
 from shared.crypto import ERASED, KeyVault, master_key_id, seal_context
-from shared.eventstore import _conninfo
+from shared.eventstore import _conninfo, key_vault
 from shared.keystore import PostgresKeyStore
 from shared.testing import haven_script
+from shared.testing.plugin import own_run
 
 HAVEN = haven_script()
 WHERE = seal_context("casework", "Client", "family_name")
@@ -89,3 +91,13 @@ def test_rotation_refuses_to_finish_while_a_key_is_under_a_master_it_does_not_ho
     refused = haven_keys(cfg, prefix, "rotate", master=new)  # the old key forgotten too soon
     assert refused.returncode != 0
     assert "HAVEN_PREVIOUS_MASTER_KEYS" in refused.stderr + refused.stdout
+
+
+def test_a_run_of_its_own_closes_the_key_store_it_opened_when_it_ends(monkeypatch):
+    """A test with schemas of its own opens a key store (a pool of connections and threads)
+    on first use; it must close with the schemas, not stay open to the end of the suite."""
+    with own_run(monkeypatch, f"kv{uuid.uuid4().hex[:6]}") as cfg:
+        vault = key_vault(cfg)
+        assert vault.key_ids() == {}  # the pool is open and its schema made
+    with pytest.raises(PoolClosed):
+        vault.key_ids()

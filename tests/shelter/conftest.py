@@ -13,7 +13,6 @@ from services.shelter.projections import READ_MODELS
 from shared.bootstrap import attach_read_models
 from shared.config import Settings
 from shared.testing.plugin import own_run
-from tests.shelter.processes import release_key_vault
 
 
 @pytest.fixture
@@ -22,7 +21,6 @@ def own_schemas(monkeypatch) -> Iterator[Settings]:
     nobody else."""
     with own_run(monkeypatch, f"s{uuid.uuid4().hex[:6]}") as cfg:
         yield cfg
-        release_key_vault(cfg)
 
 
 @pytest.fixture

@@ -74,19 +74,6 @@ def running(tmp_path: Path, count: int = 2, name: str = "shelter") -> Iterator[l
                 process.stop()
 
 
-def release_key_vault(cfg: Settings) -> None:
-    """Close the key store this process opened for a test's own schemas. The platform keeps
-    one vault per store per process until exit (shared.eventstore.key_vault); a long run
-    must not keep a pool of connections for every test that had schemas of its own."""
-    from shared import eventstore
-
-    with eventstore._vaults_lock:
-        vault = eventstore._vaults.pop((cfg.store, f"{cfg.postgres_url}|{cfg.schema('keys')}"),
-                                       None)
-    if vault is not None:
-        vault._store.close()
-
-
 def consumers(vhost: str, queue: str) -> int:
     """How many consumers the broker has on a queue of this run's vhost."""
     out = subprocess.run(["rabbitmqctl", "-q", "list_consumers", "-p", vhost, "queue_name"],
