@@ -169,7 +169,7 @@ def entrypoint(roles: tuple[str, ...] | None = None, schema: type[Schema] | None
                         deadline.parse(call.context_data.get(deadline.CONTEXT_KEY))):
                     deadline.check()  # a request taken after its caller gave up: not begun
                     return once(call.answers, principal.user_id,
-                                call.context_data.get("idempotency_key"), call.method, payload,
+                                _replay_key(type(self), call), call.method, payload,
                                 lambda: method(self, ctx, data))
             except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
                 # `from None`: the original's text may hold personal data; callers and
@@ -184,6 +184,17 @@ def entrypoint(roles: tuple[str, ...] | None = None, schema: type[Schema] | None
         return handle
 
     return decorate
+
+
+def _replay_key(service: type, call: _Call) -> str | None:
+    """The caller's Idempotency-Key, unless the policy says the call answers with personal
+    data: such an answer is never kept to be replayed (it would sit in clear beside the
+    store, outlive an erasure, and come back without the access check and the access log).
+    A read needs no key anyway: asked again, it is simply read again."""
+    policy = getattr(service, "policy", None)
+    if policy is not None and call.method in policy and policy[call.method].personal:
+        return None
+    return call.context_data.get("idempotency_key")
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

@@ -11,6 +11,7 @@ from nameko.rpc import rpc
 
 from shared.audit import CommandContext
 from shared.deadline import CONTEXT_KEY, parse
+from shared.policy import Allow, Policy
 from shared.shell import ApplicationProvider, Metrics, _current_call, entrypoint
 from tests.platform.sample import Dossier, Dossiers
 
@@ -34,6 +35,7 @@ class DossierService:
     name = "shell_dossiers"
     app = ApplicationProvider(ShellDossiers)
     metrics = Metrics()
+    policy = Policy(Allow(("caseworker",), "show_name", personal="the dossier's caseworker"))
 
     @rpc
     @entrypoint(roles=("caseworker", "supervisor"), schema=RegisterDossier,
@@ -48,6 +50,12 @@ class DossierService:
     def show(self, ctx: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
         dossier = self.app.repository.get(data["dossier_id"])
         return {"birth_year": dossier.birth_year, "notes": len(dossier.notes)}
+
+    @rpc
+    @entrypoint(schema=DossierRef)
+    def show_name(self, ctx: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
+        """Answers with personal data: the policy below says so."""
+        return {"full_name": self.app.repository.get(data["dossier_id"]).full_name}
 
     @rpc
     @entrypoint(roles=("caseworker",), schema=DossierRef)

@@ -296,6 +296,17 @@ def test_a_database_that_gives_up_is_503_unavailable_not_500(service, call, stor
     assert stored_count(store) == before
 
 
+def test_an_answer_with_personal_data_is_never_kept_under_an_idempotency_key(service, call):
+    """Kept, it would sit in clear beside the store, outlive an erasure and come back to a
+    caller whose access was withdrawn, without the check and without the access log."""
+    dossier = call("register", VALID, token=caseworker())["dossier_id"]
+    key = str(uuid.uuid4())
+    assert call("show_name", {"dossier_id": dossier}, token=caseworker(),
+                idempotency_key=key) == {"full_name": VALID["full_name"]}
+    # Nothing was claimed under the key: the caller's next command may use it.
+    assert call("register", VALID, token=caseworker(), idempotency_key=key)["dossier_id"]
+
+
 # -- the caller's deadline (shared.deadline) ------------------------------------------------
 def events_in(store) -> int:
     """Counted, not the highest id: a rolled-back insert elsewhere leaves a gap in the ids."""
