@@ -34,13 +34,17 @@ class Beds(Due):
     def hold_bed(self, ctx: CommandContext, stay_id: UUID, shelter_id: UUID | None = None,
                  bed_id: UUID | None = None, hours: int | None = None) -> Fields:
         """A caseworker asks for a bed for their case's person; which shelter is the shelters'
-        choice (each address a caseworker can see is one their client is placed in)."""
+        choice (each address a caseworker can see is one their client is placed in). Only
+        calling as a caseworker makes someone the case's caseworker (shelters_for): in any
+        other role they choose among their own shelters, as that role's callers do."""
         if ctx.actor_role == CASEWORKER and (shelter_id or bed_id):
             raise Forbidden("the shelters' staff choose the shelter and the bed")
 
         def attempt() -> Fields:
             now, stay = self.clock(), self.stay(stay_id)
-            shelters = self.shelters_for(ctx, shelter_id, self.caseworker_of(stay))
+            caseworker = self.caseworker_of(stay)
+            self.check_looks_after(ctx, stay, caseworker)  # a night intake: its shelter's
+            shelters = self.shelters_for(ctx, shelter_id, caseworker)
             shelter, bed = self.bed_for(stay.placed(), shelters, bed_id)
             self.hold_for(stay, shelter, bed, now, hours)
             self.save(shelter, stay, ctx=ctx)
@@ -65,6 +69,8 @@ class Beds(Due):
         best suitable). Held elsewhere: that hold is released in the same transaction."""
         def attempt() -> Fields:
             now, stay = self.clock(), self.stay(stay_id)
+            if stay.waiting_night_intake:  # the shelter that received the person admits them
+                self.check_looks_after(ctx, stay)
             shelters = self.shelters_for(ctx, shelter_id)
             held = stay.place if stay.status == HELD else None
             released: list[Shelter] = []
@@ -139,13 +145,11 @@ class Beds(Due):
         def attempt() -> Fields:
             now, stay = self.clock(), self.stay(stay_id)
             changed: list[Any] = [stay]
+            self.check_looks_after(ctx, stay)
             if stay.status == HELD:
                 shelter = self.shelter_of(stay)
-                check_may_run(ctx.actor_role, ctx.actor_id, shelter.staff)
                 shelter.release_hold(str(stay.id), now, "declined")
                 changed.append(shelter)
-            else:
-                self.shelters_for(ctx, None)  # staff of some shelter, or a supervisor
             stay.decline(decline_reason, now)
             self.save(*changed, ctx=ctx)
             return {"stay_id": str(stay.id), "status": stay.status}

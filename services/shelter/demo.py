@@ -198,11 +198,15 @@ class Play:
                 self.at(self.moment + timedelta(hours=10), self.admit_somewhere, stay_id)
 
     def admit_somewhere(self, stay_id: str) -> None:
+        """In the morning a supervisor finds them a bed in another house, whose staff admit
+        them: a night intake waiting is its own house's, no other house takes it over."""
         for code in ("N", "R"):
             try:
-                return self.admit(stay_id, code)
+                self.app.hold_bed(SUPERVISOR, uuid.UUID(stay_id),
+                                  shelter_id=uuid.UUID(self.shelter_ids[code]))
             except HavenError:
                 continue
+            return self.admit(stay_id, code)
 
     def _admit_new_holds(self) -> None:
         for item in self.app.views.waiting_list(self.moment)["items"]:

@@ -3,8 +3,10 @@ callers. The shell admits callers by this table, and the API documentation shows
 
 Which shelter a member of staff may run, and who may see an address or a resident's name,
 is decided per record (domain/access.py): the shelter's own roster, and the caseworker of
-someone placed there. A supervisor runs any shelter but, like everyone not on its roster
-or placing someone there, never sees its address.
+someone placed or held there now (calling as a caseworker: the same user in another role is
+that role's caller). A night intake waiting for a bed is the shelter's that received the
+person. A supervisor runs any shelter but, like everyone not on its roster or placing
+someone there, never sees its address.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ POLICY = Policy(
     Allow(("caseworker", "supervisor"), "keep_apart set_case_group"),
     Allow(PLACING, "get_shelter", personal="the shelter's own staff and the caseworker of a"
                                            " person placed or held there (its address)"),
-    Allow(PLACING, "get_stay", personal="the staff of the person's shelter, their caseworker"
-                                        " and supervisors (the name they go by; the address"
-                                        " to staff and caseworker only)"),
+    Allow(PLACING, "get_stay", personal="the staff of the shelter the person is placed or"
+                                        " held in now, their caseworker and supervisors (the"
+                                        " name they go by; the address to staff and caseworker"
+                                        " only, and to no one once the stay has ended)"),
     Allow(HOUSE, "list_residents", personal="the shelter's own staff and supervisors"),
     Allow(WATCH, "waiting_list"),
     Allow((*WATCH, "auditor"), "occupancy"),

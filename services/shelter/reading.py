@@ -14,7 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from services.shelter.domain import Shelter, Stay
-from services.shelter.domain.access import SUPERVISOR, is_roster_staff, may_see_address
+from services.shelter.domain.access import (
+    SUPERVISOR,
+    is_case_caseworker,
+    is_roster_staff,
+    may_see_address,
+)
 from services.shelter.store import ShelterStore
 from services.shelter.views import month_bounds
 from shared.audit import CommandContext
@@ -50,18 +55,23 @@ class Reading(ShelterStore):
             detail["address"] = self.vault.unseal(shelter.address)
         return detail
 
-    def _is_caseworker(self, ctx: CommandContext, case_id: str) -> bool:
+    def _is_caseworker(self, ctx: CommandContext, case_id: str | None) -> bool:
         found = self.case_file(case_id)
-        return found is not None and found.caseworker_id == ctx.actor_id
+        return found is not None and is_case_caseworker(ctx.actor_role, ctx.actor_id,
+                                                        found.caseworker_id)
 
     def stay_detail(self, ctx: CommandContext, stay_id: UUID, purpose: str | None = None) -> Fields:
-        """The stay; the name the person goes by and the address of the shelter they are
-        in (or held a bed in) to its staff and their caseworker."""
+        """The stay; the name the person goes by to the staff of the shelter they are in
+        (or hold a bed in), their caseworker and supervisors; that shelter's address to its
+        staff and their caseworker. Placed or held there, now: once discharged, the former
+        shelter's staff see the record without the person, and nobody sees its address
+        (the stay's status decides, so every history stored before follows the rule)."""
         stay = self.stay(stay_id)
-        shelter = None if stay.place is None else self.shelter_of(stay)
+        where = stay.shelter_now
+        shelter = None if where is None else self.load(Shelter, where, sealed=True)
         staff = shelter is not None and is_roster_staff(ctx.actor_role, ctx.actor_id,
                                                         shelter.staff)
-        caseworker = stay.case_id is not None and self._is_caseworker(ctx, stay.case_id)
+        caseworker = self._is_caseworker(ctx, stay.case_id)
         shown = _shown(staff or caseworker or ctx.actor_role == SUPERVISOR, purpose)
         detail = {**_facts(stay), "case_reference": self._reference(stay),
                   "known_as": None, "police_reference": None, "shelter_address": None,
@@ -69,16 +79,16 @@ class Reading(ShelterStore):
         if shown == INCLUDED:
             assert purpose is not None
             fields = ["known_as", "police_reference"]
-            where = shelter if staff or caseworker else None
+            house = shelter if staff or caseworker else None
             with domain_refusals():
                 self.record_reads(ctx, stay.id, purpose, [(stay.case_id, fields)], self.clock())
-                if where is not None:
-                    self.record_reads(ctx, where.id, purpose, [(stay.case_id, ["address"])],
+                if house is not None:
+                    self.record_reads(ctx, house.id, purpose, [(stay.case_id, ["address"])],
                                       self.clock())
             detail.update(known_as=self.vault.unseal(stay.known_as),
                           police_reference=self.vault.unseal(stay.police_reference))
-            if where is not None:
-                detail["shelter_address"] = self.vault.unseal(where.address)
+            if house is not None:
+                detail["shelter_address"] = self.vault.unseal(house.address)
         return detail
 
     def _reference(self, stay: Stay) -> str | None:

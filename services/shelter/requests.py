@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.shelter.domain import CaseFile, Stay
+from services.shelter.domain.access import is_roster_staff
 from services.shelter.store import ShelterStore
 from services.shelter.vocabulary import ISOLATION_DEFAULTS, Source, Urgency
 from shared.audit import CommandContext
@@ -77,8 +78,12 @@ class Requests(ShelterStore):
                      isolation_review_on: date | None = None, accompanying_children: int = 0,
                      languages: list[str] | None = None, group: str | None = None) -> Fields:
         """Someone at the door at night, on a referral, with no case yet: a stay under the
-        name they give (sealed), for the staff to admit."""
-        self.shelters_for(ctx, None)  # staff of a shelter, or a supervisor
+        name they give (sealed), for the staff to admit. It belongs to the shelter whose
+        staff received the person (their roster's, now): while it waits, that shelter's staff
+        and supervisors act on it, no other shelter's. Taken in by a supervisor: theirs."""
+        shelters = self.shelters_for(ctx, None)  # staff of a shelter, or a supervisor
+        received_by = [str(s.id) for s in shelters
+                       if is_roster_staff(ctx.actor_role, ctx.actor_id, s.staff)]
         now = self.clock()
         with domain_refusals():
             stay = Stay.request(
@@ -87,7 +92,8 @@ class Requests(ShelterStore):
                                        isolation_review_on),
                 accompanying_children=accompanying_children, gender=gender,
                 languages=languages or [], priority=urgency, group=group,
-                referred_by=referred_by, known_as=known_as, police_reference=police_reference)
+                referred_by=referred_by, known_as=known_as, police_reference=police_reference,
+                received_by=received_by)
             self.save(stay, ctx=ctx)
         return {"stay_id": str(stay.id), "status": stay.status}
 
@@ -96,11 +102,12 @@ class Requests(ShelterStore):
         group and keep-apart flags (in the shelter too, when they have a bed)."""
         def attempt() -> Fields:
             now, stay = self.clock(), self.stay(stay_id)
-            case = self.known_case(case_id)
-            shelter = None if stay.place is None else self.shelter_of(stay)
             # Not the caseworker alone: linking someone to their case would show them where
-            # that person sleeps. The staff who know the person, or a supervisor.
-            self.shelters_for(ctx, None if shelter is None else shelter.id)
+            # that person sleeps. The staff who know the person (of the shelter that has
+            # them, or while they wait, that received them), or a supervisor.
+            self.check_looks_after(ctx, stay)
+            case = self.known_case(case_id)
+            shelter = None if stay.shelter_now is None else self.shelter_of(stay)
             changed: list[Any] = [stay, case]
             if stay.link_to_case(str(case.case_id), case.reference, now):
                 case.list_stay(str(stay.id))
@@ -116,7 +123,7 @@ class Requests(ShelterStore):
     def prioritise_placement(self, ctx: CommandContext, stay_id: UUID, priority: str) -> Fields:
         """Emergency first: by the shelters' staff, the case's caseworker, a supervisor."""
         stay = self.stay(stay_id)
-        self.shelters_for(ctx, None, self.caseworker_of(stay))
+        self.check_looks_after(ctx, stay, self.caseworker_of(stay))
         with domain_refusals():
             stay.prioritise(priority)
             self.save(stay, ctx=ctx)

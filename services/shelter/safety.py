@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from services.shelter.domain import CaseFile, Shelter
-from services.shelter.domain.access import CASEWORKER, check_may_run
+from services.shelter.domain.access import CASEWORKER, check_may_run, is_case_caseworker
 from services.shelter.due import Due
 from services.shelter.vocabulary import HoldCancelReason
 from shared.audit import CommandContext
@@ -51,7 +51,8 @@ class Safety(Due):
             return self.retrying(attempt)
 
     def _check_caseworker(self, ctx: CommandContext, *cases: CaseFile) -> None:
-        if ctx.actor_role == CASEWORKER and ctx.actor_id not in {c.caseworker_id for c in cases}:
+        if ctx.actor_role == CASEWORKER and not any(
+                is_case_caseworker(ctx.actor_role, ctx.actor_id, c.caseworker_id) for c in cases):
             raise Forbidden("only the caseworker of one of the cases or a supervisor may")
 
     def _spread(self, ctx: CommandContext, *cases: CaseFile) -> Fields:
@@ -81,8 +82,8 @@ class Safety(Due):
                          next_review_on: date | None = None) -> Fields:
         def attempt() -> Fields:
             stay = self.stay(stay_id)
+            self.check_looks_after(ctx, stay)
             shelter = None if stay.place is None else self.shelter_of(stay)
-            self.shelters_for(ctx, None if shelter is None else shelter.id)
             stay.review_isolation(decision, next_review_on, self.clock())
             if shelter is not None:
                 shelter.update_person(stay.placed())

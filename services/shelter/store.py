@@ -20,12 +20,18 @@ from eventsourcing.application import Repository
 from eventsourcing.persistence import EventStore
 
 from services.shelter.domain import AccessLog, CaseFile, Placed, Shelter, ShelterRegistry, Stay
-from services.shelter.domain.access import SUPERVISOR, check_may_place, is_roster_staff
+from services.shelter.domain.access import (
+    SUPERVISOR,
+    check_may_place,
+    is_case_caseworker,
+    is_roster_staff,
+)
 from services.shelter.domain.ids import REGISTRY_ID, access_log_id, case_file_id
 from services.shelter.domain.rules import NoSuitableBed, ShelterClosed
+from services.shelter.domain.stays import WAITING
 from shared.audit import CommandContext
 from shared.errors import Forbidden, NotFound, RuleViolated
-from shared.eventstore import HavenApplication
+from shared.eventstore import HavenApplication, HavenMapper
 
 Fields = dict[str, Any]
 SYSTEM = "system"
@@ -67,16 +73,57 @@ class ShelterStore(HavenApplication):
     def shelters_for(self, ctx: CommandContext, only: UUID | str | None,
                      caseworker_id: str | None = None) -> list[Shelter]:
         """The shelters the caller may place a person in: a supervisor, the system and the
-        person's caseworker anywhere; shelter staff in their own shelters."""
+        person's caseworker (calling as their caseworker) anywhere; shelter staff in their
+        own shelters."""
         shelters = self.shelters(only)
-        if ctx.actor_role in (SUPERVISOR, SYSTEM) or (
-                caseworker_id is not None and ctx.actor_id == caseworker_id):
+        if ctx.actor_role in (SUPERVISOR, SYSTEM) or is_case_caseworker(
+                ctx.actor_role, ctx.actor_id, caseworker_id):
             return shelters
         mine = [s for s in shelters if is_roster_staff(ctx.actor_role, ctx.actor_id, s.staff)]
         if not mine:
             raise Forbidden("only a shelter's own staff, the case's caseworker or a"
                             " supervisor may place someone there")
         return mine
+
+    def receivers(self, stay: Stay) -> list[str]:
+        """The shelters whose staff received a night intake, as recorded with it. For one
+        stored before that was recorded: the shelters on whose roster is the member of staff
+        who stored it (its first event's audit metadata names them) -- none if a supervisor
+        did, or if they have left every roster since."""
+        if stay.received_by is not None:
+            return stay.received_by
+        mapper = self.mapper
+        assert isinstance(mapper, HavenMapper)
+        first = self.recorder.select_events(stay.id, limit=1)
+        audit = mapper.audit_of(first[0]) if first else {}
+        role, actor_id = str(audit.get("actor_role")), str(audit.get("actor_id"))
+        return [str(s.id) for s in self.shelters() if is_roster_staff(role, actor_id, s.staff)]
+
+    def looked_after_by(self, stay: Stay) -> list[str] | None:
+        """The shelters whose staff look after a stay now: the one it is placed or held in;
+        while a night intake waits, the shelter that received the person; any shelter's
+        (None) for casework's request on the waiting list, each offering its own beds; none
+        once it has ended (discharged, declined): a supervisor's then."""
+        if stay.shelter_now is not None:
+            return [stay.shelter_now]
+        if stay.waiting_night_intake:
+            return self.receivers(stay)
+        return None if stay.status == WAITING else []
+
+    def check_looks_after(self, ctx: CommandContext, stay: Stay,
+                          caseworker_id: str | None = None) -> None:
+        """The staff of the shelters that look after the stay, a supervisor, the system;
+        and the case's caseworker, where `caseworker_id` is given (the command is theirs
+        too)."""
+        if ctx.actor_role in (SUPERVISOR, SYSTEM) or is_case_caseworker(
+                ctx.actor_role, ctx.actor_id, caseworker_id):
+            return
+        ids = self.looked_after_by(stay)
+        shelters = self.shelters() if ids is None else [
+            self.load(Shelter, shelter_id, sealed=True) for shelter_id in ids]
+        if not any(is_roster_staff(ctx.actor_role, ctx.actor_id, s.staff) for s in shelters):
+            raise Forbidden("only the staff of the shelter that has the person (or, while a"
+                            " night intake waits, received them) or a supervisor may")
 
     def shelter_of(self, stay: Stay) -> Shelter:
         if stay.place is None:

@@ -4,7 +4,9 @@ The address is personal-data grade: it goes to the shelter's own staff (its rost
 the caseworker of a case with a person placed or held there, to no one else -- not to
 supervisors, not to other shelters' staff. A resident's personal data (the name they go by
 here, the police reference) goes to the staff of the shelter they are in, and to their
-caseworker. Every such read is logged first: a read that cannot be logged does not happen.
+caseworker. "Placed or held there" means now: a move or a discharge ends it. "The caseworker"
+is one rule (`is_case_caseworker`): calling as a caseworker, and confirmed on the case.
+Every such read is logged first: a read that cannot be logged does not happen.
 """
 
 from __future__ import annotations
@@ -25,11 +27,18 @@ def is_roster_staff(role: str, actor_id: str, roster: Iterable[str]) -> bool:
     return role == STAFF and actor_id in set(roster)
 
 
+def is_case_caseworker(role: str, actor_id: str, caseworker_id: str | None) -> bool:
+    """The case's caseworker: calling as a caseworker, and the one a supervisor confirmed on
+    the case (CaseFile.caseworker_id). Both, always: the same user calling in another of
+    their roles (a shelter's staff, say) is only that role's caller."""
+    return role == CASEWORKER and caseworker_id is not None and actor_id == caseworker_id
+
+
 def may_see_address(role: str, actor_id: str, roster: Iterable[str],
                     caseworkers_placed: Iterable[str | None]) -> bool:
     """The shelter's staff, and the caseworker of someone placed or held there."""
-    return is_roster_staff(role, actor_id, roster) or (
-        role == CASEWORKER and actor_id in set(caseworkers_placed))
+    return is_roster_staff(role, actor_id, roster) or any(
+        is_case_caseworker(role, actor_id, caseworker) for caseworker in caseworkers_placed)
 
 
 def check_may_run(role: str, actor_id: str, roster: Iterable[str]) -> None:
@@ -43,7 +52,7 @@ def check_may_run(role: str, actor_id: str, roster: Iterable[str]) -> None:
 def check_may_place(role: str, actor_id: str, roster: Iterable[str],
                     caseworker_id: str | None) -> None:
     """A placement is asked for by its case's caseworker, the shelter's staff, a supervisor."""
-    if role == CASEWORKER and caseworker_id is not None and actor_id == caseworker_id:
+    if is_case_caseworker(role, actor_id, caseworker_id):
         return
     check_may_run(role, actor_id, roster)
 

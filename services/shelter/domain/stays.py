@@ -32,6 +32,7 @@ from services.shelter.vocabulary import (
     IsolationDecision,
     MoveReason,
     Provision,
+    Source,
     StayStatus,
     Urgency,
 )
@@ -39,6 +40,8 @@ from services.shelter.vocabulary import (
 WAITING, HELD, RESIDENT = StayStatus.WAITING.value, StayStatus.HELD.value, \
     StayStatus.RESIDENT.value
 OPEN = frozenset({WAITING, HELD, RESIDENT})
+IN_A_BED = frozenset({HELD, RESIDENT})  # placed or held: the stay's shelter looks after it
+NIGHT_INTAKE = Source.NIGHT_INTAKE.value
 COMPROMISED = HoldCancelReason.LOCATION_COMPROMISED.value
 MAX_QUANTITY = 100
 
@@ -54,11 +57,15 @@ class Stay(Aggregate):
                 gender: str, languages: list[str], priority: str | None = None,
                 auto_hold: bool = False, group: str | None = None,
                 apart: dict[str, str] | None = None, referred_by: str | None = None,
-                known_as: str | None = None, police_reference: str | None = None) -> Stay:
-        """`isolation`: {reason, max_days, review_on} when the person needs an isolation room."""
+                known_as: str | None = None, police_reference: str | None = None,
+                received_by: list[str] | None = None) -> Stay:
+        """`isolation`: {reason, max_days, review_on} when the person needs an isolation room.
+        `received_by`: for a night intake, the shelters whose staff received the person."""
         if not 0 <= accompanying_children <= 20:
             raise InvalidValue("accompanying_children", "must be 0 to 20")
-        return cls(id=stay_id, case_id=case_id, source=source,
+        if received_by is not None and source != NIGHT_INTAKE:
+            raise InvalidValue("received_by", "is a night intake's")
+        stay = cls(id=stay_id, case_id=case_id, source=source,
                    requested_at=moment(requested_at, "requested_at"), isolation=isolation,
                    accompanying_children=accompanying_children,
                    needed_from=None if needed_from is None else day(needed_from, "needed_from"),
@@ -69,6 +76,9 @@ class Stay(Aggregate):
                    known_as=None if known_as is None else label(known_as, "known_as", 200),
                    police_reference=None if police_reference is None
                    else label(police_reference, "police_reference"))
+        if received_by is not None:
+            stay._received(shelter_ids=sorted(set(received_by)))
+        return stay
 
     @event("PlacementRequested")
     def __init__(self, id: UUID, case_id: str | None, source: str,  # noqa: A002
@@ -90,11 +100,30 @@ class Stay(Aggregate):
         self.ended_at: datetime | None = None
         self.isolation_ends_on: str | None = None
         self.incident_ids: list[str] = []  # incidents naming the person: their notes go with them
+        # A night intake's shelters, whose staff received the person: theirs while it waits.
+        # None where not recorded (a casework request; a night intake stored before).
+        self.received_by: list[str] | None = None
         self.erased = False
+
+    @event("NightIntakeReceived")
+    def _received(self, shelter_ids: list[str]) -> None:
+        self.received_by = shelter_ids
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def shelter_now(self) -> str | None:
+        """The shelter the person is placed or held in now. None once the stay has ended:
+        a discharged stay keeps its `place` on the record (the census, the history), and
+        that place grants no one anything any more."""
+        return None if self.place is None or self.status not in IN_A_BED \
+            else self.place["shelter_id"]
+
+    @property
+    def waiting_night_intake(self) -> bool:
+        return self.source == NIGHT_INTAKE and self.status == WAITING
 
     def placed(self) -> Placed:
         return Placed(stay_id=str(self.id), case_id=self.case_id, group=self.group,

@@ -82,7 +82,9 @@ def test_staff_admit_only_into_their_own_shelter(app):
     register(app, "R", staff="staff-r1")
     stay_id = intake(app, STAFF_NORTH)
     north_beds = app.shelters()[0].beds if app.shelters()[0].code == "N" else app.shelters()[1].beds
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound):  # River's own intake: into River's beds only
+        app.admit_resident(STAFF_RIVER, intake(app, STAFF_RIVER), bed_id=next(iter(north_beds)))
+    with pytest.raises(Forbidden):  # North took her in: while she waits, she is North's
         app.admit_resident(STAFF_RIVER, stay_id, bed_id=next(iter(north_beds)))
     with pytest.raises(Forbidden):
         app.admit_resident(CASEWORKER, stay_id)

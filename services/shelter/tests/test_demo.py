@@ -14,7 +14,7 @@ from services.shelter.projections import READ_MODELS
 from shared.audit import CommandContext
 from shared.bootstrap import attach_read_models
 from shared.config import Settings
-from tests.shelter.processes import release_key_vault
+from shared.eventstore import close_key_vault
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SUPERVISOR = CommandContext(actor_id="sup-1", actor_role="supervisor", command="test")
@@ -55,7 +55,7 @@ def test_the_demo_lodges_casework_cases_in_three_shelters(monkeypatch):
         assert runner is not None
         runner.close()
         app.close()
-        release_key_vault(cfg)
+        close_key_vault(cfg)
 
 
 def test_the_demo_fills_a_house_and_keeps_someone_waiting_whatever_casework_gave_it(
@@ -76,4 +76,4 @@ def test_the_demo_fills_a_house_and_keeps_someone_waiting_whatever_casework_gave
                    for e in events)
     finally:
         app.close()
-        release_key_vault(cfg)
+        close_key_vault(cfg)

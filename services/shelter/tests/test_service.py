@@ -11,7 +11,8 @@ from nameko.containers import get_container_cls
 from services.shelter.service import ShelterService
 from shared.config import Settings
 from shared.errors import Forbidden, InvalidInput, NotFound, RuleViolated
-from tests.shelter.processes import call_one, release_key_vault
+from shared.eventstore import close_key_vault
+from tests.shelter.processes import call_one
 
 ADDRESS = "ul. Polna 3, 05-500 Piaseczno, the house behind the chapel"
 NORTH_STAFF, RIVER_STAFF = ("staff-n1", "shelter_staff"), ("staff-r1", "shelter_staff")
@@ -28,7 +29,7 @@ def service():
         container.start()
         yield container
         container.kill()
-        release_key_vault(Settings.from_env())
+        close_key_vault(Settings.from_env())
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,9 @@ def test_the_night_desk_admits_moves_and_discharges_in_its_own_shelter(call, hou
     call("discharge_resident", {"stay_id": stay, "discharge_reason": "referred_elsewhere"},
          NORTH_STAFF)
     detail = call("get_stay", {"stay_id": stay, "purpose": "safety"}, NORTH_STAFF)
-    assert detail["status"] == "discharged" and detail["known_as"] == "Nadia"
+    assert detail["status"] == "discharged" and detail["known_as"] is None  # no longer theirs
+    assert detail["personal_data"] == "withheld"
+    assert call("get_stay", {"stay_id": stay, "purpose": "safety"})["known_as"] == "Nadia"
 
 
 def test_another_shelters_staff_cannot_run_this_one(call, houses):
