@@ -1,7 +1,9 @@
 """Hearings: set, moved and cancelled as the court decides, with their protective
 measures and outcome. A hearing is booked into its lawyer's calendar (never refused: the
 court sets the date; the answer names what it overlaps), its derived deadlines and its
-accompaniment sessions move with it, all in one transaction.
+accompaniment sessions move with it, all in one transaction. When the matter gets another
+lawyer, its hearings still ahead go with the matter: out of the old lawyer's calendar,
+into the new one's, and their reminders to the new lawyer (`hearings_follow`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.legal.domain import Hearing, Matter, Session
+from services.legal.domain import Hearing, Matter, Session, StaffCalendar
 from services.legal.domain.calendar import HEARING
+from services.legal.domain.ids import calendar_id
 from services.legal.domain.rules import MatterClosed, StaffBusy
 from services.legal.store import Fields, LegalStore
 from shared.audit import CommandContext
@@ -41,7 +44,8 @@ class Hearings(LegalStore):
                 starts_at=starts_at, ends_at=ends_at, time_zone=time_zone,
                 hearing_type=hearing_type, court=court, lawyer_id=matter.lawyer_id,
                 now=now, **details)
-            changed: list[Any] = [hearing]
+            matter.link_hearing(str(hearing_id))
+            changed: list[Any] = [hearing, matter]
             clashes: list[Fields] = []
             if matter.lawyer_id is not None:
                 calendar = self.calendar(matter.lawyer_id)
@@ -55,13 +59,47 @@ class Hearings(LegalStore):
                 matter.set_deadline(deadline_id=str(uuid.uuid4()), kind="hearing_preparation",
                                     due_on=hearing.days_before(preparation_days), now=now,
                                     hearing_id=str(hearing_id), days_before=preparation_days)
-                changed.append(matter)
             self.save(*changed, ctx=ctx)
             return clashes
 
         with domain_refusals():
             clashes = self.retrying(attempt)
         return {"hearing_id": str(hearing_id), "version": 1, "calendar_conflicts": clashes}
+
+    def hearings_follow(self, matter: Matter, previous_lawyer_id: str | None,
+                        now: datetime) -> list[Any]:
+        """The matter's hearings still ahead, given to its new lawyer: each one's slot
+        leaves the old lawyer's calendar and is booked in the new one's (never refused: the
+        court set the time). What changed, to save with the matter in one transaction."""
+        lawyer_id = matter.lawyer_id
+        if lawyer_id is None:
+            return []
+        hearing_ids = list(matter.hearing_ids)
+        if previous_lawyer_id is not None:  # also those set before matters linked hearings
+            old = self.find(StaffCalendar, calendar_id(previous_lawyer_id), sealed=True)
+            hearing_ids += [slot_id for slot_id, slot in (old.slots.items() if old else [])
+                            if slot["kind"] == HEARING and slot["case_id"] == matter.case_id
+                            and slot_id not in hearing_ids]
+        calendars: dict[str, StaffCalendar] = {}
+
+        def calendar(staff_id: str) -> StaffCalendar:
+            if staff_id not in calendars:
+                calendars[staff_id] = self.calendar(staff_id)
+            return calendars[staff_id]
+
+        hearings = []
+        for hearing_id in hearing_ids:
+            hearing = self.load(Hearing, hearing_id, sealed=True)
+            was = hearing.lawyer_id
+            if hearing.matter_id != str(matter.id) or not hearing.change_lawyer(lawyer_id, now):
+                continue  # another matter of the case, held, cancelled, or theirs already
+            if was is not None:
+                calendar(was).release(hearing_id)
+            calendar(lawyer_id).book(slot_id=hearing_id, case_id=matter.case_id, kind=HEARING,
+                                     starts_at=hearing.starts_at, ends_at=hearing.ends_at,
+                                     hearing_id=hearing_id, strict=False)
+            hearings.append(hearing)
+        return [*hearings, *calendars.values()]
 
     def _hearing_to_change(self, ctx: CommandContext, hearing_id: UUID) -> tuple[Hearing, Matter]:
         hearing = self.load(Hearing, hearing_id, sealed=True)

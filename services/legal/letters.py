@@ -1,7 +1,7 @@
 """Letters: drafted from a template in the client's language, read by those the policy
 names, and sent -- to an authority only as a disclosure, on casework's word at that moment
 (sharing.py); to the client, or the employer on the other side of the client's claim,
-recorded as sent.
+recorded as sent. Once the client is erased no letter is drafted or sent any more.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class Letters(Sharing):
         """`names`: recipient_name, recipient_address, client_name, signed_by -- the only
         free values a template sees besides the paragraphs (templating.letter_context)."""
         matter = self.matter_to_change(ctx, matter_id)
+        with domain_refusals():
+            matter.check_not_erased()
         hearing = None
         if hearing_id is not None:
             hearing = self.load(Hearing, hearing_id, sealed=True)
@@ -75,6 +77,7 @@ class Letters(Sharing):
         matter = self.matter_to_change(ctx, UUID(letter.matter_id))
         on = sent_on or self.clock().date()
         with domain_refusals():
+            matter.check_not_erased()
             needed = share_purpose(letter.recipient_type, purpose)
             if needed is not None:  # an authority: a disclosure, on casework's word now
                 return {**self.share_with_authority(

@@ -2,7 +2,8 @@
 stage, lawyer, representation, mediation contacts, deadlines, closure -- and read.
 
 Each change loads the matter sealed (no command decrypts what it does not need), checks
-the caller is its lawyer or a supervisor, asks the aggregate, saves.
+the caller is its lawyer or a supervisor, asks the aggregate, saves. Who is the lawyer of
+an existing matter -- and so reads its personal data -- only a supervisor decides.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.legal.domain import Hearing, Matter
-from services.legal.domain.access import check_may_assign
+from services.legal.domain.access import check_may_assign, check_may_open_for
 from services.legal.domain.ids import requested_matter_id
-from services.legal.store import Fields, LegalStore
+from services.legal.hearings import Hearings
+from services.legal.store import Fields
 from services.legal.views import matter_detail
 from shared.audit import CommandContext
 from shared.consumers import policy_context
@@ -26,12 +28,14 @@ from shared.errors import Conflict, InvalidInput, NotFound, domain_refusals
 from shared.messaging import Envelope
 
 
-class Matters(LegalStore):
+class Matters(Hearings):  # a new lawyer takes the matter's hearings along
     # -- opening ----------------------------------------------------------------------
     def open_matter(self, ctx: CommandContext, case_id: UUID, kind: str,
                     standing: str | None = None, lawyer_id: str | None = None,
                     opened_at: datetime | None = None) -> Fields:
-        """Open a matter directly, for a case legal knows: who opens it works on it."""
+        """Open a matter directly, for a case legal knows: who opens it works on it. A
+        lawyer may be the lawyer of a matter they open (it holds nothing yet), never take
+        one that exists (assign_lawyer)."""
         if lawyer_id is None and ctx.actor_role == "lawyer":
             lawyer_id = ctx.actor_id
         matter_id, at = uuid.uuid4(), opened_at or self.clock()
@@ -47,15 +51,15 @@ class Matters(LegalStore):
             self.save(matter, case, ctx=ctx)
 
         with domain_refusals():
-            if lawyer_id is not None:
-                check_may_assign(ctx.actor_role, ctx.actor_id, None, lawyer_id)
+            check_may_open_for(ctx.actor_role, ctx.actor_id, lawyer_id)
             self.retrying(attempt)
         return {"matter_id": str(matter_id), "version": 1}
 
     def open_matter_from_request(self, data: Fields, envelope: Envelope,
                                  tracking: Tracking) -> None:
         """casework's LegalAssistanceRequested: one matter per request, unassigned until a
-        supervisor or a lawyer takes it."""
+        supervisor assigns its lawyer (a lawyer cannot take it: by then a supervisor may
+        have recorded its personal data)."""
         matter_id = requested_matter_id(data["request_id"])
         ctx = policy_context(envelope, self.name, "open_matter_from_request")
 
@@ -74,17 +78,11 @@ class Matters(LegalStore):
 
     # -- changing a matter ------------------------------------------------------------
     def change_matter(self, ctx: CommandContext, matter_id: UUID,
-                      expected_version: int | None, change: Callable[[Matter], Any],
-                      check: Callable[[Matter], None] | None = None) -> Fields:
+                      expected_version: int | None, change: Callable[[Matter], Any]) -> Fields:
         """Load (sealed), check the version and the caller, change, save."""
         with domain_refusals():
-            matter = self.matter_to_change(ctx, matter_id) if check is None \
-                else self.load(Matter, matter_id, sealed=True)
-            if check is not None:
-                check(matter)
-            if expected_version is not None and matter.version != expected_version:
-                raise Conflict(f"the matter is at version {matter.version},"
-                               f" not {expected_version}")
+            matter = self.matter_to_change(ctx, matter_id)
+            _check_version(matter, expected_version)
             extra = change(matter)
             if matter.pending_events:
                 self.save(matter, ctx=ctx)
@@ -104,14 +102,23 @@ class Matters(LegalStore):
 
     def assign_lawyer(self, ctx: CommandContext, matter_id: UUID, lawyer_id: str,
                       expected_version: int | None = None) -> Fields:
+        """A supervisor gives the matter its lawyer (or another one): the lawyer then reads
+        its personal data, so no lawyer takes a matter alone, not even an unassigned one.
+        The matter's hearings still ahead go to the new lawyer with it (hearings.py)."""
         now = self.clock()
 
-        def may_assign(matter: Matter) -> None:
-            check_may_assign(ctx.actor_role, ctx.actor_id, matter.lawyer_id, lawyer_id)
+        def attempt() -> Matter:
+            matter = self.load(Matter, matter_id, sealed=True)
+            check_may_assign(ctx.actor_role)
+            _check_version(matter, expected_version)
+            previous = matter.lawyer_id
+            if matter.assign_lawyer(lawyer_id, now):
+                self.save(matter, *self.hearings_follow(matter, previous, now), ctx=ctx)
+            return matter
 
-        return self.change_matter(ctx, matter_id, expected_version,
-                                  lambda matter: matter.assign_lawyer(lawyer_id, now),
-                                  check=may_assign)
+        with domain_refusals():
+            matter = self.retrying(attempt)
+        return {"matter_id": str(matter.id), "version": matter.version}
 
     def organise_representation(self, ctx: CommandContext, matter_id: UUID, attorney: str,
                                 representation: str, power_of_attorney_on: date | None = None,
@@ -185,3 +192,8 @@ class Matters(LegalStore):
                     "personal_data": "not_requested" if purpose is None else "withheld"}
         return {**matter_detail(self.load(Matter, matter_id), personal=True),
                 "personal_data": "included"}
+
+
+def _check_version(matter: Matter, expected_version: int | None) -> None:
+    if expected_version is not None and matter.version != expected_version:
+        raise Conflict(f"the matter is at version {matter.version}, not {expected_version}")

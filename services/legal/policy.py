@@ -3,7 +3,7 @@
 The shell admits callers by this table, and the API documentation shows it. Which matter a
 lawyer may change, whose time a caseworker may book and who reads a case's personal data
 is decided per record in the domain (domain/access.py): the matter's lawyer, the case's
-caseworker and supervisors.
+caseworker and supervisors. Only supervisors assign a matter's lawyer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ STAFF = (*LEGAL, "caseworker")  # preparing a client for a hearing, going with t
 FIGURES = (*STAFF, "auditor", "ops")  # codes and times only
 
 POLICY = Policy(
-    Allow(LEGAL, "open_matter update_matter assign_lawyer organise_representation"
+    # Who is a matter's lawyer decides who reads its personal data: a supervisor's call
+    # (domain/access.py check_may_assign is the rule of record; this row says it too).
+    Allow(("supervisor",), "assign_lawyer"),
+    Allow(LEGAL, "open_matter update_matter organise_representation"
                  " record_mediation_contact set_deadline record_deadline_outcome close_matter"
                  " schedule_hearing move_hearing cancel_hearing record_protective_measures"
                  " record_hearing_outcome draft_letter send_letter share_with_authority"

@@ -16,7 +16,7 @@ LETTER, DISCLOSURE = "/legal/letters/<letter_id>", "/legal/disclosures/<disclosu
 # A change to a matter: POST /legal/matters/<matter_id><path> -> the RPC.
 MATTER_CHANGES = (
     ("/details", "update_matter", "Record the docket, court, caption, standing or stage"),
-    ("/lawyer", "assign_lawyer", "Assign the matter's lawyer (a lawyer takes an unassigned one)"),
+    ("/lawyer", "assign_lawyer", "Assign the matter's lawyer (supervisors only)"),
     ("/representation", "organise_representation",
      "Record who represents the client (attorney personal data: sealed)"),
     ("/mediation-contacts", "record_mediation_contact",

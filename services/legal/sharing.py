@@ -2,7 +2,8 @@
 only on casework's word, asked at that moment (casework_desk.py), and only if legal's own
 view of the case does not already know that consent to be revoked. Every disclosure names
 the consent it relied on. A pending disclosure is asked about again when it is released,
-and is cancelled when casework revokes (or refuses) the consent it relied on.
+and is cancelled when casework revokes (or refuses) the consent it relied on. Once the
+client is erased nothing is shared, prepared or released any more (Matter.check_not_erased).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Sharing(LegalStore):
         now is sent now (by `channel`)."""
         matter = self.matter_to_change(ctx, matter_id)
         with domain_refusals():
+            matter.check_not_erased()  # before casework is asked anything
             purpose = share_purpose(recipient_type, purpose)
             if purpose is None:
                 raise InvalidValue("recipient_type", "the client and the employer are written"
@@ -68,6 +70,7 @@ class Sharing(LegalStore):
                 consent=consent, prepared_at=now)
             more: list[Any] = []
             if pending:
+                self.check_not_erased(matter.id)  # again: casework took its time answering
                 case.check_not_withdrawn(consent)
                 case.hold_pending(str(disclosure_id), consent, recipient)
             else:
@@ -93,9 +96,10 @@ class Sharing(LegalStore):
         """Share a pending disclosure now: casework is asked again; on anything but yes the
         disclosure is cancelled (its consent no longer holds) and the release refused."""
         disclosure = self.load(Disclosure, disclosure_id, sealed=True)
-        self.matter_to_change(ctx, UUID(disclosure.matter_id))
+        matter = self.matter_to_change(ctx, UUID(disclosure.matter_id))
         now = self.clock()
         with domain_refusals():
+            matter.check_not_erased()
             try:
                 consent = self.consent_now(ctx, disclosure.case_id, disclosure.purpose,
                                            disclosure.recipient)
@@ -109,6 +113,7 @@ class Sharing(LegalStore):
 
     def _make(self, disclosure: Disclosure, case: CaseRecord, consent: Consent, channel: str,
               now: datetime) -> list[Any]:
+        self.check_not_erased(disclosure.matter_id)  # as stored now, after casework answered
         case.check_not_withdrawn(consent)
         disclosure.make(consent, now)
         if disclosure.letter_id is None:

@@ -44,6 +44,12 @@ class LegalStore(HavenApplication):
             check_may_change(ctx.actor_role, ctx.actor_id, matter.lawyer_id)
         return matter
 
+    def check_not_erased(self, matter_id: UUID | str) -> None:
+        """Refuse (ClientErased) once the matter's client is erased, as the matter is stored
+        now: called inside a retried attempt, just before the save, so an erasure recorded
+        while the command ran (casework was being asked, say) is seen too."""
+        self.load(Matter, matter_id, sealed=True).check_not_erased()
+
     def may_read(self, ctx: CommandContext, matter: Matter, purpose: str | None,
                  fields: list[str]) -> bool:
         """Whether the caller gets the matter's personal data now: they named a purpose and

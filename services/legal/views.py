@@ -2,7 +2,8 @@
 data only when the reader may have it (the application decides and logs the read).
 
 Pure: built from aggregates. For a reader without access the aggregates are loaded still
-sealed and the personal fields are left out here -- never sent as ciphertext.
+sealed and the personal fields are left out here -- never sent as ciphertext. Once the
+client is erased a matter's docket number is left out for everyone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def matter_detail(matter: Matter, personal: bool) -> Detail:
         "matter_id": str(matter.id), "version": matter.version,
         **{name: getattr(matter, name) for name in (
             "case_id", "kind", "standing", "source", "request_id", "lawyer_id", "opened_at",
-            "docket_number", "court", "stage", "outcome", "closed_at")},
+            "court", "stage", "outcome", "closed_at")},
+        # The docket leads to court records naming the client: gone with the erasure, as
+        # from the read models (projections.py).
+        "docket_number": None if matter.erased_at is not None else matter.docket_number,
         "erased": matter.erased_at is not None,
         "representation": None if matter.representation is None else {
             **matter.representation,

@@ -1,6 +1,6 @@
-"""Need to know in legal: who may change a matter, book someone's time, and read a case's
-personal data here (a matter's caption, attorney and contact notes, letters, the documents
-shared, session notes).
+"""Need to know in legal: who may change a matter, give it its lawyer, book someone's time,
+and read a case's personal data here (a matter's caption, attorney and contact notes,
+letters, the documents shared, session notes).
 
 Personal data goes to supervisors, to the lawyer of the matter, and to the case's
 caseworker once a supervisor has confirmed them on the case (casework's rule, which legal
@@ -54,8 +54,20 @@ def check_may_book(role: str, actor_id: str, lawyer_id: str | None,
                        " arrange its sessions")
 
 
-def check_may_assign(role: str, actor_id: str, current: str | None, assignee: str) -> None:
-    """Supervisors assign anyone; a lawyer takes an unassigned matter for themselves."""
-    if role == SUPERVISOR or (role == LAWYER and current is None and assignee == actor_id):
+def check_may_assign(role: str) -> None:
+    """Only a supervisor gives a matter its lawyer, or another one. A matter may already
+    hold personal data (a supervisor's caption, a contact summary, letters): naming oneself
+    its lawyer would be widening one's own access, and that waits for a supervisor --
+    taking an unassigned matter included."""
+    if role == SUPERVISOR:
         return
-    raise AccessDenied("a lawyer may take an unassigned matter; supervisors assign the rest")
+    raise AccessDenied("only a supervisor assigns a matter's lawyer; a lawyer asks one to"
+                       " take an unassigned matter")
+
+
+def check_may_open_for(role: str, actor_id: str, lawyer_id: str | None) -> None:
+    """Who opens a new matter names its lawyer: a supervisor anyone, a lawyer only
+    themselves (the new matter holds nothing yet, so this widens no one's access)."""
+    if lawyer_id is None or role == SUPERVISOR or (role == LAWYER and lawyer_id == actor_id):
+        return
+    raise AccessDenied("a lawyer opens a matter for themselves; supervisors assign the rest")

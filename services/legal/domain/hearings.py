@@ -2,6 +2,8 @@
 interpreter or not, accompanied or not, with the protective measures requested and
 granted, and its outcome. Its reminders (48 h and 24 h before) are computed when it is
 set or moved and recorded, once each, when a poll finds them due (domain/reminders.py).
+Its lawyer is the matter's: when a supervisor assigns the matter another lawyer, a hearing
+still ahead changes lawyer with it (reminders go to whoever it names when they fall due).
 """
 
 from __future__ import annotations
@@ -108,6 +110,22 @@ class Hearing(Aggregate):
               previous_starts_at: datetime, court: str, room: str | None,
               reminders: dict[str, datetime]) -> None:
         self.starts_at, self.ends_at, self.court, self.room = starts_at, ends_at, court, room
+
+    def change_lawyer(self, lawyer_id: str, changed_at: datetime) -> bool:
+        """The matter has a new lawyer: a hearing still ahead is theirs (their calendar,
+        their reminders). One held or cancelled keeps the lawyer it had."""
+        lawyer_id = staff(lawyer_id, "lawyer_id")
+        if self.status != SCHEDULED or lawyer_id == self.lawyer_id:
+            return False
+        self._lawyer(case_id=self.case_id, matter_id=self.matter_id, lawyer_id=lawyer_id,
+                     previous_lawyer_id=self.lawyer_id,
+                     changed_at=moment(changed_at, "changed_at"))
+        return True
+
+    @event("HearingLawyerChanged")
+    def _lawyer(self, case_id: str, matter_id: str, lawyer_id: str,
+                previous_lawyer_id: str | None, changed_at: datetime) -> None:
+        self.lawyer_id = lawyer_id
 
     def cancel(self, reason: str, cancelled_at: datetime) -> None:
         self._check_scheduled()

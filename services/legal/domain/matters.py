@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 from services.legal.domain.reminders import DEADLINE_REMINDER, deadline_reminder, token
 from services.legal.domain.rules import (
     AlreadyDone,
+    ClientErased,
     InvalidValue,
     MatterClosed,
     code,
@@ -77,6 +78,10 @@ class Matter(Aggregate):
         self.deadlines: dict[str, dict[str, Any]] = {}
         self.texts: dict[str, Any] = {}  # caption, attorney, contact summaries: sealed
         self.erased_at: datetime | None = None
+        # Its hearings, as linked when set (a history from before links existed has none:
+        # those hearings are in the lawyer's calendar, where a new lawyer's assignment
+        # finds them).
+        self.hearing_ids: list[str] = []
 
     @property
     def is_open(self) -> bool:
@@ -88,8 +93,12 @@ class Matter(Aggregate):
 
     # -- details, stage, lawyer ------------------------------------------------------
     def record_details(self, changes: dict[str, Any], recorded_at: datetime) -> bool:
-        """Docket number, court or authority, caption, standing: only those given change."""
+        """Docket number, court or authority, caption, standing: only those given change.
+        Once the client is erased, no docket number (it leads to court records naming the
+        client) or caption is recorded again."""
         self._check_open()
+        if {"docket_number", "caption"} & changes.keys():
+            self.check_not_erased()
         new = {"docket_number": optional(text, changes.get("docket_number"), "docket_number",
                                          100),
                "court": optional(text, changes.get("court"), "court", MAX_NAME),
@@ -141,6 +150,18 @@ class Matter(Aggregate):
     def _assign(self, case_id: str, lawyer_id: str, previous_lawyer_id: str | None,
                 assigned_at: datetime) -> None:
         self.lawyer_id = lawyer_id
+
+    def link_hearing(self, hearing_id: str) -> None:
+        """A hearing set in this matter: it follows the matter's lawyer (assign_lawyer).
+        Saved with the hearing, so a hearing set while the lawyer changes is decided on
+        one or the other, never lost between them."""
+        self._check_open()
+        if hearing_id not in self.hearing_ids:
+            self._link_hearing(case_id=self.case_id, hearing_id=hearing_id)
+
+    @event("HearingLinked")
+    def _link_hearing(self, case_id: str, hearing_id: str) -> None:
+        self.hearing_ids.append(hearing_id)
 
     # -- representation and mediation ------------------------------------------------
     def organise_representation(self, *, attorney: str, representation: str,
@@ -275,6 +296,16 @@ class Matter(Aggregate):
     @event("MatterErased")
     def _erased(self, case_id: str, erased_at: datetime) -> None:
         self.erased_at = erased_at
+
+    def check_not_erased(self) -> None:
+        """Once the client is erased nothing more goes out about them: no letter drafted,
+        sent or shared, no disclosure made or prepared, no docket or caption recorded
+        (legal's one check of erasure)."""
+        if self.erased_at is not None:
+            raise ClientErased(f"the client's personal data was erased on"
+                               f" {self.erased_at.date().isoformat()}: nothing more about"
+                               " them is drafted, recorded, sent or shared; nothing was"
+                               " changed")
 
 
 def _standing(kind: str, standing: Any) -> str | None:

@@ -43,6 +43,10 @@ class AlreadyDone(LegalError):
     pass
 
 
+class ClientErased(LegalError):
+    """The client's personal data is erased: nothing more is drafted, sent or shared."""
+
+
 class StaffBusy(LegalError):
     """The member of staff is booked at that time; the message names the booking."""
 

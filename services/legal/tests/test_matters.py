@@ -21,6 +21,7 @@ from services.casework.contracts import (
 from services.legal.application import Legal
 from services.legal.domain import CaseRecord, Disclosure, Matter
 from services.legal.domain.ids import case_record_id, requested_matter_id
+from services.legal.policy import POLICY
 from services.legal.tests.conftest import (
     CASEWORKER,
     LAWYER,
@@ -78,6 +79,29 @@ def test_the_matters_lawyer_or_a_supervisor_changes_it(app, casework):
     app.update_matter(OTHER_LAWYER, matter_id, court="Sąd Okręgowy w Warszawie")
     with pytest.raises(Forbidden):
         app.update_matter(LAWYER, matter_id, stage="first_instance")
+
+
+def test_no_lawyer_takes_a_requested_matter_for_themselves_only_a_supervisor_assigns(
+        app, casework):
+    """A matter opened on casework's request may hold what a supervisor recorded before any
+    lawyer was named: a lawyer naming themselves would widen their own access."""
+    case_id = case_in_casework(app, casework)
+    request_id = str(uuid.uuid4())
+    deliver(app, LEGAL_ASSISTANCE_REQUESTED, Legal.open_matter_from_request,
+            requested(case_id, request_id))
+    matter_id = requested_matter_id(request_id)
+    app.update_matter(SUPERVISOR, matter_id, caption="Kovalenko v. AgroFarm sp. z o.o.")
+    with pytest.raises(Forbidden):
+        app.assign_lawyer(OTHER_LAWYER, matter_id, "law-2")
+    assert app.load(Matter, matter_id).lawyer_id is None
+    withheld = app.get_matter(OTHER_LAWYER, matter_id, purpose="legal_proceedings")
+    assert withheld["personal_data"] == "withheld" and "caption" not in withheld
+    assert POLICY.roles("assign_lawyer") == ("supervisor",)  # the shell and the API docs
+    app.assign_lawyer(SUPERVISOR, matter_id, "law-2")  # a supervisor's decision
+    assert app.get_matter(OTHER_LAWYER, matter_id, purpose="legal_proceedings")["caption"] \
+        == "Kovalenko v. AgroFarm sp. z o.o."
+    with pytest.raises(Forbidden):  # a lawyer opens a matter for themselves, no one else
+        a_matter(app, case_id, lawyer_id="law-2")
 
 
 def test_personal_data_goes_to_its_lawyer_the_confirmed_caseworker_and_supervisors(
@@ -140,6 +164,119 @@ def test_erasure_shreds_what_legal_sealed_and_cancels_what_was_pending(app, case
     assert app.load(Disclosure, pending).cancelled["reason"] == "client_erased"
     with pytest.raises(RuleViolated):  # nothing new can be written about the person
         app.draft_letter(LAWYER, matter_id, "wage_claim", "employer", "agrofarm")
+
+
+def erase(app, case_id) -> None:
+    """casework's SubjectErased for the case, delivered to legal."""
+    deliver(app, SUBJECT_ERASED, Legal.erase_erased_cases, {
+        "client_id": str(uuid.uuid4()), "subject_ids": [str(uuid.uuid4())],
+        "case_ids": [case_id], "contact_ids": [], "erased_at": T0})
+
+
+def went_out(app, after: int) -> list[str]:
+    """Letters drafted or sent and disclosures prepared or made after notification `after`."""
+    return [n.topic.rsplit(".", 1)[-1] for n in app.recorder.select_notifications(after + 1, 1000)
+            if n.topic.endswith((".DisclosureMade", ".LetterSent", ".DisclosurePrepared",
+                                 ".LetterDrafted"))]
+
+
+def test_after_erasure_nothing_is_drafted_sent_or_shared(app, casework):
+    case_id = case_in_casework(app, casework)
+    matter_id = UUID(a_matter(app, case_id))
+    casework.record_consent(CASEWORKER, UUID(case_id), "share_with_court", "any", "granted")
+    to_court = UUID(app.draft_letter(LAWYER, matter_id, "request_for_information", "court",
+                                     "court-1", client_name="Olena Kovalenko")["letter_id"])
+    to_client = UUID(app.draft_letter(LAWYER, matter_id, "hearing_notice", "client",
+                                      "client")["letter_id"])
+    erase(app, case_id)
+    asked, ask = [], app.ask_casework
+
+    def casework_asked(*question):
+        asked.append(question)
+        return ask(*question)  # casework was not told of the erasure here: it says yes
+
+    app.ask_casework = casework_asked
+    before = app.recorder.max_notification_id()
+    attempts = {
+        "share the letter": lambda: app.share_with_authority(
+            LAWYER, matter_id, recipient_type="court", recipient="court-1", letter_id=to_court),
+        "prepare it": lambda: app.share_with_authority(
+            LAWYER, matter_id, recipient_type="court", recipient="court-1", letter_id=to_court,
+            pending=True),
+        "send it": lambda: app.send_letter(LAWYER, to_court),
+        "send to the client": lambda: app.send_letter(LAWYER, to_client),
+        "draft": lambda: app.draft_letter(LAWYER, matter_id, "hearing_notice", "client",
+                                          "client"),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(RuleViolated) as refused:
+            attempt()
+        assert "erased" in refused.value.message and "nothing more" in refused.value.message, \
+            what
+    assert app.recorder.max_notification_id() == before  # nothing stored, nothing went out
+    assert went_out(app, before) == []
+    assert asked == []  # refused before casework is asked for the client's consent
+
+
+def test_an_erasure_recorded_while_casework_is_asked_stops_the_share(app, casework):
+    """The erasure arrives between the first check and the save: the save is refused."""
+    case_id = case_in_casework(app, casework)
+    matter_id = UUID(a_matter(app, case_id))
+    casework.record_consent(CASEWORKER, UUID(case_id), "share_with_court", "any", "granted")
+    letter = UUID(app.draft_letter(LAWYER, matter_id, "request_for_information", "court",
+                                   "court-1", client_name="Olena Kovalenko")["letter_id"])
+    asks = app.ask_casework
+
+    def answer_while_erased(ctx, case, purpose, recipient):
+        erase(app, case_id)  # a no-op after the first: one erasure per message
+        return asks(ctx, case, purpose, recipient)
+
+    app.ask_casework = answer_while_erased
+    before = app.recorder.max_notification_id()
+    for pending in (False, True):
+        with pytest.raises(RuleViolated) as refused:
+            app.share_with_authority(LAWYER, matter_id, recipient_type="court",
+                                     recipient="court-1", letter_id=letter, pending=pending)
+        assert "erased" in refused.value.message
+    assert went_out(app, before) == []
+
+
+def test_a_pending_disclosure_the_erasure_missed_is_not_released(app, casework, monkeypatch):
+    """One prepared while the erasure was being recorded (its cancellation missed it)."""
+    case_id = case_in_casework(app, casework)
+    matter_id = UUID(a_matter(app, case_id))
+    casework.record_consent(CASEWORKER, UUID(case_id), "share_with_court", "any", "granted")
+    pending = UUID(app.share_with_authority(LAWYER, matter_id, recipient_type="court",
+                                            recipient="court-1", document="statement",
+                                            pending=True)["disclosure_id"])
+    with monkeypatch.context() as race:
+        race.setattr(app, "cancel_pending", lambda *args: [])
+        erase(app, case_id)
+    assert app.load(Disclosure, pending).status == "pending"
+    before = app.recorder.max_notification_id()
+    with pytest.raises(RuleViolated) as refused:
+        app.release_disclosure(LAWYER, pending)
+    assert "erased" in refused.value.message
+    assert app.load(Disclosure, pending).status == "pending"  # nothing changed
+    assert went_out(app, before) == []
+
+
+def test_the_docket_number_goes_with_the_erasure(app, casework):
+    """It leads to court records naming the client: no reader gets it once erased, and it
+    is not recorded again."""
+    case_id = case_in_casework(app, casework)
+    matter_id = UUID(a_matter(app, case_id))
+    app.update_matter(LAWYER, matter_id, docket_number="II K 17/26", court="Sąd Okręgowy")
+    assert app.get_matter(LAWYER, matter_id)["docket_number"] == "II K 17/26"
+    erase(app, case_id)
+    for ctx, purpose in ((LAWYER, None), (SUPERVISOR, "legal_proceedings"),
+                         (OTHER_LAWYER, "legal_proceedings")):
+        detail = app.get_matter(ctx, matter_id, purpose=purpose)
+        assert detail["erased"] and detail["docket_number"] is None
+        assert detail["court"] == "Sąd Okręgowy"  # the statistics stay
+    with pytest.raises(RuleViolated):
+        app.update_matter(LAWYER, matter_id, docket_number="II K 17/26")
+    app.update_matter(LAWYER, matter_id, stage="first_instance")  # the work's facts go on
 
 
 def test_integration_events_carry_ids_codes_and_times_never_personal_data(app, casework):

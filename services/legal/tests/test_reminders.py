@@ -10,7 +10,14 @@ from uuid import UUID
 import pytest
 
 from services.legal.domain import Matter
-from services.legal.tests.conftest import LAWYER, T0, a_hearing, a_matter, case_in_casework
+from services.legal.tests.conftest import (
+    LAWYER,
+    SUPERVISOR,
+    T0,
+    a_hearing,
+    a_matter,
+    case_in_casework,
+)
 
 HEARING_AT = T0 + timedelta(days=10)
 
@@ -87,3 +94,36 @@ def test_a_deadline_is_reminded_three_days_ahead(app, matter_id, clock):
     (event,) = [e for e in _events(app, matter_id) if type(e).__name__ == "DeadlineReminderDue"]
     assert (event.kind, event.due_on) == ("appeal", (T0 + timedelta(days=20)).date())
     assert app.load(Matter, matter_id).deadlines  # the matter itself is unchanged otherwise
+
+
+def test_a_new_lawyer_takes_the_matters_hearings_ahead_along(app, matter_id, clock,
+                                                              monkeypatch):
+    """Their calendar, their reminders; a hearing already held keeps the lawyer it had. A
+    hearing set before matters linked their hearings is found in the old lawyer's calendar
+    (a history stored before this change replays as it was)."""
+    ahead = a_hearing(app, matter_id, HEARING_AT)
+    with monkeypatch.context() as before_links:
+        before_links.setattr(Matter, "link_hearing", lambda self, hearing_id: None)
+        unlinked = a_hearing(app, matter_id, HEARING_AT + timedelta(days=1))
+    held = a_hearing(app, matter_id, T0 + timedelta(hours=3))
+    app.record_hearing_outcome(LAWYER, UUID(held), "held", recorded_at=T0 + timedelta(hours=6))
+    app.assign_lawyer(SUPERVISOR, UUID(matter_id), "law-2")
+    assert {h: app.get_hearing(LAWYER, UUID(h))["lawyer_id"]
+            for h in (ahead, unlinked, held)} == {ahead: "law-2", unlinked: "law-2",
+                                                   held: "law-1"}
+    assert set(app.calendar("law-1").slots) == {held}
+    assert set(app.calendar("law-2").slots) == {ahead, unlinked}
+    clock.advance(days=8, hours=12)  # the 48 h reminder of the first is due
+    assert app.send_due_reminders() == 1
+    (reminded,) = [e for e in _events(app, ahead) if type(e).__name__ == "HearingReminderDue"]
+    assert reminded.lawyer_id == "law-2"
+
+
+def test_the_first_lawyer_of_a_matter_gets_the_hearings_set_before(app, casework, runner):
+    """A supervisor set a hearing while the matter had no lawyer: assigning one books it."""
+    matter_id = a_matter(app, case_in_casework(app, casework), ctx=SUPERVISOR)
+    hearing = a_hearing(app, matter_id, HEARING_AT, ctx=SUPERVISOR)
+    assert app.get_hearing(SUPERVISOR, UUID(hearing))["lawyer_id"] is None
+    app.assign_lawyer(SUPERVISOR, UUID(matter_id), "law-2")
+    assert app.get_hearing(SUPERVISOR, UUID(hearing))["lawyer_id"] == "law-2"
+    assert set(app.calendar("law-2").slots) == {hearing}

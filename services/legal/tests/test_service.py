@@ -83,6 +83,11 @@ def test_roles_decide_who_works_on_matters_and_who_sees_figures(call, case_id):
     assert call("list_matters", {"kind": "labour_claim"}, roles=("auditor",), user="aud-1")
     with pytest.raises(Forbidden):  # not this lawyer's matter (a supervisor opened it)
         call("update_matter", {"matter_id": matter, "stage": "first_instance"})
+    with pytest.raises(Forbidden):  # nor theirs to take: only a supervisor assigns its lawyer
+        call("assign_lawyer", {"matter_id": matter, "lawyer_id": "law-1"})
+    call("assign_lawyer", {"matter_id": matter, "lawyer_id": "law-1"}, roles=("supervisor",),
+         user="sup-1")
+    call("update_matter", {"matter_id": matter, "stage": "first_instance"})
 
 
 def test_invalid_input_names_each_field_and_stores_nothing(call, case_id, store):
