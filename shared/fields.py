@@ -59,7 +59,8 @@ def text(max_length: int, **kwargs: Any) -> fields.String:
 
 def staff(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Regexp(
-        STAFF_ID, error="a user id or partner code: letters, digits and . _ : @ -"), **kwargs)
+        STAFF_ID, error="a user id or partner code: letters, digits and . _ : -"
+                        " (never an e-mail address)"), **kwargs)
 
 
 def recipient(**kwargs: Any) -> fields.String:

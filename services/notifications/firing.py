@@ -84,7 +84,9 @@ class Firing(Sending):
         alert = self.find(Alert, alert_id)
         if alert is None or alert.escalation is None:
             return
-        addresses, _ = self.addresses_for(alert.escalation["to"], alert, now,
+        # Whom the rule names now -- the case's caseworker after a reassignment, whoever
+        # is on call by then -- and whom it escalates to; not who was told at first.
+        addresses, _ = self.addresses_for([*alert.to, *alert.escalation["to"]], alert, now,
                                           self.case_file(alert.case_id))
         told = alert.escalate(token, step, addresses=addresses, at=now)
         if told is None:

@@ -10,12 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from services.notifications.domain import Alert, OnCallShift, WebhookTarget
-from services.notifications.domain.errors import InvalidValue
+from services.notifications.domain.alerts import NOT_YOURS, SUPERVISOR
+from services.notifications.domain.errors import AccessDenied, InvalidValue
 from services.notifications.domain.ids import target_id
 from services.notifications.store import NotificationsStore
 from shared.audit import CommandContext
 from shared.commands import changing
-from shared.errors import domain_refusals
+from shared.errors import NotFound, domain_refusals
 
 Fields = dict[str, Any]
 
@@ -36,14 +37,24 @@ class Inbox(NotificationsStore):
                                 unread_only, category, page, page_size)
 
     def acknowledge(self, ctx: CommandContext, alert_id: UUID) -> Fields:
-        """"I have it": escalation stops, and everyone it went to sees who and when. Only
-        someone it was sent to, the case's caseworker, or a supervisor may say so."""
+        """"I have it": escalation stops, and everyone it went to sees who and when. A
+        supervisor, the caseworker a supervisor confirmed on the case it is about, or
+        someone else it was sent to may say so -- not the case's caseworker while no
+        supervisor has confirmed them (domain/alerts.py).
+        Alert ids are derived from what they are about, so anyone but a supervisor gets
+        the same refusal for an alert that does not exist as for one not theirs."""
 
         def attempt() -> Alert:
-            alert = self.load(Alert, alert_id)
+            alert = self.find(Alert, alert_id)
+            if alert is None:
+                if ctx.actor_role != SUPERVISOR:
+                    raise AccessDenied(NOT_YOURS)
+                raise NotFound(f"no alert {alert_id}")
             case = self.case_file(alert.case_id)
+            confirmed = case.confirmed_caseworker_id if case else None
+            pending = case.caseworker_id if case and case.caseworker_id != confirmed else None
             if alert.acknowledge(by=ctx.actor_id, role=ctx.actor_role, at=self.clock(),
-                                 caseworker_id=case.caseworker_id if case else None):
+                                 caseworker_id=confirmed, unconfirmed=pending):
                 self.save(alert, ctx=ctx)
             return alert
 

@@ -1,8 +1,9 @@
 """Who may do what in notifications: its access policy, one row per group of callers.
 
 Everyone who works with cases has an inbox. Whether a caller may acknowledge a given alert
-is decided per alert in the domain (domain/alerts.py): someone it was sent to, the case's
-caseworker, or a supervisor. Nothing here returns personal data: there is none.
+is decided per alert in the domain (domain/alerts.py): a supervisor; for an alert about a
+case, the caseworker a supervisor confirmed on it; for any other, someone it was sent to.
+Nothing here returns personal data: there is none.
 """
 
 from __future__ import annotations

@@ -130,14 +130,17 @@ class Alerts(Projection):
     def escalated(self, e: Any, cur: Cursor) -> None:
         alert = stream_id(e)
         self._both(cur, alert, step=e.step)
-        cur.update("inbox", ("alert_id", alert), notified_at=e.escalated_at)
-        for address in e.addresses:  # those told for the first time get the same row
+        # Only those told now are notified again (not someone moved off the case since);
+        # those told for the first time get the same row.
+        for address in e.addresses:
+            cur.execute("UPDATE {inbox} SET notified_at = %s WHERE alert_id = %s"
+                        " AND address = %s", (e.escalated_at, alert, address))
             cur.execute("INSERT INTO {inbox} (alert_id, address, category, severity, case_id,"
                         " case_reference, text, link, sent_at, notified_at, status, step)"
                         " SELECT alert_id, %s, category, severity, case_id, case_reference,"
-                        " text, link, sent_at, notified_at, status, step FROM {inbox}"
+                        " text, link, sent_at, %s, status, step FROM {inbox}"
                         " WHERE alert_id = %s LIMIT 1 ON CONFLICT (alert_id, address) DO NOTHING",
-                        (address, alert))
+                        (address, e.escalated_at, alert))
 
     @handles(Alert, "AlertAcknowledged")
     def acknowledged(self, e: Any, cur: Cursor) -> None:

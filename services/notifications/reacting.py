@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.casework.contracts import (
+    ASSIGNMENT_CONFIRMED,
     CASE_CLOSED,
     CASE_OPENED,
     CASEWORKER_ASSIGNED,
@@ -51,10 +52,13 @@ class Reacting(NotificationsStore):
     def note(self, event: str, data: Fields, now: datetime, batch: Batch) -> None:
         if event == named(CASE_OPENED):
             batch.case(str(data["case_id"])).note_opened(
-                data["reference"], data["caseworker_id"], data["opened_at"])
+                data["reference"], data["caseworker_id"], data["opened_at"], data["version"])
         elif event == named(CASEWORKER_ASSIGNED):
-            batch.case(str(data["case_id"])).note_assigned(data["caseworker_id"],
-                                                           data["assigned_at"])
+            batch.case(str(data["case_id"])).note_assigned(
+                data["caseworker_id"], data["assigned_at"], data["version"])
+        elif event == named(ASSIGNMENT_CONFIRMED):
+            batch.case(str(data["case_id"])).note_confirmed(
+                data["caseworker_id"], data["confirmed_at"], data["version"])
         elif event in (named(SHIFT_STARTED), named(SHIFT_ENDED)):
             batch.desk_shift(str(data["shift_id"]), data["operator_id"]).note(
                 started_at=data.get("started_at"), ended_at=data.get("ended_at"))

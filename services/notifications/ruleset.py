@@ -16,6 +16,7 @@ check-rules [FILE]` runs the same checks and prints every error.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Iterable
@@ -28,7 +29,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.notifications.domain.rules import CRITICAL, NORMAL, Escalation, Rule
 from services.notifications.rulecheck import RuleCheck, known_events
+from shared.vocabulary import STAFF_ID
 
+log = logging.getLogger(__name__)
 DEFAULT_FILE = Path(__file__).with_name("rules.toml")
 NAME = validate.Regexp(r"\A[a-z0-9][a-z0-9-]{0,62}\Z", error="lower-case letters, digits, -")
 _DURATION = re.compile(r"\A([0-9]{1,6})([smhd])\Z")
@@ -137,11 +140,22 @@ class RuleSet:
         return {e for rule in self.rules for e in (*rule.on, *rule.resolve_on)}
 
     def email_address(self, address: str) -> str | None:
-        """A recipient's mailbox: a member of staff's own, or a role's shared one."""
+        """A recipient's mailbox: a role's shared one, as this file names it, or a member
+        of staff's own in the centre's domain (`user_address`). A staff id comes from
+        events and rosters, so it is never taken for a mailbox of its own: one that is not
+        a staff id (an e-mail address: "x@evil.example") gets none, and nothing is sent
+        out of the organisation. Literal addresses come only from this file."""
         kind, _, name = address.partition(":")
         if kind == "role":
             return self.role_addresses.get(name)
-        return self.user_address.replace("{user}", name) if "@" not in name else name
+        if kind != "user":
+            return None
+        if "@" in name or not STAFF_ID.match(name):
+            # Never the id itself in the log: it may be someone's e-mail address.
+            log.warning("no mailbox for a recipient whose staff id is not one (an e-mail"
+                        " address?): nothing is sent to it")
+            return None
+        return self.user_address.replace("{user}", name)
 
 
 def load_rules(path: Path | str | None = None) -> RuleSet:

@@ -8,6 +8,7 @@ who may call it is in policy.py.
 from __future__ import annotations
 
 from services.casework.contracts import (
+    ASSIGNMENT_CONFIRMED,
     CASE_CLOSED,
     CASE_OPENED,
     CASEWORKER_ASSIGNED,
@@ -65,6 +66,7 @@ class NotificationsService(HavenService):
     # -- casework ------------------------------------------------------------------------------
     on_case_opened = consume(CASE_OPENED, react)
     on_caseworker_assigned = consume(CASEWORKER_ASSIGNED, react)
+    on_assignment_confirmed = consume(ASSIGNMENT_CONFIRMED, react)
     on_follow_up_scheduled = consume(FOLLOW_UP_SCHEDULED, react)
     on_follow_up_done = consume(FOLLOW_UP_DONE, react)
     on_reflection_period_started = consume(REFLECTION_PERIOD_STARTED, react)

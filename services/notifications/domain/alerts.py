@@ -24,18 +24,26 @@ from shared.checks import moment
 NEW, SCHEDULED, SENT, ACKNOWLEDGED, RESOLVED = (
     "new", "scheduled", "sent", "acknowledged", "resolved")
 SUPERVISOR = "supervisor"
+# One answer, whatever the reason -- and for an alert that does not exist (inbox.py): a
+# caller cannot tell by trying which cases have an emergency alert.
+NOT_YOURS = ("only a supervisor, the case's caseworker once a supervisor has confirmed them,"
+             " or someone else it was sent to may acknowledge it")
 
 
 def check_may_acknowledge(role: str, actor_id: str, addresses: list[str],
-                          caseworker_id: str | None) -> None:
-    """Who may say "I have it": supervisors, whoever it was sent to (by name or by role),
-    and the caseworker of the case it is about. Nobody else silences a case's emergency."""
-    if role == SUPERVISOR or f"user:{actor_id}" in addresses or f"role:{role}" in addresses:
+                          caseworker_id: str | None, unconfirmed: str | None = None) -> None:
+    """Who may say "I have it": supervisors, the caseworker a supervisor confirmed on the
+    case it is about (`caseworker_id`, shared.need_to_know), and whoever it was sent to by
+    name or role (the caseworker on call, the matter's lawyer) -- except the case's
+    caseworker no supervisor has confirmed yet (`unconfirmed`): anyone may take an
+    unassigned case, and being told of it as its caseworker must not let them silence its
+    emergency before a supervisor agrees. Nobody else silences an emergency."""
+    if role == SUPERVISOR or (caseworker_id is not None and actor_id == caseworker_id):
         return
-    if caseworker_id is not None and actor_id == caseworker_id:
+    if actor_id != unconfirmed and (f"user:{actor_id}" in addresses
+                                    or f"role:{role}" in addresses):
         return
-    raise AccessDenied("only someone it was sent to, the case's caseworker or a supervisor"
-                       " may acknowledge this alert")
+    raise AccessDenied(NOT_YOURS)
 
 
 class Alert(Aggregate):
@@ -124,13 +132,15 @@ class Alert(Aggregate):
                  at: datetime) -> list[str] | None:
         """Escalation step `step` (1, 2, ...) of the sending `token` made: the addresses it
         tells, or None when its timer is stale (acknowledged, resolved, moved, or this step
-        already taken)."""
+        already taken). `addresses` are whom the rule names at `at` -- the case's caseworker
+        now, the caseworker on call now -- and whom it escalates to: someone moved off the
+        case since the alert was sent is told no more."""
         escalation = self.escalation
         if self.status != SENT or escalation is None or token != self.due_token \
                 or step != self.step + 1 or step > escalation["times"]:
             return None
         at = moment(at, "at")
-        told = sorted(set(addresses) | set(self.addresses))
+        told = sorted(set(addresses))
         self._escalate(step=step, addresses=told, escalated_at=at, token=token,
                        next_due_at=at + timedelta(seconds=escalation["every"])
                        if step < escalation["times"] else None)
@@ -143,10 +153,11 @@ class Alert(Aggregate):
 
     # -- ending -------------------------------------------------------------------------
     def acknowledge(self, *, by: str, role: str, at: datetime,
-                    caseworker_id: str | None) -> bool:
+                    caseworker_id: str | None, unconfirmed: str | None = None) -> bool:
         """Someone has it: escalation stops. Asking again (or after someone else) changes
-        nothing; the alert says who acknowledged it, and when."""
-        check_may_acknowledge(role, by, self.addresses, caseworker_id)
+        nothing; the alert says who acknowledged it, and when. `caseworker_id`: the
+        caseworker a supervisor confirmed on the alert's case, if it is about one."""
+        check_may_acknowledge(role, by, self.addresses, caseworker_id, unconfirmed)
         if self.status in (NEW, SCHEDULED):
             raise NotYetSent("the alert has not been sent yet")
         if self.status != SENT:

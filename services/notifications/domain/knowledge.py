@@ -1,9 +1,11 @@
 """What notifications knows of the rest of the centre, to decide whom to tell: a case's
-reference and caseworker, who is at the helpline desk, who is on call, which dead-letter
-queues hold messages, which webhook targets are gone.
+reference and caseworker (and whether a supervisor confirmed them), who is at the
+helpline desk, who is on call, which dead-letter queues hold messages, which webhook
+targets are gone.
 
 Facts from other services arrive on separate queues, so in any order: each is kept with
-its own time, and an older one never overwrites a newer. Pure: times come in.
+its own time (a case's, with casework's version of the case), and an older one never
+overwrites a newer. Pure: times come in.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ from services.notifications.domain.errors import InvalidValue, OnCallEnded
 from services.notifications.domain.ids import case_file_id, desk_shift_id, target_id, watch_id
 from shared.checks import moment
 from shared.keyed import OnePerKey
+from shared.need_to_know import Versioned, confirmed_caseworker
 
 LONGEST_ON_CALL = timedelta(days=7)  # a longer stretch is a typo, not a roster
 
 
 class CaseFile(OnePerKey):
-    """A case as casework announced it: its reference and its current caseworker."""
+    """A case as casework announced it: its reference, its current caseworker (whom the
+    case's alerts tell) and whether a supervisor confirmed that caseworker on the case.
+    Only a confirmed caseworker (and supervisors) may acknowledge the case's alerts: taking
+    an unassigned case waits for a supervisor, here as in casework.
+
+    casework's facts arrive on a queue per event type, so out of order: each carries the
+    case's version, and only a later one changes what is known. A case file noted before
+    versions were kept (CaseOpenedNoted, CaseworkerNoted) replays as version 0, and no
+    confirmation was noted then: any fact that carries a version is newer."""
 
     key, create_id = "case_id", staticmethod(case_file_id)
 
@@ -30,31 +41,73 @@ class CaseFile(OnePerKey):
     def __init__(self, case_id: str):
         self.case_id = case_id
         self.reference: str | None = None
-        self.caseworker_id: str | None = None
-        self.assigned_at: datetime | None = None
+        self.assigned: Versioned = (0, None)  # (case version in casework, caseworker)
+        self.confirmed: Versioned = (0, None)
+        self.assigned_at: datetime | None = None  # kept by the events before versions
 
-    def note_opened(self, reference: str, caseworker_id: str | None, opened_at: datetime) -> bool:
+    @property
+    def caseworker_id(self) -> str | None:
+        """The caseworker on the case, confirmed or not: whom its alerts tell."""
+        return self.assigned[1]
+
+    @property
+    def confirmed_caseworker_id(self) -> str | None:
+        """The caseworker a supervisor confirmed on the case (shared.need_to_know): the
+        one, besides supervisors, who may acknowledge its alerts. None while pending."""
+        return confirmed_caseworker(self.assigned, self.confirmed)
+
+    def note_opened(self, reference: str, caseworker_id: str | None, opened_at: datetime,
+                    version: int) -> bool:
+        """casework's CaseOpened; a second delivery changes nothing."""
         if self.reference is not None:
             return False
-        # An assignment that came first is newer than the opening's caseworker.
-        self._opened(reference=reference, opened_at=moment(opened_at, "opened_at"),
-                     caseworker_id=self.caseworker_id if self.assigned_at else caseworker_id)
+        self._opening_noted(case_id=self.case_id, case_reference=reference,
+                            opened_at=moment(opened_at, "opened_at"),
+                            caseworker_id=caseworker_id, version=version)
         return True
 
+    @event("CaseOpeningNoted")
+    def _opening_noted(self, case_id: str, case_reference: str, opened_at: datetime,
+                       caseworker_id: str | None, version: int) -> None:
+        self.reference = case_reference
+        if version > self.assigned[0]:  # an assignment that came first is newer
+            self.assigned = (version, caseworker_id)
+
+    def note_assigned(self, caseworker_id: str, assigned_at: datetime, version: int) -> bool:
+        """casework's CaseworkerAssigned: older news than what is known changes nothing."""
+        if version <= self.assigned[0]:
+            return False
+        self._assignment_noted(case_id=self.case_id, caseworker_id=caseworker_id,
+                               assigned_at=moment(assigned_at, "assigned_at"), version=version)
+        return True
+
+    @event("CaseworkerAssignmentNoted")
+    def _assignment_noted(self, case_id: str, caseworker_id: str, assigned_at: datetime,
+                          version: int) -> None:
+        self.assigned, self.assigned_at = (version, caseworker_id), assigned_at
+
+    def note_confirmed(self, caseworker_id: str, confirmed_at: datetime, version: int) -> bool:
+        """casework's AssignmentConfirmed: a supervisor confirmed `caseworker_id`."""
+        if version <= self.confirmed[0]:
+            return False
+        self._confirmation_noted(case_id=self.case_id, caseworker_id=caseworker_id,
+                                 confirmed_at=moment(confirmed_at, "confirmed_at"),
+                                 version=version)
+        return True
+
+    @event("CaseworkerConfirmationNoted")
+    def _confirmation_noted(self, case_id: str, caseworker_id: str, confirmed_at: datetime,
+                            version: int) -> None:
+        self.confirmed = (version, caseworker_id)
+
+    # -- stored before casework's versions were kept: replayed, no longer recorded ----------
     @event("CaseOpenedNoted")
     def _opened(self, reference: str, opened_at: datetime, caseworker_id: str | None) -> None:
-        self.reference, self.caseworker_id = reference, caseworker_id
-
-    def note_assigned(self, caseworker_id: str, assigned_at: datetime) -> bool:
-        at = moment(assigned_at, "assigned_at")
-        if self.assigned_at is not None and at <= self.assigned_at:
-            return False
-        self._assigned(caseworker_id=caseworker_id, assigned_at=at)
-        return True
+        self.reference, self.assigned = reference, (0, caseworker_id)
 
     @event("CaseworkerNoted")
     def _assigned(self, caseworker_id: str, assigned_at: datetime) -> None:
-        self.caseworker_id, self.assigned_at = caseworker_id, assigned_at
+        self.assigned, self.assigned_at = (0, caseworker_id), assigned_at
 
 
 class DeskShift(Aggregate):

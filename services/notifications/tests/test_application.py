@@ -7,9 +7,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import Tracking
 from prometheus_client import REGISTRY
 
 from services.casework.contracts import (
+    ASSIGNMENT_CONFIRMED,
     CASE_OPENED,
     CASEWORKER_ASSIGNED,
     FOLLOW_UP_DONE,
@@ -18,6 +20,7 @@ from services.casework.contracts import (
 from services.intake.contracts import CONTACT_LOGGED
 from services.notifications.application import Notifications
 from services.notifications.domain import Alert
+from services.notifications.domain.ids import alert_id
 from services.notifications.firing import LEASE
 from services.notifications.ruleset import DEFAULT_FILE, RulesInvalid
 from services.notifications.tests.conftest import (
@@ -30,6 +33,7 @@ from services.notifications.tests.conftest import (
     staff,
 )
 from shared.errors import Forbidden, NotFound
+from tests.contracts.payloads import envelope_of
 from tests.notifications.support import deliver, text_of
 
 
@@ -43,6 +47,23 @@ def case(app, caseworker: str | None = "cw-3", urgency: str = "urgent") -> dict:
             "version": 1}
     deliver(app, CASE_OPENED, data)
     return data
+
+
+def assign(app, opened: dict, caseworker: str, version: int, previous: str | None = None,
+           confirmed_by: str | None = None) -> None:
+    """casework's CaseworkerAssigned at `version`; and, when `confirmed_by` (a supervisor)
+    made it, its AssignmentConfirmed right after, as casework publishes them."""
+    deliver(app, CASEWORKER_ASSIGNED, {"case_id": opened["case_id"], "caseworker_id": caseworker,
+                                       "previous_caseworker_id": previous, "status": "Active",
+                                       "assigned_at": T0, "version": version})
+    if confirmed_by is not None:
+        confirm(app, opened, caseworker, version + 1, confirmed_by)
+
+
+def confirm(app, opened: dict, caseworker: str, version: int, by: str = "sup-1") -> None:
+    deliver(app, ASSIGNMENT_CONFIRMED, {"case_id": opened["case_id"], "caseworker_id": caseworker,
+                                        "confirmed_by": by, "confirmed_at": T0,
+                                        "version": version})
 
 
 # -- emergencies and their escalation -----------------------------------------------------------
@@ -126,7 +147,99 @@ def test_only_someone_with_a_relation_to_the_case_may_acknowledge_its_emergency(
     assert inbox(app, staff("cw-9")) == []  # nor does it show in their inbox
     with pytest.raises(NotFound):
         app.acknowledge(SUPERVISOR, uuid.uuid4())
+    with pytest.raises(Forbidden):  # told of it, but no supervisor has confirmed them yet
+        app.acknowledge(staff("cw-3"), alert["alert_id"])
+    confirm(app, opened, "cw-3", version=2)
     assert app.acknowledge(staff("cw-3"), alert["alert_id"])["acknowledged_by"] == "cw-3"
+
+
+def test_a_caseworker_no_supervisor_confirmed_cannot_silence_a_cases_emergency(app, clock):
+    """Taking an unassigned case waits for a supervisor: until one confirms the taker, the
+    taker cannot acknowledge the case's emergency (whose id anyone can derive) and so stop
+    its escalation to supervisors."""
+    opened = case(app, caseworker=None, urgency="emergency")
+    (alert,) = inbox(app, SUPERVISOR)  # nobody on call, no caseworker: supervisors
+    assert alert["category"] == "emergency_case"
+    derived = str(alert_id("emergency-case", str(opened["case_id"])))
+    assert alert["alert_id"] == derived
+    assign(app, opened, "cw-9", version=2)  # cw-9 takes the case: pending
+    before = app.recorder.max_notification_id()
+    with pytest.raises(Forbidden):
+        app.acknowledge(staff("cw-9"), derived)
+    assert app.recorder.max_notification_id() == before
+    clock.advance(minutes=15)
+    poll(app)
+    assert inbox(app, SUPERVISOR)[0]["step"] == 1  # it still escalates
+    with pytest.raises(Forbidden):  # and being told of it now changes nothing
+        app.acknowledge(staff("cw-9"), derived)
+
+    confirm(app, opened, "cw-9", version=3)  # a supervisor confirms cw-9
+    state = app.acknowledge(staff("cw-9"), derived)
+    assert (state["status"], state["acknowledged_by"]) == ("acknowledged", "cw-9")
+
+
+def test_confirmation_and_assignment_in_either_order_and_moved_off_the_case(app):
+    """The facts come on a queue each: casework's versions order them. A caseworker moved
+    off the case loses the right; one put back waits for a new confirmation."""
+    opened = case(app, caseworker=None, urgency="emergency")
+    (alert,) = inbox(app, SUPERVISOR)
+    confirm(app, opened, "cw-4", version=3)  # the confirmation overtook the assignment
+    assign(app, opened, "cw-4", version=2)
+    assign(app, opened, "cw-6", version=4)  # a later move, that has not reached casework's
+    with pytest.raises(Forbidden):  # own confirmation yet: nobody but supervisors
+        app.acknowledge(staff("cw-4"), alert["alert_id"])
+    with pytest.raises(Forbidden):
+        app.acknowledge(staff("cw-6"), alert["alert_id"])
+    assign(app, opened, "cw-4", version=5)  # back to cw-4: the old confirmation is stale
+    with pytest.raises(Forbidden):
+        app.acknowledge(staff("cw-4"), alert["alert_id"])
+    confirm(app, opened, "cw-4", version=6)
+    assert app.acknowledge(staff("cw-4"), alert["alert_id"])["acknowledged_by"] == "cw-4"
+
+
+def test_an_alert_that_does_not_exist_and_one_not_yours_get_the_same_answer(app):
+    """Alert ids are derived from what they are about: a refusal that differed for an
+    alert that does not exist would tell which cases had an emergency."""
+    emergency = case(app, caseworker=None, urgency="emergency")
+    quiet = case(app, caseworker=None, urgency="routine")
+    (alert,) = inbox(app, SUPERVISOR)
+    refusals = []
+    for about in (emergency, quiet):
+        with pytest.raises(Forbidden) as refused:
+            app.acknowledge(staff("cw-9"), alert_id("emergency-case", str(about["case_id"])))
+        refusals.append(str(refused.value))
+    assert refusals[0] == refusals[1]
+    with pytest.raises(NotFound):  # a supervisor, who may see every open alert anyway
+        app.acknowledge(SUPERVISOR, alert_id("emergency-case", str(quiet["case_id"])))
+    assert alert["alert_id"] == str(alert_id("emergency-case", str(emergency["case_id"])))
+
+
+def test_an_escalation_tells_the_cases_caseworker_now_not_the_one_moved_off_it(
+        app, clock, smtp):
+    opened = case(app, caseworker="cw-3", urgency="emergency")
+    confirm(app, opened, "cw-3", version=2)
+    poll(app)
+    (alert,) = inbox(app, staff("cw-3"))
+    assert len(smtp.to("cw-3@haven.example")) == 1
+    assign(app, opened, "cw-5", version=3, previous="cw-3", confirmed_by="sup-1")
+    clock.advance(minutes=15)
+    poll(app)
+
+    (told,) = [a for a in inbox(app, staff("cw-5")) if a["alert_id"] == alert["alert_id"]]
+    assert told["step"] == 1
+    (mail,) = [m for m in smtp.to("cw-5@haven.example") if "ESCALATED" in m["Subject"]]
+    assert mail["Subject"].startswith("[Haven] ESCALATED 1/4: emergency case")
+    assert len(smtp.to("supervisors@haven.example")) == 1
+    assert len(smtp.to("cw-3@haven.example")) == 1  # nothing more for the one moved off
+    (old,) = inbox(app, staff("cw-3"))
+    assert old["notified_at"] == alert["notified_at"]
+    clock.advance(minutes=15)
+    poll(app)
+    assert len([m for m in smtp.to("cw-5@haven.example") if "ESCALATED" in m["Subject"]]) == 2
+    assert len(smtp.to("cw-3@haven.example")) == 1
+    with pytest.raises(Forbidden):
+        app.acknowledge(staff("cw-3"), alert["alert_id"])
+    assert app.acknowledge(staff("cw-5"), alert["alert_id"])["acknowledged_by"] == "cw-5"
 
 
 def test_the_service_refuses_to_start_on_rules_that_fail_their_checks(
@@ -216,6 +329,26 @@ def test_a_case_assigned_tells_the_caseworker_with_the_cases_reference(app, smtp
     assert assigned["text"].startswith(f"Case {opened['reference']} has been assigned to you")
     (mail,) = smtp.to("cw-5@haven.example")
     assert mail["Subject"] == f"[Haven] case assigned {opened['reference']}"
+
+
+def test_a_staff_id_that_is_an_e_mail_address_never_gets_a_case_s_mail(app, smtp, caplog):
+    """A case assigned to "x@evil.example" (an id from before the staff-id pattern refused
+    "@", or any producer that let one through) sends nothing out of the organisation: a
+    member of staff is mailed at the centre's domain, and an e-mail address is no staff id."""
+    opened = case(app, caseworker=None)
+    # Past the contract, which now refuses such an id: as the contract reads an event.
+    data = {"case_id": opened["case_id"], "caseworker_id": "x@evil.example",
+            "previous_caseworker_id": None, "status": "Active", "assigned_at": T0,
+            "version": 2}
+    envelope = envelope_of(CASEWORKER_ASSIGNED, {}, 990_001)
+    with caplog.at_level("WARNING"):
+        app.react(data, envelope, Tracking("casework", 990_001))
+        poll(app)
+    (told,) = inbox(app, staff("x@evil.example"))  # the inbox is in the platform
+    assert told["category"] == "case_assigned"
+    assert [m["To"] for m in smtp.received] == []
+    assert app.deliveries(SUPERVISOR)["total"] == 0
+    assert "evil" not in caplog.text and "no mailbox" in caplog.text
 
 
 # -- e-mail: what the SMTP server answers decides --------------------------------------------------

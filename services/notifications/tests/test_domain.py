@@ -120,12 +120,14 @@ def test_an_unacknowledged_alert_escalates_step_by_step_up_to_its_limit():
     alert = sent_alert()
     token = alert.due_token
     assert alert.escalate(token, 2, addresses=["role:supervisor"], at=T0) is None  # not yet 1
-    told = alert.escalate(token, 1, addresses=["role:supervisor"], at=T0 + 15 * MINUTE)
+    told = alert.escalate(token, 1, addresses=["role:supervisor", "user:cw-7"],
+                          at=T0 + 15 * MINUTE)
     assert told == ["role:supervisor", "user:cw-7"]  # the on-call is reminded too
     assert alert.escalate(token, 1, addresses=["role:supervisor"], at=T0) is None  # done
-    assert alert.escalate(token, 2, addresses=[], at=T0 + 30 * MINUTE)
-    assert alert.escalate(token, 3, addresses=[], at=T0 + 45 * MINUTE)
-    assert alert.escalate(token, 4, addresses=[], at=T0 + 60 * MINUTE) is None  # the limit
+    chain = ["role:supervisor"]
+    assert alert.escalate(token, 2, addresses=chain, at=T0 + 30 * MINUTE) == chain
+    assert alert.escalate(token, 3, addresses=chain, at=T0 + 45 * MINUTE) == chain
+    assert alert.escalate(token, 4, addresses=chain, at=T0 + 60 * MINUTE) is None  # the limit
 
 
 def test_an_acknowledged_alert_does_not_escalate():
@@ -138,15 +140,37 @@ def test_an_acknowledged_alert_does_not_escalate():
     assert alert.acknowledged["by"] == "cw-7"
 
 
-def test_only_a_recipient_the_cases_caseworker_or_a_supervisor_may_acknowledge():
+def test_an_escalation_tells_whom_it_is_given_and_no_longer_who_was_told_before():
+    alert = sent_alert()  # sent to cw-7
+    told = alert.escalate(alert.due_token, 1, addresses=["role:supervisor", "user:cw-8"],
+                          at=T0 + 15 * MINUTE)
+    assert told == alert.addresses == ["role:supervisor", "user:cw-8"]
+
+
+def test_only_a_recipient_or_a_supervisor_may_acknowledge_an_alert_about_no_case():
     addresses = ["user:cw-7", "role:helpline_operator"]
     check_may_acknowledge("caseworker", "cw-7", addresses, None)
     check_may_acknowledge("helpline_operator", "op-3", addresses, None)  # sent to the desk
-    check_may_acknowledge("caseworker", "cw-2", addresses, "cw-2")  # the case's caseworker
     check_may_acknowledge("supervisor", "sup-1", addresses, None)
     for role, actor in (("caseworker", "cw-2"), ("lawyer", "cw-7x"), ("ops", "ops-1")):
         with pytest.raises(AccessDenied):
             check_may_acknowledge(role, actor, addresses, "cw-9")
+
+
+def test_the_cases_caseworker_acknowledges_only_once_a_supervisor_has_confirmed_them():
+    """Being told of it as the case's caseworker is not enough while no supervisor has
+    confirmed them: anyone may take an unassigned case. Others it was sent to (the
+    caseworker on call, the matter's lawyer) and supervisors may."""
+    addresses = ["user:cw-9", "user:cw-7", "role:lawyer"]
+    check_may_acknowledge("caseworker", "cw-2", addresses, "cw-2")  # confirmed, not told
+    check_may_acknowledge("supervisor", "sup-1", addresses, None, unconfirmed="cw-9")
+    check_may_acknowledge("caseworker", "cw-7", addresses, None, unconfirmed="cw-9")  # on call
+    check_may_acknowledge("lawyer", "law-1", addresses, None, unconfirmed="cw-9")
+    for unconfirmed in ("cw-9", None):
+        with pytest.raises(AccessDenied):
+            check_may_acknowledge("caseworker", "cw-3", addresses, None, unconfirmed=unconfirmed)
+    with pytest.raises(AccessDenied):
+        check_may_acknowledge("caseworker", "cw-9", addresses, None, unconfirmed="cw-9")
     alert = sent_alert()
     with pytest.raises(AccessDenied):
         alert.acknowledge(by="cw-2", role="caseworker", at=T0, caseworker_id=None)
@@ -235,11 +259,47 @@ def test_a_permanent_refusal_is_not_retried_and_success_ends_it():
 # -- what notifications knows ------------------------------------------------------------------
 def test_a_cases_facts_in_any_order_leave_the_newest_caseworker():
     case = CaseFile.start("case-1")
-    assert case.note_assigned("cw-2", T0)
-    case.note_opened("KC-2026-0042", None, T0 - MINUTE)  # the opening came second
+    assert case.note_assigned("cw-2", T0, version=3)
+    case.note_opened("KC-2026-0042", None, T0 - MINUTE, version=1)  # the opening came second
     assert (case.reference, case.caseworker_id) == ("KC-2026-0042", "cw-2")
-    assert not case.note_assigned("cw-1", T0 - MINUTE)  # an older assignment, redelivered
+    assert not case.note_assigned("cw-1", T0 - MINUTE, version=2)  # older, redelivered
     assert case.caseworker_id == "cw-2"
+
+
+def test_only_a_caseworker_a_supervisor_confirmed_after_their_assignment_is_confirmed():
+    case = CaseFile.start("case-1")
+    case.note_opened("KC-2026-0042", None, T0, version=1)
+    assert case.note_assigned("cw-9", T0, version=2)  # took the case: pending
+    assert (case.caseworker_id, case.confirmed_caseworker_id) == ("cw-9", None)
+    assert case.note_confirmed("cw-9", T0, version=3)
+    assert case.confirmed_caseworker_id == "cw-9"
+    assert not case.note_confirmed("cw-9", T0, version=3)  # redelivered
+    assert case.note_assigned("cw-4", T0, version=4)  # moved on: cw-9 no more, cw-4 waits
+    assert (case.caseworker_id, case.confirmed_caseworker_id) == ("cw-4", None)
+    assert case.note_assigned("cw-9", T0, version=5)  # put back: waits for a new one
+    assert case.confirmed_caseworker_id is None
+    late = CaseFile.start("case-2")  # the confirmation overtook the assignment
+    assert late.note_confirmed("cw-9", T0, version=3)
+    assert late.note_assigned("cw-9", T0, version=2)
+    assert late.confirmed_caseworker_id == "cw-9"
+
+
+def test_a_case_file_stored_before_versions_were_kept_still_replays():
+    """CaseOpenedNoted and CaseworkerNoted, as stored before: their caseworker is known
+    (and told), confirmed by nobody until a supervisor's confirmation arrives."""
+    case = CaseFile.start("case-1")
+    case._opened(reference="KC-2026-0042", opened_at=T0, caseworker_id="cw-1")
+    case._assigned(caseworker_id="cw-2", assigned_at=T0 + MINUTE)
+    replayed = None
+    for stored in case.collect_events():
+        replayed = stored.mutate(replayed)
+    assert isinstance(replayed, CaseFile)
+    assert (replayed.reference, replayed.caseworker_id) == ("KC-2026-0042", "cw-2")
+    assert replayed.confirmed_caseworker_id is None
+    assert replayed.note_confirmed("cw-2", T0, version=7)
+    assert replayed.confirmed_caseworker_id == "cw-2"
+    assert replayed.note_assigned("cw-3", T0, version=8)
+    assert (replayed.caseworker_id, replayed.confirmed_caseworker_id) == ("cw-3", None)
 
 
 def test_a_desk_shift_learns_its_start_and_end_in_either_order():

@@ -4,13 +4,17 @@ field does not exist, or a recipient or channel is unknown. No server needed."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from services.casework.contracts import CASEWORKER_ASSIGNED
+from services.casework.schemas import AssignCaseworkerSchema
 from services.notifications.cli import notifications_cli
 from services.notifications.ruleset import DEFAULT_FILE, RulesInvalid, load_rules
+from shared.vocabulary import STAFF_ID
 
 pytestmark = pytest.mark.no_servers
 
@@ -130,3 +134,33 @@ def test_check_rules_prints_every_error_and_exits_1(tmp_path):
     result = CliRunner().invoke(notifications_cli, ["check-rules", str(path)])
     assert result.exit_code == 1
     assert "rule.emergency.text" in result.output and "rule.emergency.to" in result.output
+
+
+def test_a_member_of_staff_is_mailed_at_the_centres_domain_and_an_e_mail_address_never(
+        caplog):
+    """A staff id comes from events and rosters: one that is an e-mail address is never
+    taken for the mailbox, so a case's alerts cannot be sent out of the organisation.
+    Literal addresses are the rule file's own (its role mailboxes)."""
+    rules = load_rules()
+    assert rules.email_address("user:cw-7") == "cw-7@haven.example"
+    assert rules.email_address("role:supervisor") == "supervisors@haven.example"
+    with caplog.at_level("WARNING"):
+        for address in ("user:x@evil.example", "user:cw-7@haven.example", "user:",
+                        "user:cw 7", "x@evil.example", "mailto:x@evil.example"):
+            assert rules.email_address(address) is None, address
+    assert "no mailbox" in caplog.text and "evil" not in caplog.text
+
+
+@pytest.mark.parametrize("staff_id", ["x@evil.example", "cw-7@haven.example", "@cw-7"])
+def test_the_staff_id_field_refuses_an_e_mail_address_naming_the_field(tmp_path, staff_id):
+    """So assigning a case to "x@evil.example" is a 400 naming the field, at the source;
+    no contract carries one, and no rule file names one."""
+    assign = AssignCaseworkerSchema()
+    assert assign.validate({"case_id": str(uuid.uuid4()), "caseworker_id": "cw-7"}) == {}
+    refused = assign.validate({"case_id": str(uuid.uuid4()), "caseworker_id": staff_id})
+    assert list(refused) == ["caseworker_id"]
+    assert "never an e-mail address" in refused["caseworker_id"][0]
+    assert "caseworker_id" in CASEWORKER_ASSIGNED.schema().validate({"caseworker_id": staff_id})
+    assert not STAFF_ID.match(staff_id)
+    assert "rule.emergency.to" in refusal(tmp_path, RULE.replace(
+        'to = ["on_call"]', f'to = ["user:{staff_id}"]'))

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from nameko.containers import get_container_cls
 
+from services.casework.contracts import ASSIGNMENT_CONFIRMED, CASE_OPENED, CASEWORKER_ASSIGNED
 from services.casework.tests.conftest import Clock
 from services.intake.application import Intake
 from services.intake.contracts import CONTACT_LOGGED
@@ -197,3 +198,37 @@ def test_the_inbox_and_acknowledgement_refuse_who_may_not(service, intake, call,
     assert call("acknowledge", {"alert_id": alert["alert_id"]},
                 user="cw-14")["acknowledged_by"] == "cw-14"
     assert uuid.UUID(alert["alert_id"])
+
+
+def test_a_supervisors_confirmation_over_the_broker_lets_the_caseworker_acknowledge(
+        service, call, clock, amqp_uri):
+    """casework's AssignmentConfirmed reaches notifications on a queue of its own: until
+    it is in, the caseworker who took the case cannot silence its emergency."""
+    case_id = uuid.uuid4()
+    publish(amqp_uri, CASE_OPENED, {
+        "case_id": case_id, "reference": "KC-2026-4242", "client_id": uuid.uuid4(),
+        "contact_id": None, "source": "direct", "opened_at": clock.now - timedelta(minutes=1),
+        "caseworker_id": None, "possible_duplicate": False, "origin_country": None,
+        "exploitation_country": None, "exploitation_types": [], "methods_of_control": [],
+        "recruitment": None, "relationship_to_trafficker": None, "urgency": "emergency",
+        "version": 1}, notification_id=950_001)
+    supervisor = {"roles": ("supervisor",), "user": "sup-1"}
+    (alert,) = eventually(lambda: [a for a in call("open_alerts", {"page_size": 200},
+                                                   **supervisor)["items"]
+                                   if a["case_id"] == str(case_id)])
+    with pytest.raises(Forbidden):
+        call("acknowledge", {"alert_id": alert["alert_id"]}, user="cw-19")
+    publish(amqp_uri, CASEWORKER_ASSIGNED, {
+        "case_id": case_id, "caseworker_id": "cw-19", "previous_caseworker_id": None,
+        "status": "Active", "assigned_at": clock.now, "version": 2}, notification_id=950_002)
+    publish(amqp_uri, ASSIGNMENT_CONFIRMED, {
+        "case_id": case_id, "caseworker_id": "cw-19", "confirmed_by": "sup-1",
+        "confirmed_at": clock.now, "version": 3}, notification_id=950_003)
+
+    def acknowledged() -> dict | None:
+        try:
+            return call("acknowledge", {"alert_id": alert["alert_id"]}, user="cw-19")
+        except Forbidden:
+            return None  # not yet heard: the facts travel on queues of their own
+
+    assert eventually(acknowledged)["acknowledged_by"] == "cw-19"
