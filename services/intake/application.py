@@ -58,19 +58,25 @@ class Intake(Reading, Outreach):
 
     def screen_contact(self, ctx: CommandContext, contact_id: UUID, indicators: list[str],
                        assessment: str, screened_at: datetime | None = None) -> Fields:
-        contact = self.load(Contact, contact_id)
-        with domain_refusals():
+        def attempt() -> Fields:
+            contact = self.load(Contact, contact_id)
             contact.screen(indicators, assessment, screened_at or self.clock())
             self.save(contact, ctx=ctx)
-        return {"contact_id": contact.id}
+            return {"contact_id": contact.id}
+
+        with domain_refusals():
+            return self.retrying(attempt)
 
     def close_contact(self, ctx: CommandContext, contact_id: UUID, outcome: str,
                       ended_at: datetime | None = None) -> Fields:
-        contact = self.load(Contact, contact_id)
-        with domain_refusals():
+        def attempt() -> Fields:
+            contact = self.load(Contact, contact_id)
             contact.close(outcome, ended_at or contact.ended_at or self.clock())
             self.save(contact, ctx=ctx)
-        return {"contact_id": contact.id}
+            return {"contact_id": contact.id}
+
+        with domain_refusals():
+            return self.retrying(attempt)
 
     def refer_to_casework(self, ctx: CommandContext, contact_id: UUID, person: Fields,
                           birth_year: int | None = None, **referral: Any) -> Fields:
@@ -81,18 +87,22 @@ class Intake(Reading, Outreach):
         """
         # Sealed: the referral's rules read the contact's codes, never its personal data,
         # so neither its key nor its unsealing is needed.
-        contact = self.load(Contact, contact_id, sealed=True)
         person = _plain(person)
         subject_id = str(uuid.uuid4())
         referred_at = referral.pop("referred_at", None) or self.clock()
-        with domain_refusals():
+
+        def attempt() -> Fields:
+            contact = self.load(Contact, contact_id, sealed=True)
             year = birth_year_of(person.get("birth_date"), birth_year, referred_at.date())
             index = blind_index_of(self.settings.blind_index_key, person, year)
             contact.refer_to_casework(
                 person_subject_id=subject_id, person=person, blind_index=index, birth_year=year,
                 referred_at=referred_at, **referral)
             self.save(contact, ctx=ctx)
-        return {"contact_id": contact.id, "person_subject_id": subject_id}
+            return {"contact_id": contact.id, "person_subject_id": subject_id}
+
+        with domain_refusals():
+            return self.retrying(attempt)
 
     # -- policies: facts from casework ------------------------------------------------
     def erase_contacts_of_erased_subject(self, erased: Fields, envelope: Envelope,
@@ -125,14 +135,17 @@ class Intake(Reading, Outreach):
 
     def complete_callback(self, ctx: CommandContext, missed_call_id: UUID, contact_id: UUID,
                           done_at: datetime | None = None) -> Fields:
-        missed = self.load(MissedCall, missed_call_id, sealed=True)
-        # The callback must have been logged as a contact; it remembers the missed call.
-        contact = self.load(Contact, contact_id, sealed=True)
-        with domain_refusals():
+        def attempt() -> Fields:
+            missed = self.load(MissedCall, missed_call_id, sealed=True)
+            # The callback must have been logged as a contact; it remembers the missed call.
+            contact = self.load(Contact, contact_id, sealed=True)
             missed.complete(str(contact_id), done_at or self.clock())
             contact.answer_missed_call(str(missed.id))
             self.save(missed, contact, ctx=ctx)
-        return {"missed_call_id": missed.id}
+            return {"missed_call_id": missed.id}
+
+        with domain_refusals():
+            return self.retrying(attempt)
 
     # -- shifts ------------------------------------------------------------------
     def start_shift(self, ctx: CommandContext, operator_id: str | None = None,

@@ -13,6 +13,7 @@ from psycopg import sql
 
 from services.intake.access import ReadLog, read_log_id
 from services.intake.contracts import REFERRED_BLIND_INDEX_SEALED_IN
+from services.intake.domain import Contact
 from services.intake.tests.conftest import (
     OPERATOR,
     PERSON,
@@ -205,3 +206,29 @@ def test_an_unsealed_person_is_never_published(app):
     with pytest.raises(ContractViolation) as refused:
         app.to_integration_event(unsealed)
     assert set(refused.value.errors) == {"person", "blind_index"}
+
+
+def test_a_command_landing_while_casework_links_the_contact_runs_again_not_refused(
+        app, monkeypatch):
+    """Casework's case opening links a referred contact at any moment (learn_opened_case).
+    An operator's command saved just after it is run again on the fresh contact: the
+    operator gave no version, so "changed concurrently; reload and retry" would be noise
+    (it failed a flow test on a busy machine)."""
+    missed = app.record_missed_call(OPERATOR, "phone",
+                                    callback_contact="+40 712 345 678")["missed_call_id"]
+    contact_id, _ = referred(app)
+    load, raced = app.load, []
+
+    def load_then_link(cls, aggregate_id, **kwargs):
+        found = load(cls, aggregate_id, **kwargs)
+        if cls is Contact and not raced:  # the consumer saves between our load and save
+            raced.append(aggregate_id)
+            linked = load(Contact, aggregate_id, sealed=True)
+            assert linked.link_to_case(str(uuid.uuid4()), "2026/0001")
+            app.save(linked, ctx=OPERATOR)
+        return found
+
+    monkeypatch.setattr(app, "load", load_then_link)
+    assert app.complete_callback(OPERATOR, missed, contact_id)["missed_call_id"] == missed
+    assert raced == [contact_id]
+    assert app.load(Contact, contact_id, sealed=True).missed_calls_answered == [str(missed)]
