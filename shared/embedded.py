@@ -299,25 +299,31 @@ def run_embedded(data_dir: str, port: int, demo: bool) -> None:
     from shared.manifest import manifest
     from shared.process import stop_signal
 
+    # Ctrl-C from the first moment on is a graceful stop: taken while the platform starts,
+    # it stops the platform once started. Python's default would end the process half-way,
+    # leaving the mail sink (a process of its own) running behind it.
+    stopping = stop_signal()
     # E-mail stays on this machine: a local SMTP sink, listed by `haven notifications mail`.
     smtp_port, stop_mail_sink = start_mail_sink(Path(data_dir))
-    os.environ.update(HAVEN_SMTP_HOST="127.0.0.1", HAVEN_SMTP_PORT=str(smtp_port))
-    platform = Platform(data_dir, port)
-    platform.start()
-    base = f"http://127.0.0.1:{port}"
-    print(f"Haven is running (embedded; data in {Path(data_dir).resolve()})\n"
-          f"  health:  {base}/health\n  API:     {base}/api/v1/docs\n"
-          f"  OpenAPI: {base}/api/v1/openapi.json\n", flush=True)
-    print("\n".join(token_banner(platform.cfg)))
-    print(f'\nTry: curl -H "Authorization: Bearer <token>" {base}/api/v1/contacts\n'
-          f"E-mail sent: haven notifications mail --data-dir {data_dir}\n"
-          "Ctrl-C stops.", flush=True)
-    if demo:
-        eventlet.spawn(load_demo_if_first_start, platform.cfg, manifest().names)
+    try:
+        os.environ.update(HAVEN_SMTP_HOST="127.0.0.1", HAVEN_SMTP_PORT=str(smtp_port))
+        platform = Platform(data_dir, port)
+        platform.start()
+        base = f"http://127.0.0.1:{port}"
+        print(f"Haven is running (embedded; data in {Path(data_dir).resolve()})\n"
+              f"  health:  {base}/health\n  API:     {base}/api/v1/docs\n"
+              f"  OpenAPI: {base}/api/v1/openapi.json\n", flush=True)
+        print("\n".join(token_banner(platform.cfg)))
+        print(f'\nTry: curl -H "Authorization: Bearer <token>" {base}/api/v1/contacts\n'
+              f"E-mail sent: haven notifications mail --data-dir {data_dir}\n"
+              "Ctrl-C stops.", flush=True)
+        if demo:
+            eventlet.spawn(load_demo_if_first_start, platform.cfg, manifest().names)
 
-    stop_signal().wait()
-    print("stopping...", flush=True)
-    platform.stop()
-    stop_mail_sink()
+        stopping.wait()
+        print("stopping...", flush=True)
+        platform.stop()
+    finally:
+        stop_mail_sink()
     print("stopped.", flush=True)
     sys.exit(0)

@@ -106,3 +106,35 @@ def test_dev_serves_the_api_and_a_posted_contact_is_listed_and_counted(tmp_path)
     finally:
         out = _stop(proc)
     assert "demo data" not in out
+
+
+def _processes_naming(path: Path) -> list[int]:
+    """The pids of the processes whose command line names `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
+def test_ctrl_c_while_dev_starts_stops_it_whole_and_leaves_no_mail_sink(tmp_path):
+    """Ctrl-C as soon as the mail sink is up, the platform still starting: `haven dev`
+    stops gracefully, and its mail sink (a process of its own) goes with it. It used to
+    end half-way with a traceback and leave the sink running (seen after a busy run)."""
+    proc = _start(tmp_path, free_port(), "--no-demo")
+    sinks: list[int] = []
+
+    def sink_up() -> bool:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "exited"
+        sinks[:] = _processes_naming(tmp_path / "mail")
+        return bool(sinks)
+
+    try:
+        eventually(sink_up, timeout=120, interval=0.01)
+    finally:
+        out = _stop(proc)
+    assert "stopped." in out and "Traceback" not in out, out
+    assert not any(Path(f"/proc/{pid}").exists() for pid in sinks), "the mail sink outlived dev"
