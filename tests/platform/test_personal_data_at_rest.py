@@ -89,7 +89,10 @@ def sealed_values(dump: bytes, subject: Dossier) -> list[str]:
 
 
 def assert_no_plaintext(dump: bytes) -> None:
-    haystack = readable(dump).lower()
+    # Long base64 runs (sealed values, wrapped keys) are taken out before the search is
+    # made case-blind: megabytes of ciphertext, lower-cased, spell "zlata" by chance (a CI
+    # run failed so). Every needle here is shorter, or holds a space or a hyphen.
+    haystack = re.sub(rb"[A-Za-z0-9+/]{16,}={0,2}", b" ", readable(dump)).lower()
     found = [n for n in PLAINTEXT if n in haystack]
     assert not found, f"personal data in plaintext in the dump: {found}"
 
