@@ -76,8 +76,7 @@ class ShelterStore(HavenApplication):
         person's caseworker (calling as their caseworker) anywhere; shelter staff in their
         own shelters."""
         shelters = self.shelters(only)
-        if ctx.actor_role in (SUPERVISOR, SYSTEM) or is_case_caseworker(
-                ctx.actor_role, ctx.actor_id, caseworker_id):
+        if _acts_anywhere(ctx, caseworker_id):
             return shelters
         mine = [s for s in shelters if is_roster_staff(ctx.actor_role, ctx.actor_id, s.staff)]
         if not mine:
@@ -115,8 +114,7 @@ class ShelterStore(HavenApplication):
         """The staff of the shelters that look after the stay, a supervisor, the system;
         and the case's caseworker, where `caseworker_id` is given (the command is theirs
         too)."""
-        if ctx.actor_role in (SUPERVISOR, SYSTEM) or is_case_caseworker(
-                ctx.actor_role, ctx.actor_id, caseworker_id):
+        if _acts_anywhere(ctx, caseworker_id):
             return
         ids = self.looked_after_by(stay)
         shelters = self.shelters() if ids is None else [
@@ -204,3 +202,10 @@ class ShelterStore(HavenApplication):
             self.save(log, ctx=ctx)
 
         self.retrying(record)
+
+
+def _acts_anywhere(ctx: CommandContext, caseworker_id: str | None) -> bool:
+    """A supervisor, the system, and the case's caseworker (calling as one) are not bound
+    to a shelter's roster."""
+    return ctx.actor_role in (SUPERVISOR, SYSTEM) or is_case_caseworker(
+        ctx.actor_role, ctx.actor_id, caseworker_id)
