@@ -25,8 +25,10 @@ class Sessions(LegalStore):
                         session: Session | None = None) -> None:
         if session is not None and ctx.actor_id == session.staff_id:
             return  # one's own session
+        # The caseworker a supervisor confirmed: a session booked for a hearing takes its
+        # times, and where the client will be waits for a supervisor like the rest.
         check_may_book(ctx.actor_role, ctx.actor_id, matter.lawyer_id,
-                       self.case_record(matter.case_id).caseworker_id)
+                       self.case_record(matter.case_id).trusted_caseworker)
 
     def schedule_session(self, ctx: CommandContext, matter_id: UUID, kind: str, staff_id: str,
                          starts_at: datetime | None = None, ends_at: datetime | None = None,

@@ -10,6 +10,8 @@ from uuid import UUID
 
 import pytest
 
+from services.casework.contracts import ASSIGNMENT_CONFIRMED, CASEWORKER_ASSIGNED
+from services.legal.application import Legal
 from services.legal.domain import Hearing, Matter, Session
 from services.legal.tests.conftest import (
     CASEWORKER,
@@ -19,6 +21,7 @@ from services.legal.tests.conftest import (
     a_hearing,
     a_matter,
     case_in_casework,
+    deliver,
 )
 from shared.audit import CommandContext
 from shared.crypto import is_sealed
@@ -122,6 +125,27 @@ def test_cancelling_a_hearing_frees_everyone_it_had_booked(app, matter_id):
         "cancelled"]
     book(app, matter_id, MONDAY, staff="law-1", ctx=LAWYER)  # the lawyer's time is free
     book(app, matter_id, MONDAY)  # so is the caseworker's
+
+
+def test_a_caseworker_no_supervisor_confirmed_books_nothing_for_the_case(app, casework):
+    """An accompaniment takes its hearing's times: a caseworker who took the case but is
+    not confirmed yet would learn where and when the client will be."""
+    case_id = case_in_casework(app, casework)
+    matter_id = a_matter(app, case_id)
+    hearing_id = a_hearing(app, matter_id, MONDAY)
+    deliver(app, CASEWORKER_ASSIGNED, Legal.note_caseworker, {
+        "case_id": case_id, "caseworker_id": "cw-2", "previous_caseworker_id": "cw-1",
+        "status": "Active", "assigned_at": T0, "version": 5})
+    newcomer = CommandContext(actor_id="cw-2", actor_role="caseworker", command="test")
+    for ctx in (CASEWORKER, newcomer):  # the old one is off the case, the new one unconfirmed
+        with pytest.raises(Forbidden):
+            app.schedule_session(ctx, UUID(matter_id), "accompaniment", ctx.actor_id,
+                                 hearing_id=UUID(hearing_id))
+    deliver(app, ASSIGNMENT_CONFIRMED, Legal.note_assignment_confirmed, {
+        "case_id": case_id, "caseworker_id": "cw-2", "confirmed_by": "sup-1",
+        "confirmed_at": T0, "version": 6})
+    assert app.schedule_session(newcomer, UUID(matter_id), "accompaniment", "cw-2",
+                                hearing_id=UUID(hearing_id))["session_id"]
 
 
 def test_sessions_are_arranged_by_the_matters_people_and_done_by_their_staff(app, matter_id):
