@@ -107,12 +107,20 @@ class Intake(Reading, Outreach):
     # -- policies: facts from casework ------------------------------------------------
     def erase_contacts_of_erased_subject(self, erased: Fields, envelope: Envelope,
                                          tracking: Tracking) -> None:
-        """casework's SubjectErased: what the person said on the helpline goes with them.
+        """casework's SubjectErased: what the person said on the helpline goes with them --
+        the contacts that referred them, and every contact linked to one of their cases.
         The contacts' keys are shredded first: a crash before the save is retried, and
         shredding twice is harmless."""
+        case_ids = {str(case_id) for case_id in erased["case_ids"]}
+        referred = [str(contact_id) for contact_id in erased["contact_ids"]]
+        linked = [contact_id for case_id in sorted(case_ids)
+                  if (case := self.known_case(case_id)) is not None
+                  for contact_id in case.contact_ids]
         contacts = []
-        for contact_id in erased["contact_ids"]:
+        for contact_id in dict.fromkeys([*referred, *linked]):
             contact = self.load(Contact, contact_id, sealed=True)
+            if contact_id not in referred and contact.case_id not in case_ids:
+                continue  # moved to another person's case since: theirs, not this person's
             # The contact's own key, and the keys of the numbers left in the missed calls
             # it answered: the person's callback number goes with them.
             for subject in (contact_id, *contact.missed_calls_answered):

@@ -1,6 +1,7 @@
 """What the helpline knows of casework's cases, learned from casework's events: that a
 case exists (so a contact is linked only to a real case), its reference, which caseworker
-a supervisor confirmed on it, and who holds emergency access to its person.
+a supervisor confirmed on it, and who holds emergency access to its person; and the
+helpline's own contacts linked to it, which go with the person when casework erases them.
 
 Casework's events arrive on separate queues, so in any order: each fact carries the
 case's version and the newest one wins. Pure: no I/O, no clock.
@@ -46,6 +47,21 @@ class KnownCase(OnePerKey):
     def confirmed_caseworker_id(self) -> str | None:
         """The caseworker a supervisor confirmed, unless the case changed hands since."""
         return confirmed_caseworker(self.caseworker, self.confirmed)
+
+    @property
+    def contact_ids(self) -> list[str]:
+        """Every contact ever linked to the case (some may have been moved off it since)."""
+        return list(getattr(self, "_contact_ids", []))
+
+    def took_contact(self, contact_id: str) -> None:
+        """A contact was linked to the case: casework names only the contact a case was
+        opened from when it erases the person, not those linked to the case later."""
+        if contact_id not in self.contact_ids:
+            self._took_contact(contact_id=contact_id)
+
+    @event("ContactLinkLearned")
+    def _took_contact(self, contact_id: str) -> None:
+        self._contact_ids = [*self.contact_ids, contact_id]
 
     def emergency_access(self, actor_id: str, now: datetime) -> bool:
         return any(g["actor_id"] == actor_id and g["granted_at"] <= now < g["expires_at"]

@@ -13,11 +13,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from services.intake.access import CONTACT_DATA, contact_relations
 from services.intake.cases import KnownCase, known_case_id
 from services.intake.domain import Contact
 from shared.audit import CommandContext
 from shared.consumers import policy_context
-from shared.errors import InvalidInput, domain_refusals
+from shared.errors import Forbidden, InvalidInput, domain_refusals
 from shared.eventstore import HavenApplication
 from shared.messaging import Envelope
 
@@ -48,12 +49,32 @@ class CaseLinks(HavenApplication):
 
     def _link(self, ctx: CommandContext, contact_id: UUID, case_id: UUID,
               link: Callable[[Contact, str, str | None], bool]) -> Fields:
-        contact = self.load(Contact, contact_id)
-        case = self._opened_case(case_id)
-        with domain_refusals():
+        def attempt() -> Fields:
+            contact = self.load(Contact, contact_id)
+            case = self._opened_case(case_id)
+            self._check_may_link(ctx, contact)
             if link(contact, str(case_id), case.reference):
-                self.save(contact, ctx=ctx)
-        return {"contact_id": contact.id, "case_id": case_id, "case_reference": case.reference}
+                case.took_contact(str(contact.id))
+                self.save(contact, case, ctx=ctx)
+            return {"contact_id": contact.id, "case_id": case_id,
+                    "case_reference": case.reference}
+
+        # Again from fresh state on a concurrent change: casework's facts about the case
+        # arrive at any moment, and the operator gave no version to be told to reload.
+        with domain_refusals():
+            return self.retrying(attempt)
+
+    def _check_may_link(self, ctx: CommandContext, contact: Contact) -> None:
+        """Linked to a case, a contact's narrative and callback number go to the case's
+        caseworker: so only who may read them now links it (its operator while it is open,
+        a supervisor). A caseworker linking someone's contact to their own case, or an
+        operator to a colleague's, would read it without anyone who knows the call
+        deciding it belongs there."""
+        linked = self.known_case(contact.case_id) if contact.case_id else None
+        if not CONTACT_DATA.allows(ctx.actor_role, contact_relations(
+                ctx.actor_id, contact, linked, self.clock())):
+            raise Forbidden("only who may read the contact links it to a case (its operator"
+                            " while it is open, a supervisor); ask a supervisor")
 
     # -- policies: facts from casework ----------------------------------------------------
     def learn_opened_case(self, case: Fields, envelope: Envelope, tracking: Tracking) -> None:
@@ -66,6 +87,7 @@ class CaseLinks(HavenApplication):
             contact = self.find(Contact, case["contact_id"]) if case["contact_id"] else None
             if contact is not None and contact.correct_link(str(case["case_id"]),
                                                              case["reference"]):
+                known.took_contact(str(contact.id))
                 changed.append(contact)
             self.save(*changed, ctx=self._policy(envelope), tracking=tracking)
 
