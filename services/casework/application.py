@@ -93,7 +93,8 @@ class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAcces
 
         def assign(case: Case) -> Fields:
             case.assign(caseworker_id, now)
-            if ctx.actor_role == "supervisor":
+            # A supervisor assigning someone confirms them; themselves, another one does.
+            if ctx.actor_role == "supervisor" and caseworker_id != ctx.actor_id:
                 case.confirm_assignment(ctx.actor_id, now)
             return {"assignment": "pending" if case.assignment_pending else "confirmed"}
 

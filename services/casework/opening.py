@@ -168,7 +168,8 @@ class CaseOpenings(CaseworkStore):
                          contact_id=opening.contact_id, possible_duplicate=duplicate,
                          candidate=_candidate(opening, duplicate), screening=opening.screening)
         if case.caseworker_id is not None:
-            if ctx.actor_role == "supervisor":
+            # A supervisor assigning someone confirms them; themselves, another one does.
+            if ctx.actor_role == "supervisor" and case.caseworker_id != ctx.actor_id:
                 case.confirm_assignment(ctx.actor_id, opening.opened_at)
             elif registered and case.caseworker_id == ctx.actor_id:
                 # A person they registered just now: they know what they typed, and no

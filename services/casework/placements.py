@@ -63,8 +63,12 @@ class Placements(CaseworkStore):
     def case_placements(self, ctx: CommandContext, case_id: UUID) -> Fields:
         """The case's placements, latest standing first-class, each with its history."""
         case = self.load(Case, case_id, sealed=True)
-        if ctx.actor_role == "caseworker" and ctx.actor_id != case.caseworker_id:
-            raise Forbidden("only the case's caseworker, supervisors and auditors may")
+        # Where the person is lodged is what a trafficker looks for: a caseworker who took
+        # the case, or was handed it, learns it once a supervisor has confirmed them.
+        if ctx.actor_role == "caseworker" and (ctx.actor_id != case.caseworker_id
+                                               or case.assignment_pending):
+            raise Forbidden("only the case's caseworker (once a supervisor confirmed them),"
+                            " supervisors and auditors may")
         found = self.find(CasePlacements, placements_id(case_id))
         items = [] if found is None else sorted(
             found.placements.values(), key=lambda p: p["history"][0]["at"], reverse=True)

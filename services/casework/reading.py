@@ -27,10 +27,10 @@ class Reading(CaseworkStore):
         """The case; with personal data when the caller may see it and says why."""
         case = self.load(Case, case_id, sealed=True)
         client = self.load(Client, case.client_id, sealed=True)
-        granted = self._granted(ctx, client, str(case.id), purpose)
+        granted = self._granted(ctx, client, case, purpose)
         if granted is None:
             detail = case_detail(case, client, self.clock(), personal=False)
-            return self._withheld(ctx, detail, client, purpose)
+            return self._withheld(ctx, detail, client, purpose, case)
         case, client = self.load(Case, case_id), self.load(Client, case.client_id)
         detail = case_detail(case, client, self.clock(), personal=True)
         self.record_read(ctx, client.id, str(case.id), str(purpose), personal_fields_of(detail),
@@ -49,14 +49,16 @@ class Reading(CaseworkStore):
         return {**client_profile(client), "person": person_of(client),
                 "personal_data": "included"}
 
-    def _granted(self, ctx: CommandContext, client: Client, case_id: str | None,
+    def _granted(self, ctx: CommandContext, client: Client, case: Case | None,
                  purpose: str | None) -> str | None:
-        """How the caller may read the person now ("relation" or EMERGENCY), or None; an
-        attempt with a purpose that is refused goes in the person's log as withheld."""
-        relations = self.relations_to(ctx, client)
+        """How the caller may read the person, or `case`, now ("relation" or EMERGENCY),
+        or None; an attempt with a purpose that is refused goes in the person's log as
+        withheld."""
+        relations = self.relations_to(ctx, client, case)
         if not PERSONAL_DATA.allows(ctx.actor_role, relations):
             if purpose is not None:
-                self.record_read(ctx, client.id, case_id, purpose, [], withheld=True)
+                self.record_read(ctx, client.id, None if case is None else str(case.id),
+                                 purpose, [], withheld=True)
             return None
         if purpose is None:
             return None
@@ -65,8 +67,8 @@ class Reading(CaseworkStore):
         return EMERGENCY if emergency_only else "relation"
 
     def _withheld(self, ctx: CommandContext, detail: Fields, client: Client,
-                  purpose: str | None) -> Fields:
-        allowed = self.may_read(ctx, client)
+                  purpose: str | None, case: Case | None = None) -> Fields:
+        allowed = self.may_read(ctx, client, case)
         if not allowed and ctx.actor_role not in SEE_LINKS:
             detail = {k: v for k, v in detail.items() if k not in ("client_id", "client")}
             if "case_ids" in detail:

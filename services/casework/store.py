@@ -40,14 +40,16 @@ class CaseworkStore(HavenApplication):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def relations_to(self, ctx: CommandContext, client: Client) -> set[str]:
-        """The caller's relations to the person (domain/access.py decides what they give)."""
+    def relations_to(self, ctx: CommandContext, client: Client,
+                     reading: Case | None = None) -> set[str]:
+        """The caller's relations to the person, or to `reading`, one of their cases
+        (domain/access.py decides what they give)."""
         cases = [self.load(Case, case_id, sealed=True) for case_id in client.case_ids]
         log = self.find(AccessLog, access_log_id(client.id))
-        return relations(ctx.actor_id, cases, log, self.clock())
+        return relations(ctx.actor_id, cases, log, self.clock(), reading)
 
-    def may_read(self, ctx: CommandContext, client: Client) -> bool:
-        return PERSONAL_DATA.allows(ctx.actor_role, self.relations_to(ctx, client))
+    def may_read(self, ctx: CommandContext, client: Client, reading: Case | None = None) -> bool:
+        return PERSONAL_DATA.allows(ctx.actor_role, self.relations_to(ctx, client, reading))
 
     def require_personal_data(self, ctx: CommandContext, client: Client) -> None:
         """Commands that handle a person's details need what reading them needs."""

@@ -36,10 +36,18 @@ PERSONAL_DATA = NeedToKnow(
 
 
 def relations(actor_id: str, cases: Iterable[Case], log: AccessLog | None,
-              now: datetime) -> set[str]:
-    """The caller's relations to a person, from the person's cases and access log."""
+              now: datetime, reading: Case | None = None) -> set[str]:
+    """The caller's relations to a person, from the person's cases and access log; reading
+    one of their cases, `reading`, those that open it.
+
+    A case awaiting its duplicate review may be about someone else: its notes and the
+    details it was opened with are not opened by a relation to the client it matched, and
+    being on it is no relation to that client -- until a supervisor settles who it is."""
+    if reading is not None and reading.awaiting_duplicate_review:
+        return set()
     found = set()
-    if any(case.caseworker_id == actor_id and not case.assignment_pending for case in cases):
+    if any(case.caseworker_id == actor_id and not case.assignment_pending
+           and not case.awaiting_duplicate_review for case in cases):
         found.add(ASSIGNED)
     if log is not None and log.emergency_grant(actor_id, now) is not None:
         found.add(EMERGENCY)

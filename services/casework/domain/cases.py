@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.casework.domain import consent
 from services.casework.domain.rules import (
+    AccessDenied,
     AlreadyDone,
     CaseClosed,
     ClientErased,
@@ -215,6 +216,12 @@ class Case(Aggregate):
         them (or they registered the client themselves, `basis`). False if already so."""
         if self.caseworker_id is None:
             raise NotAssigned("the case has no caseworker to confirm")
+        if basis == "supervisor" and confirmed_by == self.caseworker_id:
+            # A supervisor who also works as a caseworker would widen their own access
+            # alone: what the caseworker of a case gets elsewhere (a shelter's address)
+            # is not given to a supervisor.
+            raise AccessDenied("a caseworker is confirmed by a supervisor other than"
+                               " themselves")
         if not self.assignment_pending:
             return False
         self._confirm(caseworker_id=self.caseworker_id, confirmed_by=confirmed_by,
@@ -539,6 +546,12 @@ class Case(Aggregate):
     def _review(self, outcome: str, reviewed_by: str, reviewed_at: datetime) -> None:
         self.duplicate_review = {"outcome": outcome, "reviewed_by": reviewed_by,
                                  "reviewed_at": reviewed_at}
+
+    @property
+    def awaiting_duplicate_review(self) -> bool:
+        """Linked to the client its opening's details matched, until a supervisor decides
+        whether it is about the same person: meanwhile it may be someone else's."""
+        return self.possible_duplicate and self.duplicate_review is None
 
     def move_to_client(self, client_id: str) -> None:
         """After a review found two people: the case goes to the person it is about."""

@@ -98,6 +98,22 @@ def test_only_the_cases_caseworker_supervisors_and_auditors_see_its_placements(a
         app.case_placements(SUPERVISOR, uuid.uuid4())
 
 
+def test_a_caseworker_who_takes_or_is_handed_a_case_sees_its_placements_once_confirmed(app):
+    """Taking an unassigned case, or being handed one, must not tell a caseworker where its
+    person is lodged before a supervisor confirms them: it is what a trafficker looks for."""
+    case_id = opened(app, SUPERVISOR)[0].case_id  # unassigned
+    deliver(app, shelter.PLACEMENT_HELD, **held(case_id, str(uuid.uuid4())))
+    app.assign_caseworker(COLLEAGUE, uuid.UUID(case_id), "cw-2")  # takes it: pending
+    with pytest.raises(Forbidden):
+        app.case_placements(COLLEAGUE, case_id)
+    app.confirm_assignment(SUPERVISOR, uuid.UUID(case_id))
+    assert app.case_placements(COLLEAGUE, case_id)["items"]
+    app.assign_caseworker(COLLEAGUE, uuid.UUID(case_id), "cw-1")  # hands it over: pending
+    for caseworker in (CASEWORKER, COLLEAGUE):
+        with pytest.raises(Forbidden):
+            app.case_placements(caseworker, case_id)
+
+
 def test_news_about_a_case_unknown_here_changes_nothing(app):
     before = app.recorder.max_notification_id()
     deliver(app, shelter.PLACEMENT_HELD, **held(str(uuid.uuid4()), str(uuid.uuid4())))

@@ -165,6 +165,35 @@ def test_the_retention_policys_way_past_need_to_know_is_not_open_over_rpc(call):
                                  "client_request", "reads_nothing": True}, user="cw-2")
 
 
+def test_a_supervisor_who_is_also_a_caseworker_is_not_confirmed_on_a_case_by_themselves(call):
+    """Taking a case waits for a supervisor: one who holds both roles is not that supervisor.
+    Confirmed, they would get as the case's caseworker what is kept from supervisors (the
+    shelter's address, in the shelter service)."""
+    both, supervisor_first = ("caseworker", "supervisor"), ("supervisor", "caseworker")
+    unassigned = call("open_case", {"client": new_client(), **FACTS}, roles=("supervisor",),
+                      user="sup-1")
+    taken = call("assign_caseworker", {"case_id": unassigned["case_id"],
+                                       "caseworker_id": "sup-9"}, roles=both, user="sup-9")
+    assert taken["assignment"] == "pending"
+    with pytest.raises(Forbidden):
+        call("confirm_assignment", {"case_id": unassigned["case_id"]}, roles=both,
+             user="sup-9")
+    confirmed = call("confirm_assignment", {"case_id": unassigned["case_id"]},
+                     roles=("supervisor",), user="sup-1")
+    assert confirmed["assignment"] == "confirmed"
+    # Assigning themselves as a supervisor, or opening a case for a known client on
+    # themselves, waits for another supervisor just the same.
+    other = call("open_case", {"client_id": unassigned["client_id"], **FACTS},
+                 roles=("supervisor",), user="sup-1")
+    assigned = call("assign_caseworker", {"case_id": other["case_id"],
+                                          "caseworker_id": "sup-9"},
+                    roles=supervisor_first, user="sup-9")
+    assert assigned["assignment"] == "pending"
+    own = call("open_case", {"client_id": unassigned["client_id"], "caseworker_id": "sup-9",
+                             **FACTS}, roles=supervisor_first, user="sup-9")
+    assert own["assignment"] == "pending"
+
+
 def test_a_requester_cannot_approve_their_own_erasure(call):
     client = new_client()
     opened = call("open_case", {"client": client, **FACTS})
