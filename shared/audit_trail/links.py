@@ -12,7 +12,8 @@ An event belongs to case C when
      from it (even before the contact was linked), the notification sent about the case,
      the escalation of that notification. A correlation id alone is not enough: a caller
      may reuse one for unrelated commands (the demo loaders reuse one context for every
-     case), and that must not pull other cases' events in.
+     case), and that must not pull other cases' events in. Nor is a causation id sent by
+     a caller: only the effect a policy stored (actor role "system") names its cause.
 
 A case reference (KC-2026-0042) is read from a `reference` field of the case's own events,
 or a `case_reference` field next to `case_id` in another service's. Nothing here needs a
@@ -38,6 +39,7 @@ CASE_ID_FIELDS = ("case_id",)
 SCOPE_ATTRIBUTE = "AUDIT_CASE_SCOPE"
 MAX_CAUSAL_STEPS = 8  # how far a chain of reactions is followed from the case's own events
 ONLY_EVENTS = "events"
+SYSTEM_ROLE = "system"  # a policy reacting to an event; no token holds it (shared.auth.ROLES)
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
@@ -270,13 +272,23 @@ def _neighbours(reader: StoreReader, causes: dict[str, set[int]],
     return reader.at(causes.get(reader.service, set())) + reader.containing(effects)
 
 
+def _reaction(d: Decoded) -> bool:
+    """Whether the event is a policy's reaction (shared.consumers.policy_context), whose
+    causation id the platform set. A caller of an RPC may send any causation and
+    correlation id with their own command (shared.shell): taken at its word, a note on
+    one case would join another case's history, and a reveal of that history would open
+    the note with the read recorded only in the other case's person's access log."""
+    return d.audit.get("actor_role") == SYSTEM_ROLE
+
+
 def _causal_link(d: Decoded, by_key: dict[str, CaseEvent]) -> str | None:
     correlation = d.audit.get("correlation_id")
     effect_of = by_key.get(str(d.audit.get("causation_id") or ""))
-    if effect_of is not None and effect_of.decoded.audit.get("correlation_id") == correlation:
+    if effect_of is not None and _reaction(d) \
+            and effect_of.decoded.audit.get("correlation_id") == correlation:
         return "caused by it"
     for event in by_key.values():
-        if event.decoded.audit.get("causation_id") == _key(d) \
+        if event.decoded.audit.get("causation_id") == _key(d) and _reaction(event.decoded) \
                 and event.decoded.audit.get("correlation_id") == correlation:
             return "caused it"
     return None

@@ -148,13 +148,32 @@ def _naming_the_person(holdings: Holdings, cfg: Settings, catalogue: Catalogue) 
                 continue
             hits = [decode(r, app_cls) for r in reader.containing(needles)]
             oids = {d.record.originator_id for d in hits if _names_person(d, needles)}
+            streams: dict[str, list[Decoded]] = {}
             for record in reader.streams(oids):
-                holdings.add(decode(record, app_cls), own_stream=True)
+                streams.setdefault(record.originator_id, []).append(decode(record, app_cls))
+            for events in streams.values():
+                if _still_theirs(events, needles):
+                    for d in events:
+                        holdings.add(d, own_stream=True)
+
+
+_PERSON_KEYS = ("person_subject_id", "subject_id", "client_id")
 
 
 def _names_person(d: Decoded, needles: list[str]) -> bool:
-    keys = ("person_subject_id", "subject_id", "client_id")
-    return any(str(d.state.get(k)) in needles for k in keys)
+    return any(str(d.state.get(k)) in needles for k in _PERSON_KEYS)
+
+
+def _still_theirs(events: list[Decoded], needles: list[str]) -> bool:
+    """Whether the stream is the person's as its last event naming a person says: a case
+    opened as a possible duplicate names the client it matched, and once a review finds
+    two people it names the other one (ClientChanged) -- it was never theirs, and its
+    notes, sealed under the case, are someone else's."""
+    theirs = False
+    for d in sorted(events, key=lambda e: e.record.originator_version):
+        if any(d.state.get(k) is not None for k in _PERSON_KEYS):
+            theirs = _names_person(d, needles)
+    return theirs
 
 
 def collect(person: str, cfg: Settings, catalogue: Catalogue) -> tuple[Holdings, list[CaseFile]]:

@@ -2,10 +2,10 @@
 
 A count of one to `threshold - 1` people, calls or sessions in a cell can point at a
 person (three women from one country in one month is a list of names to a trafficker who
-knows them). Such cells are shown as SUPPRESSED. When that hides exactly one cell of a
-table, the next smallest is hidden too, or the published total would give it away; when
-nothing else can be hidden, the total goes. A total that is itself a small count is hidden
-like a cell. Zero stays zero: it names nobody.
+knows them). Such cells are shown as SUPPRESSED. While the hidden cells together are a
+small count (one hidden cell always is), the next smallest is hidden too, or the published
+total would give them away; when nothing else can be hidden, the total goes. A total that
+is itself a small count is hidden like a cell. Zero stays zero: it names nobody.
 """
 
 from __future__ import annotations
@@ -40,10 +40,14 @@ def suppress(counts: Mapping[str, int], threshold: int) -> Table:
     hidden = {key for key, n in counts.items() if 0 < n < threshold}
     whole = sum(counts.values())
     total: int | None = None if 0 < whole < threshold else whole
-    if len(hidden) == 1:
+    # The hidden cells add up to the total less the cells shown: together they must not
+    # be a small count either (one hidden cell always is; {50, 1, 1} with its total 52
+    # shown would say both hidden cells are exactly 1). Hide the next smallest until they
+    # are not, or, when nothing else can be hidden, the total.
+    while 0 < sum(counts[key] for key in hidden) < threshold:
         others = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
-        if others:
-            hidden.add(others[0][1])
-        else:
-            total = None  # the one cell is the total
+        if not others:
+            total = None  # the hidden cells are the total
+            break
+        hidden.add(others[0][1])
     return Table({key: None if key in hidden else n for key, n in counts.items()}, total)

@@ -187,3 +187,22 @@ def test_a_cases_own_events_are_found_though_they_never_repeat_its_id(world, cfg
     for ref in ("KC-2026-5555", str(case_id)):
         history = case_history(ref, cfg, world.catalogue)
         assert [line.event for line in history.lines] == ["CaseOpened", "CaseworkerAssigned"]
+
+
+def test_a_causation_id_sent_by_a_caller_does_not_join_another_case(world, cfg):
+    # A direct RPC caller sends any correlation and causation id with their own command
+    # (shared.shell). Claiming to be caused by an event of this case, a note on another
+    # case would join this case's history -- and a reveal of this case would open it,
+    # recorded in this person's access log, not in the other person's.
+    opened = next(e for e in collect_case(world.reference, cfg, world.catalogue).events
+                  if e.decoded.name == "CaseOpened")
+    audit = opened.decoded.audit
+    world.casework.change(
+        ctx("cw-6", "caseworker", "add_note", None, audit["correlation_id"],
+            f"{opened.record.service}:{opened.record.notification_id}"),
+        world.other_case_id, "add_note", "Ion sleeps at the bus station on Lipowa")
+    streams = {e.record.originator_id
+               for e in collect_case(world.reference, cfg, world.catalogue).events}
+    assert world.other_case_id.hex not in streams
+    history = case_history(world.reference, cfg, world.catalogue)
+    assert [generic(world, line) for line in history.lines] == TIMELINE

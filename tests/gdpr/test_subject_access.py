@@ -112,3 +112,30 @@ def test_an_unknown_person_is_refused_and_nothing_is_written(haven_run, world, t
     assert result.exit_code == 2 and "not_found" in result.output
     assert not list(tmp_path.iterdir())
 
+
+def test_a_case_found_to_be_someone_elses_is_not_in_the_export(haven_run, world, tmp_path):
+    # Opened with details matching a client, the case is linked to them for a review; the
+    # review finds two people and the case goes to the other one. Its notes are about
+    # that other person: nothing of them belongs in the first person's Art. 15 answer.
+    from services.casework.vocabulary import DuplicateOutcome
+
+    apps, _, _, prefix = world
+    casework = apps["casework"]
+    details = {"given_name": "Irina", "family_name": "Moldovan", "birth_year": 1990,
+               "gender": "Female", "citizenship": "MD", "languages": ["ro"]}
+    facts = {"origin_country": "MD", "exploitation_country": "PL",
+             "exploitation_types": ["ForcedLabour"], "urgency": "urgent"}
+    irina = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
+    other = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
+    assert other.possible_duplicate and other.client_id in (None, irina.client_id)
+    secret = "The second woman from the van says her brother is still at the farm"
+    casework.add_note(SUPERVISOR, UUID(other.case_id), secret)
+    casework.review_duplicate(SUPERVISOR, UUID(other.case_id),
+                              DuplicateOutcome.DIFFERENT_PERSON.value)
+
+    result = art15(tmp_path, irina.client_id, prefix)
+    assert result.exit_code == 0, result.output
+    published = (tmp_path / f"art15-{irina.client_id}.json").read_text() \
+        + (tmp_path / f"art15-{irina.client_id}.md").read_text()
+    assert secret not in published
+    assert other.case_id not in published and other.reference not in published

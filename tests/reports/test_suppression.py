@@ -28,3 +28,16 @@ def test_a_lone_small_cell_hides_the_total_and_so_does_a_small_total():
 def test_the_threshold_is_the_callers():
     assert suppress({"a": 3, "b": 3}, threshold=3).cells == {"a": 3, "b": 3}
     assert suppress({"a": 3, "b": 3}, threshold=4).cells == {"a": None, "b": None}
+
+
+def test_hidden_cells_that_add_up_to_a_small_count_take_the_next_smallest_with_them():
+    # Shown as {50, *, *} with its total 52, the two hidden cells could only be 1 and 1:
+    # one new case from Africa and one from Asia that month, as good as named.
+    table = suppress({"europe": 50, "africa": 1, "asia": 1}, threshold=5)
+    shown = {k: v for k, v in table.cells.items() if v is not None}
+    hidden = [k for k, v in table.cells.items() if v is None]
+    assert table.total is None or table.total - sum(shown.values()) >= 5
+    assert len(hidden) >= 2
+    # Hidden cells that together are no small count stay as they were.
+    assert suppress({"UA": 12, "VN": 3, "NG": 2}, threshold=5).cells == \
+        {"UA": 12, "VN": None, "NG": None}
