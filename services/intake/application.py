@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 
 from services.intake import contracts as c
 from services.intake.access import ReadLog
+from services.intake.cases import KnownCase
 from services.intake.domain import Contact, MissedCall, Shift
 from services.intake.outreach import Outreach
 from services.intake.projections import IntakeViews
@@ -108,28 +109,33 @@ class Intake(Reading, Outreach):
     def erase_contacts_of_erased_subject(self, erased: Fields, envelope: Envelope,
                                          tracking: Tracking) -> None:
         """casework's SubjectErased: what the person said on the helpline goes with them --
-        the contacts that referred them, and every contact linked to one of their cases.
-        The contacts' keys are shredded first: a crash before the save is retried, and
-        shredding twice is harmless."""
-        case_ids = {str(case_id) for case_id in erased["case_ids"]}
+        the contacts that referred them, and every contact linked to one of their cases --
+        and nothing is linked to those cases from now on. Saved together, so a link made
+        meanwhile makes this run again and go with the rest. The contacts' keys are
+        shredded first: a crash before the save is retried, and shredding twice is
+        harmless."""
         referred = [str(contact_id) for contact_id in erased["contact_ids"]]
-        linked = [contact_id for case_id in sorted(case_ids)
-                  if (case := self.known_case(case_id)) is not None
-                  for contact_id in case.contact_ids]
-        contacts = []
-        for contact_id in dict.fromkeys([*referred, *linked]):
-            contact = self.load(Contact, contact_id, sealed=True)
-            if contact_id not in referred and contact.case_id not in case_ids:
-                continue  # moved to another person's case since: theirs, not this person's
-            # The contact's own key, and the keys of the numbers left in the missed calls
-            # it answered: the person's callback number goes with them.
-            for subject in (contact_id, *contact.missed_calls_answered):
-                self.vault.shred(subject)
-            if contact.erase(self.clock()):
-                contacts.append(contact)
-        if contacts:
-            self.save(*contacts, ctx=policy_context(envelope, self.name, "erase_contact"),
-                      tracking=tracking)
+        ctx = policy_context(envelope, self.name, "erase_contact")
+
+        def attempt() -> None:
+            cases = {str(case_id): self.known_case(case_id) or KnownCase.learn(case_id)
+                     for case_id in erased["case_ids"]}
+            linked = [contact_id for case in cases.values() for contact_id in case.contact_ids]
+            changed: list[Any] = [case for case in cases.values() if case.learn_erasure()]
+            for contact_id in dict.fromkeys([*referred, *linked]):
+                contact = self.load(Contact, contact_id, sealed=True)
+                if contact_id not in referred and contact.case_id not in cases:
+                    continue  # moved to another person's case since: theirs, not this person's
+                # The contact's own key, and the keys of the numbers left in the missed
+                # calls it answered: the person's callback number goes with them.
+                for subject in (contact_id, *contact.missed_calls_answered):
+                    self.vault.shred(subject)
+                if contact.erase(self.clock()):
+                    changed.append(contact)
+            if changed:
+                self.save(*changed, ctx=ctx, tracking=tracking)
+
+        self.retrying(attempt, tracking)
 
     # -- missed calls ----------------------------------------------------------
     def record_missed_call(self, ctx: CommandContext, channel: str,

@@ -33,6 +33,7 @@ class KnownCase(OnePerKey):
         self.caseworker: tuple[int, str | None] = (0, None)  # (case version, caseworker)
         self.confirmed: tuple[int, str | None] = (0, None)
         self.grants: list[dict[str, Any]] = []
+        self.person_erased = False
 
     @classmethod
     def learn(cls, case_id: UUID | str) -> KnownCase:
@@ -62,6 +63,18 @@ class KnownCase(OnePerKey):
     @event("ContactLinkLearned")
     def _took_contact(self, contact_id: str) -> None:
         self._contact_ids = [*self.contact_ids, contact_id]
+
+    def learn_erasure(self) -> bool:
+        """Casework erased the case's person: no contact is linked to the case from now
+        on (it would keep what the person said after they were erased). False if known."""
+        if self.person_erased:
+            return False
+        self._erasure_learned(case_id=self.case_id)
+        return True
+
+    @event("PersonErasureLearned")
+    def _erasure_learned(self, case_id: str) -> None:
+        self.person_erased = True
 
     def emergency_access(self, actor_id: str, now: datetime) -> bool:
         return any(g["actor_id"] == actor_id and g["granted_at"] <= now < g["expires_at"]

@@ -18,7 +18,7 @@ from services.intake.cases import KnownCase, known_case_id
 from services.intake.domain import Contact
 from shared.audit import CommandContext
 from shared.consumers import policy_context
-from shared.errors import Forbidden, InvalidInput, domain_refusals
+from shared.errors import Forbidden, InvalidInput, RuleViolated, domain_refusals
 from shared.eventstore import HavenApplication
 from shared.messaging import Envelope
 
@@ -35,6 +35,8 @@ class CaseLinks(HavenApplication):
             raise InvalidInput("no such case", {"case_id": [
                 "no case with this id has been opened (or the helpline has not heard of it"
                 " yet)"]})
+        if case.person_erased:
+            raise RuleViolated("the case's person was erased: no contact is linked to it")
         return case
 
     def link_to_case(self, ctx: CommandContext, contact_id: UUID, case_id: UUID) -> Fields:

@@ -17,7 +17,7 @@ from services.intake.tests.conftest import OPERATOR, SUPERVISOR, contact, known_
 from shared.audit import CommandContext
 from shared.consumers import IdempotentConsumer
 from shared.crypto import ERASED
-from shared.errors import Forbidden
+from shared.errors import Forbidden, RuleViolated
 from shared.messaging import Envelope
 
 CASEWORKER = CommandContext(actor_id="cw-1", actor_role="caseworker", command="test")
@@ -92,3 +92,14 @@ def test_erasing_a_person_erases_the_contacts_linked_to_their_cases(app):
     assert app.load(Contact, follow_up).erased_at is not None
     kept = app.get_contact(SUPERVISOR, moved)
     assert kept["summary"] == contact()["summary"]
+
+
+def test_no_contact_is_linked_to_a_case_whose_person_was_erased(app):
+    """Linked after the erasure, a call would keep what the person said once they are gone."""
+    case_id = known_case(app, caseworker_id="cw-1", confirmed=True)
+    erased(app, [case_id], contact_ids=[])
+    contact_id = app.log_contact(OPERATOR, **contact())["contact_id"]
+    with pytest.raises(RuleViolated):
+        app.link_to_case(OPERATOR, contact_id, case_id)
+    assert app.load(Contact, contact_id).case_id is None
+    erased(app, [case_id], contact_ids=[])  # told again: nothing changes
