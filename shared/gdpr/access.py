@@ -35,6 +35,12 @@ class PersonNotFound(LookupError):
     """No client is known by that id or reference."""
 
 
+class AwaitingReview(RuntimeError):
+    """A case linked to the person may be someone else's until a supervisor reviews it:
+    no export is made meanwhile (one with it would give its notes to the wrong person,
+    one without it would be an incomplete answer given as whole)."""
+
+
 @dataclass
 class Holdings:
     """The person's ids and every stored event that is theirs, by (store, position)."""
@@ -176,9 +182,28 @@ def _still_theirs(events: list[Decoded], needles: list[str]) -> bool:
     return theirs
 
 
+def _awaiting_review(holdings: Holdings, cfg: Settings, catalogue: Catalogue) -> list[str]:
+    """The person's cases opened as a possible duplicate that no supervisor reviewed yet."""
+    store = _casework_store(catalogue)
+    app_cls = catalogue.application(store)
+    pending: dict[str, str] = {}
+    with StoreReader(store, cfg) as reader:
+        for record in reader.streams([UUID(case_id).hex for case_id in holdings.case_ids]):
+            d = decode(record, app_cls)
+            if d.name == "CaseOpened" and d.state.get("possible_duplicate"):
+                pending[record.originator_id] = str(d.state.get("reference"))
+            elif d.name == "DuplicateReviewed":
+                pending.pop(record.originator_id, None)
+    return sorted(pending.values())
+
+
 def collect(person: str, cfg: Settings, catalogue: Catalogue) -> tuple[Holdings, list[CaseFile]]:
     holdings = Holdings(find_client(person, cfg, catalogue))
     _client_stream(holdings, cfg, catalogue)
+    if pending := _awaiting_review(holdings, cfg, catalogue):
+        raise AwaitingReview(f"case {', '.join(pending)} of client {holdings.client_id} awaits"
+                             " a supervisor's duplicate review (it may be about someone"
+                             " else): settle it, then export; nothing was read or written")
     files = _case_files(holdings, cfg, catalogue)
     _naming_the_person(holdings, cfg, catalogue)
     return holdings, files
@@ -188,7 +213,8 @@ def collect(person: str, cfg: Settings, catalogue: Catalogue) -> tuple[Holdings,
 def subject_access(person: str, principal: Any, cfg: Settings, catalogue: Catalogue,
                    vault: Any, now: datetime | None = None) -> dict[str, Any]:
     """The Art. 15 document as a dict (JSON-ready). Records the read first; raises
-    PermissionError (not a supervisor) or PersonNotFound before anything is opened."""
+    PermissionError (not a supervisor), PersonNotFound or AwaitingReview before anything is
+    opened."""
     holdings, files = collect(person, cfg, catalogue)
     if not files:
         raise PersonNotFound(f"client {holdings.client_id} has no case to log the export in")

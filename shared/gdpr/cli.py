@@ -2,7 +2,8 @@
 
 Exit status: 0 written; 2 no such person or store, or bad input (nothing written); 3 token
 or role refused, or the export could not be recorded in the access log (nothing revealed);
-4 a retention run left some due clients unerased (listed, with why).
+4 a retention run left some due clients unerased (listed, with why), or an export waits
+for a supervisor's duplicate review of one of the person's cases (nothing written).
 Imports are deferred into the commands: `haven` loads this module at start-up.
 """
 
@@ -53,7 +54,7 @@ def access(person: str, out: str, token: str | None) -> None:
 def _export(person: str, principal: Any) -> dict[str, Any]:
     from shared.audit_trail.reveals import read_only_vault
     from shared.audit_trail.sources import audit_settings
-    from shared.gdpr.access import PersonNotFound, every_store, subject_access
+    from shared.gdpr.access import AwaitingReview, PersonNotFound, every_store, subject_access
 
     cfg = audit_settings()
     catalogue = every_store()
@@ -65,6 +66,9 @@ def _export(person: str, principal: Any) -> dict[str, Any]:
     except PermissionError as exc:
         click.echo(json.dumps({"error": "forbidden", "message": str(exc)}), err=True)
         raise SystemExit(EXIT_REFUSED) from None
+    except AwaitingReview as exc:
+        click.echo(json.dumps({"error": "awaiting_review", "message": str(exc)}), err=True)
+        raise SystemExit(EXIT_INCOMPLETE) from None
 
 
 @gdpr_cli.command("record")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
 
 from services.casework.application import Casework
+from services.casework.vocabulary import DuplicateOutcome
 from services.intake.application import Intake
 from services.legal.application import Legal
 from services.notifications.application import Notifications
@@ -113,21 +115,27 @@ def test_an_unknown_person_is_refused_and_nothing_is_written(haven_run, world, t
     assert not list(tmp_path.iterdir())
 
 
+def two_cases_of_one_name(casework: Casework, given: str, family: str) -> tuple[Any, Any]:
+    """A client's case, and a second one opened with the same details: a possible duplicate,
+    linked to the first client until a supervisor reviews it."""
+    details = {"given_name": given, "family_name": family, "birth_year": 1990,
+               "gender": "Female", "citizenship": "MD", "languages": ["ro"]}
+    facts = {"origin_country": "MD", "exploitation_country": "PL",
+             "exploitation_types": ["ForcedLabour"], "urgency": "urgent"}
+    first = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
+    second = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
+    assert second.possible_duplicate
+    return first, second
+
+
 def test_a_case_found_to_be_someone_elses_is_not_in_the_export(haven_run, world, tmp_path):
     # Opened with details matching a client, the case is linked to them for a review; the
     # review finds two people and the case goes to the other one. Its notes are about
     # that other person: nothing of them belongs in the first person's Art. 15 answer.
-    from services.casework.vocabulary import DuplicateOutcome
-
     apps, _, _, prefix = world
     casework = apps["casework"]
-    details = {"given_name": "Irina", "family_name": "Moldovan", "birth_year": 1990,
-               "gender": "Female", "citizenship": "MD", "languages": ["ro"]}
-    facts = {"origin_country": "MD", "exploitation_country": "PL",
-             "exploitation_types": ["ForcedLabour"], "urgency": "urgent"}
-    irina = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
-    other = casework.open_case(SUPERVISOR, caseworker_id="cw-1", client=details, **facts)
-    assert other.possible_duplicate and other.client_id in (None, irina.client_id)
+    irina, other = two_cases_of_one_name(casework, "Irina", "Moldovan")
+    assert other.client_id in (None, irina.client_id)
     secret = "The second woman from the van says her brother is still at the farm"
     casework.add_note(SUPERVISOR, UUID(other.case_id), secret)
     casework.review_duplicate(SUPERVISOR, UUID(other.case_id),
@@ -139,3 +147,28 @@ def test_a_case_found_to_be_someone_elses_is_not_in_the_export(haven_run, world,
         + (tmp_path / f"art15-{irina.client_id}.md").read_text()
     assert secret not in published
     assert other.case_id not in published and other.reference not in published
+
+
+def test_no_export_is_made_while_a_case_of_the_person_awaits_its_duplicate_review(
+        haven_run, world, tmp_path):
+    # Until a supervisor reviews it, a case opened with details matching a client may be
+    # someone else's: exported, its notes could reach the wrong person; left out, the
+    # answer would be incomplete. The officer is told to settle it first.
+    apps, _, _, prefix = world
+    casework = apps["casework"]
+    mariana, other = two_cases_of_one_name(casework, "Mariana", "Rusu")
+    casework.add_note(SUPERVISOR, UUID(other.case_id), "she came with her cousin")
+    reads = len(casework.access_log(SUPERVISOR, client_id=UUID(mariana.client_id))["items"])
+
+    result = art15(tmp_path, mariana.client_id, prefix)
+    assert result.exit_code == 4, result.output
+    assert "awaiting_review" in result.output and other.reference in result.output
+    assert not list(tmp_path.iterdir())
+    assert len(casework.access_log(SUPERVISOR, client_id=UUID(mariana.client_id))
+               ["items"]) == reads  # nothing was read
+
+    casework.review_duplicate(SUPERVISOR, UUID(other.case_id),
+                              DuplicateOutcome.SAME_PERSON.value)
+    result = art15(tmp_path, mariana.client_id, prefix)
+    assert result.exit_code == 0, result.output
+    assert "she came with her cousin" in (tmp_path / f"art15-{mariana.client_id}.json").read_text()
