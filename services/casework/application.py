@@ -101,12 +101,14 @@ class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAcces
         return self.change_case(ctx, case_id, expected_version, assign, check=may_assign)
 
     def confirm_assignment(self, ctx: CommandContext, case_id: UUID,
+                           caseworker_id: str | None = None,
                            expected_version: int | None = None) -> Fields:
-        """A supervisor confirms the caseworker on the case: now they see the person."""
+        """A supervisor confirms the caseworker on the case (`caseworker_id`, the one they
+        mean, when given): now they see the person."""
         now = self.clock()
 
         def confirm(case: Case) -> Fields:
-            case.confirm_assignment(ctx.actor_id, now)
+            case.confirm_assignment(ctx.actor_id, now, meant=caseworker_id)
             return {"assignment": "confirmed"}
 
         return self.change_case(ctx, case_id, expected_version, confirm)

@@ -140,6 +140,12 @@ class AssignCaseworkerSchema(CaseChangeSchema):
     caseworker_id = f.staff(required=True)
 
 
+class ConfirmAssignmentSchema(CaseChangeSchema):
+    # The caseworker the supervisor means: the case may have changed hands since the
+    # review queue showed it, and the confirmation is for a person, not a slot.
+    caseworker_id = f.staff(load_default=None)
+
+
 class ChangePhaseSchema(CaseChangeSchema):
     phase = fields.String(required=True, validate=validate.OneOf([p.value for p in v.PHASES]))
 

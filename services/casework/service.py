@@ -51,7 +51,7 @@ class CaseworkService(HavenService):
     list_cases = expose(Casework.case_list, s.ListCasesSchema, s.CasePageSchema)
     update_case_facts = expose(Casework.update_case_facts, s.UpdateCaseFactsSchema, s.CaseRefSchema)
     assign_caseworker = expose(Casework.assign_caseworker, s.AssignCaseworkerSchema, s.CaseRefSchema)
-    confirm_assignment = expose(Casework.confirm_assignment, s.CaseChangeSchema, s.CaseRefSchema)
+    confirm_assignment = expose(Casework.confirm_assignment, s.ConfirmAssignmentSchema, s.CaseRefSchema)
     change_phase = expose(Casework.change_phase, s.ChangePhaseSchema, s.CaseRefSchema)
     change_identification = expose(Casework.change_identification, s.ChangeIdentificationSchema, s.CaseRefSchema)
     start_reflection_period = expose(Casework.start_reflection_period, s.StartReflectionPeriodSchema, s.CaseRefSchema)

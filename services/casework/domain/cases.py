@@ -211,11 +211,16 @@ class Case(Aggregate):
             self.confirmed_caseworker_id != self.caseworker_id
 
     def confirm_assignment(self, confirmed_by: str, confirmed_at: datetime,
-                           basis: str = "supervisor") -> bool:
+                           basis: str = "supervisor", meant: str | None = None) -> bool:
         """The assigned caseworker now gets the person's data: a supervisor confirmed
-        them (or they registered the client themselves, `basis`). False if already so."""
+        them (or they registered the client themselves, `basis`). False if already so.
+        `meant`: the caseworker the supervisor confirms; refused if the case has changed
+        hands since (confirming whoever holds it now would be a decision nobody made)."""
         if self.caseworker_id is None:
             raise NotAssigned("the case has no caseworker to confirm")
+        if meant is not None and meant != self.caseworker_id:
+            raise NotAssigned(f"{meant} is no longer the case's caseworker; nothing was"
+                              " confirmed (reload the review queue)")
         if basis == "supervisor" and confirmed_by == self.caseworker_id:
             # A supervisor who also works as a caseworker would widen their own access
             # alone: what the caseworker of a case gets elsewhere (a shelter's address)

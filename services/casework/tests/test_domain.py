@@ -24,6 +24,7 @@ from services.casework.domain.rules import (
     ErasureRefused,
     InvalidValue,
     NotADuplicate,
+    NotAssigned,
 )
 from shared.countries import continent_of
 
@@ -425,6 +426,16 @@ def test_taking_or_being_handed_a_case_waits_for_a_supervisors_confirmation():
     assert relations("cw-2", [c], None, T0) == set() == relations("cw-1", [c], None, T0)
     assert c.confirm_assignment("sup-1", T0) and not c.confirm_assignment("sup-1", T0)
     assert replayed(c).confirmed_caseworker_id == "cw-2"
+
+
+def test_a_supervisor_confirms_the_caseworker_they_mean_not_whoever_holds_the_case_now():
+    c = case(caseworker_id="cw-1")  # the review queue shows cw-1 waiting
+    c.assign("cw-2", T0)  # meanwhile cw-1 hands the case to cw-2
+    with pytest.raises(NotAssigned):
+        c.confirm_assignment("sup-1", T0, meant="cw-1")
+    assert c.assignment_pending
+    assert c.confirm_assignment("sup-1", T0, meant="cw-2")
+    assert relations("cw-2", [c], None, T0) == {ASSIGNED}
 
 
 def test_a_caseworker_moved_off_a_case_and_put_back_waits_for_a_new_confirmation():

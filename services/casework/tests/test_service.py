@@ -178,7 +178,11 @@ def test_a_supervisor_who_is_also_a_caseworker_is_not_confirmed_on_a_case_by_the
     with pytest.raises(Forbidden):
         call("confirm_assignment", {"case_id": unassigned["case_id"]}, roles=both,
              user="sup-9")
-    confirmed = call("confirm_assignment", {"case_id": unassigned["case_id"]},
+    with pytest.raises(RuleViolated):  # not the caseworker holding it: nothing confirmed
+        call("confirm_assignment", {"case_id": unassigned["case_id"], "caseworker_id": "cw-7"},
+             roles=("supervisor",), user="sup-1")
+    confirmed = call("confirm_assignment", {"case_id": unassigned["case_id"],
+                                            "caseworker_id": "sup-9"},
                      roles=("supervisor",), user="sup-1")
     assert confirmed["assignment"] == "confirmed"
     # Assigning themselves as a supervisor, or opening a case for a known client on
