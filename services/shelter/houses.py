@@ -16,7 +16,7 @@ from services.shelter.domain.access import check_may_run
 from services.shelter.domain.ids import REGISTRY_ID
 from services.shelter.due import Due
 from shared.audit import CommandContext
-from shared.errors import domain_refusals
+from shared.errors import Forbidden, domain_refusals
 
 Fields = dict[str, Any]
 
@@ -53,6 +53,10 @@ class Houses(Due):
                             lambda shelter, now: shelter.retag_room(str(room_id), tags, now))
 
     def assign_staff(self, ctx: CommandContext, shelter_id: UUID, staff_id: str) -> Fields:
+        if staff_id == ctx.actor_id:
+            # On a roster one sees the house's address and residents, which a supervisor
+            # does not: one who also works as staff is put on it by another supervisor.
+            raise Forbidden("another supervisor puts you on a shelter's roster")
         return self._change(ctx, shelter_id, lambda shelter, now: shelter.assign_staff(staff_id),
                             staff=False)
 

@@ -159,6 +159,10 @@ class AccessLog(OnePerKey):
             raise AccessDenied("no such emergency access to this person")
         if grant["review"] is not None:
             raise AlreadyDone("the emergency access has been reviewed already")
+        if reviewed_by == grant["actor_id"]:
+            # Who broke the glass never reviews it, whatever other role they also hold.
+            raise AccessDenied("another supervisor reviews an emergency access; not the"
+                               " person who used it")
         self._review(grant_id=grant_id, outcome=code(EmergencyReview, outcome, "outcome"),
                      reviewed_by=reviewed_by,
                      reviewed_at=moment(reviewed_at, "reviewed_at"))

@@ -463,6 +463,9 @@ def test_emergency_access_has_a_reason_and_ends_on_time():
     assert relations("cw-9", [], log, T0 + timedelta(minutes=59)) == {EMERGENCY}
     assert relations("cw-9", [], log, T0 + timedelta(minutes=60)) == set()
     assert relations("cw-8", [], log, T0) == set()
+    with pytest.raises(AccessDenied):  # its user, also a supervisor, does not review it
+        log.review_emergency_access(grant_id="g-1", outcome="confirmed", reviewed_by="cw-9",
+                                    reviewed_at=T0 + timedelta(hours=1))
     log.review_emergency_access(grant_id="g-1", outcome="flagged", reviewed_by="sup-1",
                                 reviewed_at=T0 + timedelta(hours=2))
     with pytest.raises(AlreadyDone):

@@ -37,11 +37,13 @@ def check_may_acknowledge(role: str, actor_id: str, addresses: list[str],
     name or role (the caseworker on call, the matter's lawyer) -- except the case's
     caseworker no supervisor has confirmed yet (`unconfirmed`): anyone may take an
     unassigned case, and being told of it as its caseworker must not let them silence its
-    emergency before a supervisor agrees. Nobody else silences an emergency."""
+    emergency before a supervisor agrees -- nor as a supervisor, if they are one too: the
+    rule is about the person. Nobody else silences an emergency."""
+    if unconfirmed is not None and actor_id == unconfirmed:
+        raise AccessDenied(NOT_YOURS)
     if role == SUPERVISOR or (caseworker_id is not None and actor_id == caseworker_id):
         return
-    if actor_id != unconfirmed and (f"user:{actor_id}" in addresses
-                                    or f"role:{role}" in addresses):
+    if f"user:{actor_id}" in addresses or f"role:{role}" in addresses:
         return
     raise AccessDenied(NOT_YOURS)
 

@@ -169,8 +169,9 @@ def test_the_cases_caseworker_acknowledges_only_once_a_supervisor_has_confirmed_
     for unconfirmed in ("cw-9", None):
         with pytest.raises(AccessDenied):
             check_may_acknowledge("caseworker", "cw-3", addresses, None, unconfirmed=unconfirmed)
-    with pytest.raises(AccessDenied):
-        check_may_acknowledge("caseworker", "cw-9", addresses, None, unconfirmed="cw-9")
+    for role in ("caseworker", "supervisor"):  # a supervisor too is not the one who agrees
+        with pytest.raises(AccessDenied):
+            check_may_acknowledge(role, "cw-9", addresses, None, unconfirmed="cw-9")
     alert = sent_alert()
     with pytest.raises(AccessDenied):
         alert.acknowledge(by="cw-2", role="caseworker", at=T0, caseworker_id=None)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.shelter.domain import Stay
+from services.shelter.domain import Shelter, Stay
 from services.shelter.tests.conftest import (
     ADDRESS,
     CASEWORKER,
@@ -135,3 +135,12 @@ def test_a_night_intake_a_supervisor_took_in_waits_for_a_supervisor(app):
         app.admit_resident(STAFF_NORTH, stay_id)
     app.hold_bed(SUPERVISOR, stay_id)  # a supervisor finds the bed; its shelter takes over
     assert app.admit_resident(STAFF_NORTH, stay_id)["status"] == "resident"
+
+
+def test_a_supervisor_does_not_put_themselves_on_a_roster(app):
+    """A supervisor never sees a house's address; its staff do. One who also works as
+    staff is put on a roster by another supervisor, not by themselves."""
+    north = register(app, "N")
+    with pytest.raises(Forbidden):
+        app.assign_staff(SUPERVISOR, north["shelter_id"], SUPERVISOR.actor_id)
+    assert SUPERVISOR.actor_id not in app.load(Shelter, north["shelter_id"]).staff
