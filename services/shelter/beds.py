@@ -43,6 +43,7 @@ class Beds(Due):
         def attempt() -> Fields:
             now, stay = self.clock(), self.stay(stay_id)
             caseworker = self.caseworker_of(stay)
+            self.check_not_own_client(ctx, stay.case_id)
             self.check_looks_after(ctx, stay, caseworker)  # a night intake: its shelter's
             shelters = self.shelters_for(ctx, shelter_id, caseworker)
             shelter, bed = self.bed_for(stay.placed(), shelters, bed_id)
@@ -71,6 +72,7 @@ class Beds(Due):
             now, stay = self.clock(), self.stay(stay_id)
             if stay.waiting_night_intake:  # the shelter that received the person admits them
                 self.check_looks_after(ctx, stay)
+            self.check_not_own_client(ctx, stay.case_id)
             shelters = self.shelters_for(ctx, shelter_id)
             held = stay.place if stay.status == HELD else None
             released: list[Shelter] = []
@@ -101,6 +103,7 @@ class Beds(Due):
             now, stay = self.clock(), self.stay(stay_id)
             source = self.shelter_of(stay)
             check_may_run(ctx.actor_role, ctx.actor_id, source.staff)
+            self.check_not_own_client(ctx, stay.case_id)
             current = stay.place["bed_id"] if stay.place else None
             targets = [source if s.id == source.id else s
                        for s in self.shelters_for(ctx, shelter_id)]

@@ -106,6 +106,7 @@ class Requests(ShelterStore):
             # that person sleeps. The staff who know the person (of the shelter that has
             # them, or while they wait, that received them), or a supervisor.
             self.check_looks_after(ctx, stay)
+            self.check_not_own_client(ctx, case_id)
             case = self.known_case(case_id)
             shelter = None if stay.shelter_now is None else self.shelter_of(stay)
             changed: list[Any] = [stay, case]

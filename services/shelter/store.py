@@ -184,6 +184,17 @@ class ShelterStore(HavenApplication):
         found = self.case_file(stay.case_id)
         return None if found is None else found.caseworker_id
 
+    def check_not_own_client(self, ctx: CommandContext, case_id: UUID | str | None) -> None:
+        """A supervisor who is also the case's caseworker (confirmed or not) does not choose
+        where their own client goes, nor link a stay to their case: as its caseworker they
+        would then read that shelter's address, which neither role gives alone. Another
+        supervisor decides."""
+        found = self.case_file(None if case_id is None else str(case_id))
+        if ctx.actor_role == SUPERVISOR and found is not None \
+                and found.assigned[1] == ctx.actor_id:
+            raise Forbidden("you are this case's caseworker: another supervisor places your"
+                            " client or links a stay to the case")
+
     def check_may_place(self, ctx: CommandContext, stay: Stay, shelter: Shelter | None) -> None:
         check_may_place(ctx.actor_role, ctx.actor_id, [] if shelter is None else shelter.staff,
                         self.caseworker_of(stay))

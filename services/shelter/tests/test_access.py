@@ -25,6 +25,9 @@ from shared.errors import Forbidden
 # cw-1, the confirmed caseworker of the case, calling with another of their roles.
 CASEWORKER_AS_STAFF = CommandContext(actor_id="cw-1", actor_role="shelter_staff",
                                      command="test")
+# sup-7, a supervisor who has also taken a case as its caseworker.
+SUPERVISOR_CASEWORKER = CommandContext(actor_id="sup-7", actor_role="supervisor",
+                                       command="test")
 
 
 def test_the_cases_caseworker_is_so_only_when_calling_as_a_caseworker():
@@ -144,3 +147,26 @@ def test_a_supervisor_does_not_put_themselves_on_a_roster(app):
     with pytest.raises(Forbidden):
         app.assign_staff(SUPERVISOR, north["shelter_id"], SUPERVISOR.actor_id)
     assert SUPERVISOR.actor_id not in app.load(Shelter, north["shelter_id"]).staff
+
+
+def test_a_supervisor_does_not_place_their_own_client_nor_link_a_stay_to_their_case(app):
+    """A supervisor who is also a case's caseworker, choosing its shelter (or linking a
+    night intake they admitted to their case), would then read that shelter's address as
+    its caseworker: neither role gives that alone. Another supervisor decides."""
+    north = register(app, "N")
+    case_id = open_case(app, caseworker="sup-7", confirmed=False)  # taken, unconfirmed
+    stay_id = request_bed(app, case_id)
+    before = app.stay(stay_id).status
+    for place in (lambda: app.hold_bed(SUPERVISOR_CASEWORKER, stay_id,
+                                       shelter_id=north["shelter_id"]),
+                  lambda: app.admit_resident(SUPERVISOR_CASEWORKER, stay_id,
+                                             shelter_id=north["shelter_id"])):
+        with pytest.raises(Forbidden):
+            place()
+    assert app.stay(stay_id).status == before
+    night = intake(app)
+    with pytest.raises(Forbidden):
+        app.link_to_case(SUPERVISOR_CASEWORKER, night, case_id)
+    # control: another supervisor places the client
+    app.admit_resident(SUPERVISOR, stay_id, shelter_id=north["shelter_id"])
+    assert app.stay(stay_id).status == "resident"
