@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 
 from shared.vocabulary import ChangeReason
 
+# The role a policy acts in when it reacts to another service's event
+# (shared.consumers.policy_context); no token holds it (shared.auth.ROLES).
+SYSTEM_ROLE = "system"
+
 
 class Unauthenticated(Exception):
     """A command reached the event store without an authenticated actor."""

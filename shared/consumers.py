@@ -54,7 +54,7 @@ from nameko.constants import (
 from nameko.events import SERVICE_POOL, EventHandler
 from psycopg import sql
 
-from shared.audit import CommandContext
+from shared.audit import SYSTEM_ROLE, CommandContext
 from shared.config import settings
 from shared.errors import database_unavailable
 from shared.eventstore import HavenApplication, last_saved_tracking
@@ -109,7 +109,7 @@ def require_exact_tracking(app: HavenApplication) -> None:
 def policy_context(envelope: Envelope, service: str, command: str) -> CommandContext:
     """Who acts when a policy reacts to an event: the service itself, on the same
     correlation as the original command, caused by that one notification."""
-    return CommandContext(actor_id=f"service:{service}", actor_role="system", command=command,
+    return CommandContext(actor_id=f"service:{service}", actor_role=SYSTEM_ROLE, command=command,
                           correlation_id=envelope.correlation_id or str(uuid.uuid4()),
                           causation_id=f"{envelope.source}:{envelope.notification_id}")
 

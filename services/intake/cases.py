@@ -33,6 +33,7 @@ class KnownCase(OnePerKey):
         self.caseworker: tuple[int, str | None] = (0, None)  # (case version, caseworker)
         self.confirmed: tuple[int, str | None] = (0, None)
         self.grants: list[dict[str, Any]] = []
+        self.contact_ids: list[str] = []  # every contact ever linked (some moved off since)
         self.person_erased = False
 
     @classmethod
@@ -49,11 +50,6 @@ class KnownCase(OnePerKey):
         """The caseworker a supervisor confirmed, unless the case changed hands since."""
         return confirmed_caseworker(self.caseworker, self.confirmed)
 
-    @property
-    def contact_ids(self) -> list[str]:
-        """Every contact ever linked to the case (some may have been moved off it since)."""
-        return list(getattr(self, "_contact_ids", []))
-
     def took_contact(self, contact_id: str) -> None:
         """A contact was linked to the case: casework names only the contact a case was
         opened from when it erases the person, not those linked to the case later."""
@@ -62,7 +58,7 @@ class KnownCase(OnePerKey):
 
     @event("ContactLinkLearned")
     def _took_contact(self, contact_id: str) -> None:
-        self._contact_ids = [*self.contact_ids, contact_id]
+        self.contact_ids.append(contact_id)
 
     def learn_erasure(self) -> bool:
         """Casework erased the case's person: no contact is linked to the case from now

@@ -31,6 +31,7 @@ from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 
+from shared.audit import SYSTEM_ROLE
 from shared.audit_trail.decode import Decoded, decode
 from shared.audit_trail.sources import Catalogue, Record, StoreReader
 from shared.config import Settings
@@ -39,7 +40,6 @@ CASE_ID_FIELDS = ("case_id",)
 SCOPE_ATTRIBUTE = "AUDIT_CASE_SCOPE"
 MAX_CAUSAL_STEPS = 8  # how far a chain of reactions is followed from the case's own events
 ONLY_EVENTS = "events"
-SYSTEM_ROLE = "system"  # a policy reacting to an event; no token holds it (shared.auth.ROLES)
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
