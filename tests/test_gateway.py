@@ -379,3 +379,23 @@ def test_a_repeated_case_and_service_under_one_key_are_one_record_each(api):
         assert stored_count(casework) == before + 1
     finally:
         casework.close()
+
+
+def test_the_document_admits_a_nullable_client_as_null_or_a_client_never_any_object():
+    """A body the document calls valid is one the service takes (up to the listed rules
+    outside the schema): a nullable nested object is its own schema, or null."""
+    import jsonschema
+
+    from services.gateway.openapi import spec_dict
+
+    spec = spec_dict()
+    body = {**spec["components"]["schemas"]["CaseworkOpenCase"],
+            "components": spec["components"]}
+    body["properties"] = {"client": body["properties"]["client"]}
+    body.pop("required", None)
+
+    def valid(client: object) -> bool:
+        return jsonschema.Draft4Validator(body).is_valid({"client": client})
+
+    assert valid(None) and valid({"given_name": "Olena", "family_name": "Example"})
+    assert not valid({"\u00d5": {}}) and not valid({})

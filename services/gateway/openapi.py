@@ -76,6 +76,19 @@ def _window(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
                          "days_ahead": window.ahead.days, "says": window.says}}
 
 
+def _only_null(self: Any, field: fields.Field, ret: dict[str, Any],
+               **kwargs: Any) -> dict[str, Any]:
+    """A nullable nested body is its schema or null. apispec writes the null alternative
+    of OpenAPI 3.0 as `{"type": "object", "nullable": true}`, which admits any object at
+    all: a client would believe `{"client": {"x": {}}}` valid, and be refused."""
+    alternatives = ret.get("anyOf")
+    if not field.allow_none or not alternatives:
+        return {}
+    return {"anyOf": [{"nullable": True, "enum": [None]}
+                      if alt == {"type": "object", "nullable": True} else alt
+                      for alt in alternatives]}
+
+
 @lru_cache(maxsize=1)
 def spec_dict() -> dict[str, Any]:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)  # type: ignore[arg-type]  # None = inline, as apispec documents
@@ -84,6 +97,7 @@ def spec_dict() -> dict[str, Any]:
                    **{"x-rules-outside-schema": RULES_OUTSIDE_SCHEMA})
     assert plugin.converter is not None  # set by APISpec's init
     plugin.converter.add_attribute_function(_window)
+    plugin.converter.add_attribute_function(_only_null)  # after apispec's field2nullable
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)

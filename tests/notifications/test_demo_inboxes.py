@@ -41,7 +41,12 @@ def test_every_role_finds_tonight_in_its_inbox(embedded_demo):
         on_call = CommandContext(actor_id="demo-caseworker", actor_role="caseworker",
                                  command="test")
         emergencies = app.inbox(on_call, unread_only=False, category="emergency_contact")
-        assert sorted(e["status"] for e in emergencies["items"]) == ["acknowledged", "sent"]
+        # The demo's two calls: the first acknowledged, the second still waiting. Intake's
+        # own demo has an emergency call three hours ago as well: it is demo-caseworker's
+        # too when notifications hears of it after the roster is set, the supervisors'
+        # (nobody on call yet) when before, so it is not counted here.
+        statuses = [e["status"] for e in emergencies["items"]]
+        assert statuses.count("acknowledged") == 1 and "sent" in statuses, statuses
         assert app.on_call(on_call)["on_call"][0]["user_id"] == "demo-caseworker"
     finally:
         assert runner is not None
