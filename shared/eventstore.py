@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Any, ClassVar, TypeVar
@@ -271,15 +271,22 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         ids: Sequence[int] | None = None
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                with conn.cursor() as curs:
-                    try:
+                try:
+                    with conn.cursor() as curs:
+                        self._insert_events(curs, stored_events, **kwargs)
+                    with conn.cursor() as curs:
                         self._insert_stored_events(curs, stored_events, **kwargs)
-                        pipeline.sync()  # a duplicate (id, version) raises here
+                        pipeline.sync()  # a duplicate (id, version) or tracking raises here
                         ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                    except psycopg.Error as exc:
-                        failed = exc  # raised outside the pipeline, as eventsourcing does
+                except psycopg.Error as exc:
+                    failed = exc  # raised outside the pipeline, as eventsourcing does
+                    # ... but first end the pipeline's aborted state. On a busy machine the
+                    # error can arrive while a later statement is sent, before the sync
+                    # above: the transaction's COMMIT then joined the aborted statements
+                    # and raised PipelineAborted, an OperationalError, instead of this
+                    # error (a redelivered message's tracking row: an IntegrityError).
+                    with suppress(psycopg.Error):
+                        pipeline.sync()
             if failed is not None:
                 raise failed
         return ids

@@ -174,6 +174,36 @@ def test_a_tracked_message_is_recorded_exactly_and_acts_only_once(app):
     assert app.recorder.select_events(redelivered.id) == []  # its events went with it
 
 
+def test_a_redelivery_is_refused_as_such_when_the_refusal_arrives_early(app_factory, cfg,
+                                                                        monkeypatch):
+    """On a busy machine the tracking row's refusal can come back while the events are
+    still being sent, before the pipeline's sync: it must still be the IntegrityError the
+    consumers treat as "handled already", not PipelineAborted (an OperationalError, which
+    they retry and then dead-letter). Made certain here by waiting for that answer."""
+    import select
+
+    app = app_factory(Dossiers, cfg)  # the pipeline is PostgreSQL's
+    app.save(Dossier(full_name="Ana Popescu", birth_year=1999), ctx=CTX,
+             tracking=Tracking("intake", 7))
+    recorder = app.recorder
+    send_events = recorder._insert_stored_events
+
+    def after_the_refusal_came_back(curs, stored_events, **kwargs):
+        pgconn = curs.connection.pgconn
+        pgconn.send_flush_request()
+        pgconn.flush()
+        select.select([pgconn.socket], [], [], 60)
+        return send_events(curs, stored_events, **kwargs)
+
+    monkeypatch.setattr(recorder, "_insert_stored_events", after_the_refusal_came_back)
+    redelivered = Dossier(full_name="Ana Popescu", birth_year=1999)
+    with pytest.raises(IntegrityError):
+        app.save(redelivered, ctx=CTX, tracking=Tracking("intake", 7))
+    monkeypatch.undo()
+    assert recorder.select_events(redelivered.id) == []
+    assert recorder.max_notification_id() == 1 and verify(app).ok
+
+
 def test_an_error_while_chaining_stores_nothing(app, monkeypatch):
     """The chain rows are written in the events' transaction: if computing them fails, the
     events are not stored either (eventsourcing's insert held such an error until after
