@@ -542,6 +542,11 @@ class Case(Aggregate):
         if not self.possible_duplicate or self.duplicate_review is not None:
             raise NotADuplicate("the case is not waiting for a duplicate review")
         self._check_not_erased()
+        if reviewed_by in (self.caseworker_id, self.confirmed_caseworker_id):
+            # A caseworker who is a supervisor as well would otherwise settle their own
+            # case's match as "the same person", and read the client it matched.
+            raise AccessDenied("a possible duplicate is settled by a supervisor who is not"
+                               " its caseworker")
         outcome = code(DuplicateOutcome, outcome, "outcome")
         self._review(outcome=outcome, reviewed_by=reviewed_by,
                      reviewed_at=moment(reviewed_at, "reviewed_at"))

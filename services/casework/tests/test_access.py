@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
+
+import pytest
 
 from services.casework.tests.conftest import (
     CASEWORKER,
@@ -13,6 +16,7 @@ from services.casework.tests.conftest import (
     new_client,
     opened,
 )
+from shared.errors import Forbidden
 
 
 def _text(detail) -> str:
@@ -60,3 +64,20 @@ def test_a_possible_duplicate_is_read_by_no_caseworker_until_a_supervisor_settle
         "sleeps above the bakery"
     assert app.client_detail(COLLEAGUE, uuid.UUID(first.client_id),
                              purpose="case_work")["person"]["family_name"] == family
+
+
+def test_the_caseworker_of_a_possible_duplicate_does_not_settle_it_as_a_supervisor(app):
+    """Someone who is a caseworker and a supervisor, on their own case's match: as "the
+    same person" it would lead them to the client it matched, whose caseworker they are
+    not. Another supervisor settles it."""
+    family = "Nowak-" + letters()
+    opened(app, client=new_client(family_name=family))  # cw-1's own client
+    second, _ = opened(app, ctx=COLLEAGUE, client=new_client(family_name=family))
+    case_id = uuid.UUID(second.case_id)
+    version = app.case_detail(SUPERVISOR, case_id, purpose="duplicate_review")["version"]
+    also_supervisor = dataclasses.replace(COLLEAGUE, actor_role="supervisor")
+    with pytest.raises(Forbidden):
+        app.review_duplicate(also_supervisor, case_id, "same_person")
+    review = app.case_detail(SUPERVISOR, case_id, purpose="duplicate_review")
+    assert review["version"] == version and review["possible_duplicate"] is True
+    app.review_duplicate(SUPERVISOR, case_id, "same_person")

@@ -216,7 +216,7 @@ def test_a_reviewed_different_person_becomes_a_client_of_their_own(app):
     family = "Nowak-" + letters()
     first, _ = opened(app, client=new_client(family_name=family))
     second, _ = opened(app, client=new_client(family_name=family, phone="+48 600 100 200"))
-    app.review_duplicate(CASEWORKER, uuid.UUID(second.case_id), "different_person")
+    app.review_duplicate(SUPERVISOR, uuid.UUID(second.case_id), "different_person")
     case = app.load(Case, second.case_id)
     assert case.client_id != first.client_id and case.duplicate_review["outcome"] == \
         "different_person"
@@ -226,7 +226,7 @@ def test_a_reviewed_different_person_becomes_a_client_of_their_own(app):
     assert separate.case_ids == [second.case_id]
     assert app.load(Client, first.client_id).case_ids == [first.case_id]
     with pytest.raises(RuleViolated):
-        app.review_duplicate(CASEWORKER, uuid.UUID(second.case_id), "same_person")
+        app.review_duplicate(SUPERVISOR, uuid.UUID(second.case_id), "same_person")
 
 
 # -- optimistic concurrency ------------------------------------------------------------

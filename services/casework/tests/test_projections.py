@@ -61,7 +61,7 @@ def test_possible_duplicates_are_listed_for_review_until_reviewed(app, views):
     opened(app, client=dict(person))
     duplicate, _ = opened(app, client=dict(person))
     assert refs(views.case_list(possible_duplicate=True)) == [duplicate.reference]
-    app.review_duplicate(CASEWORKER, uuid.UUID(duplicate.case_id), "same_person")
+    app.review_duplicate(SUPERVISOR, uuid.UUID(duplicate.case_id), "same_person")
     assert views.case_list(possible_duplicate=True)["total"] == 0
 
 
