@@ -109,7 +109,7 @@ class Matters(Hearings):  # a new lawyer takes the matter's hearings along
 
         def attempt() -> Matter:
             matter = self.load(Matter, matter_id, sealed=True)
-            check_may_assign(ctx.actor_role)
+            check_may_assign(ctx.actor_role, ctx.actor_id, lawyer_id)
             _check_version(matter, expected_version)
             previous = matter.lawyer_id
             if matter.assign_lawyer(lawyer_id, now):

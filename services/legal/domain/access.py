@@ -54,11 +54,15 @@ def check_may_book(role: str, actor_id: str, lawyer_id: str | None,
                        " arrange its sessions")
 
 
-def check_may_assign(role: str) -> None:
+def check_may_assign(role: str, actor_id: str, lawyer_id: str) -> None:
     """Only a supervisor gives a matter its lawyer, or another one. A matter may already
     hold personal data (a supervisor's caption, a contact summary, letters): naming oneself
     its lawyer would be widening one's own access, and that waits for a supervisor --
-    taking an unassigned matter included."""
+    taking an unassigned matter included, and by a supervisor who is a lawyer as well:
+    another supervisor names them."""
+    if role == SUPERVISOR and lawyer_id == actor_id:
+        raise AccessDenied("a supervisor does not name themselves a matter's lawyer; another"
+                           " supervisor does")
     if role == SUPERVISOR:
         return
     raise AccessDenied("only a supervisor assigns a matter's lawyer; a lawyer asks one to"

@@ -104,6 +104,22 @@ def test_no_lawyer_takes_a_requested_matter_for_themselves_only_a_supervisor_ass
         a_matter(app, case_id, lawyer_id="law-2")
 
 
+def test_a_supervisor_who_is_a_lawyer_too_does_not_name_themselves_the_lawyer(app, casework):
+    """Two roles, one person: as supervisor they would give themselves, as lawyer, a
+    matter's personal data that no one decided they need. Another supervisor names them."""
+    case_id = case_in_casework(app, casework)
+    request_id = str(uuid.uuid4())
+    deliver(app, LEGAL_ASSISTANCE_REQUESTED, Legal.open_matter_from_request,
+            requested(case_id, request_id))
+    matter_id = requested_matter_id(request_id)
+    also_supervisor = CommandContext(actor_id="law-2", actor_role="supervisor", command="test")
+    with pytest.raises(Forbidden):
+        app.assign_lawyer(also_supervisor, matter_id, "law-2")
+    assert app.load(Matter, matter_id).lawyer_id is None
+    app.assign_lawyer(SUPERVISOR, matter_id, "law-2")
+    assert app.load(Matter, matter_id).lawyer_id == "law-2"
+
+
 def test_personal_data_goes_to_its_lawyer_the_confirmed_caseworker_and_supervisors(
         app, casework):
     case_id = case_in_casework(app, casework)
