@@ -203,15 +203,25 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 
 
 # -- who may call ------------------------------------------------------------------
+# The context key naming the role a caller acts in (the gateway's X-Haven-Role header).
+ACTING_ROLE = "acting_role"
+
+
 def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:
-    """The caller and the first of their roles that `allowed` accepts."""
+    """The caller and the role they act in: the one they name, else the first of their
+    roles that `allowed` accepts. Someone with two roles chooses: a caseworker who is a
+    supervisor as well reads the supervisors' inbox by naming that role."""
     try:
         principal = verified(bearer(call.context_data.get("authorization")),
                              call.settings.token_public_key, revocation_check(call.settings))
     except TokenRefused as refused:
         _refuse(call, refused.reason, refused.user_id)
         raise refused.as_error() from None
-    role = next((r for r in principal.roles if r in allowed), None)
+    wanted = call.context_data.get(ACTING_ROLE)
+    if wanted and wanted not in principal.roles:
+        _refuse(call, "forbidden", principal.user_id)
+        raise Forbidden(f"your token does not give you the role {wanted}")
+    role = next((r for r in ((wanted,) if wanted else principal.roles) if r in allowed), None)
     if role is None:
         _refuse(call, "forbidden", principal.user_id)
         raise Forbidden(f"{call.method} needs one of the roles: {', '.join(allowed)}")

@@ -20,6 +20,9 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
                    " caller's key never collides with yours.",
 }
 
+# Which of the token's roles a call is made in, for someone who has more than one.
+ROLE_HEADER = "X-Haven-Role"
+
 GUIDE = """Internal API of the Haven case platform: the helpline desk, casework, shelters,
 legal aid and staff notifications.
 
@@ -28,7 +31,10 @@ token for every role; `haven token issue --user U --roles r1,r2` mints one. Each
 operation says which roles may call it, and who among them gets personal data back:
 everyone else gets the same record with the personal data withheld and a
 `personal_data_note` saying which relation is missing. Reads of personal data name a
-`purpose` (a code) and are logged.
+`purpose` (a code) and are logged. A call is made in one role: the first of your token's
+roles the operation allows, or the one you name in `X-Haven-Role` (someone who is a
+caseworker and a supervisor reads the supervisors' inbox with `X-Haven-Role: supervisor`);
+naming a role your token does not give, or one the operation does not allow, is 403.
 
 **Errors** are `application/problem+json` (RFC 9457): `title` is the HTTP status, `detail`
 says what went wrong in words for staff, `code` is stable for programs (INVALID_INPUT,

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from shared.config import settings
 from shared.deadline import CONTEXT_KEY, GRACE
 from shared.errors import HavenError, Unavailable
+from shared.shell import ACTING_ROLE
 
 log = logging.getLogger("haven.gateway")
 PROBLEM = "application/problem+json"
@@ -99,17 +100,19 @@ api = ApiEndpoint.decorator
 
 
 class Forwarding(DependencyProvider):
-    """Puts the caller's token, correlation id and Idempotency-Key into the context that
-    nameko sends with every RPC this worker makes, so services authenticate the caller
-    themselves (the gateway holds no roles)."""
+    """Puts the caller's token, correlation id, Idempotency-Key and chosen role into the
+    context that nameko sends with every RPC this worker makes, so services authenticate
+    the caller themselves (the gateway holds no roles)."""
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         def forward(token: str, correlation_id: str | None,
-                    idempotency_key: str | None = None) -> str:
+                    idempotency_key: str | None = None, acting_role: str | None = None) -> str:
             worker_ctx.data["authorization"] = token
             worker_ctx.data["correlation_id"] = correlation_id or str(uuid.uuid4())
             if idempotency_key is not None:  # the service keeps the first answer under it
                 worker_ctx.data["idempotency_key"] = idempotency_key
+            if acting_role is not None:  # the service checks the token gives it (shell.py)
+                worker_ctx.data[ACTING_ROLE] = acting_role
             return worker_ctx.data["correlation_id"]
 
         return forward

@@ -16,10 +16,11 @@ from werkzeug.wrappers import Request, Response
 from services.gateway import docs as docs_page
 from services.gateway.cases import names_a_case, resolve_case
 from services.gateway.decoding import check_body, query_payload
+from services.gateway.guide import ROLE_HEADER
 from services.gateway.http import Forwarding, ServiceRpc, api, json_response, problem
 from services.gateway.openapi import spec_dict
 from services.gateway.routes import Endpoint, payload_for, route_table
-from shared.auth import Principal
+from shared.auth import ROLES, Principal
 from shared.errors import (
     HavenError,
     InvalidInput,
@@ -82,13 +83,16 @@ class GatewayService:
         endpoint, values = self._match(request, path)
         route = endpoint.route
         token, caller = self._token(request, route.rpc)
+        role = self._acting_role(request)
         body = self._body(request) if route.method != "GET" else None
         if body is not None:
             check_body(endpoint, body)
         query = query_payload(endpoint, request.args) if route.method == "GET" else {}
-        correlation_id = self.forward(token, request.headers.get("X-Correlation-Id"))
+        correlation_id = self.forward(token, request.headers.get("X-Correlation-Id"),
+                                      acting_role=role)
         try:
-            if names_a_case(route.path_fields) and set(caller.roles) & set(endpoint.allow.roles):
+            acting = {role} if role else set(caller.roles)
+            if names_a_case(route.path_fields) and acting & set(endpoint.allow.roles):
                 # Only for a caller the route admits: anyone else is refused by the service
                 # (403), and learns nothing of which references exist.
                 values = resolve_case(values, self._case_id_of)
@@ -117,6 +121,16 @@ class GatewayService:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         return token, self.guard(token or None, rpc)
+
+    @staticmethod
+    def _acting_role(request: Request) -> str | None:
+        """The role the caller acts in, if they name one (X-Haven-Role): someone with two
+        roles chooses; the service checks their token gives it."""
+        role = request.headers.get(ROLE_HEADER) or None
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"{ROLE_HEADER} names no role",
+                               {ROLE_HEADER: [f"one of: {', '.join(ROLES)}"]})
+        return role
 
     def _case_id_of(self, reference: str) -> str:
         return str(self.rpc("casework", "case_id_of", {"reference": reference})["case_id"])

@@ -4,11 +4,13 @@ it -- a caseworker it was not sent to, another role, an anonymous caller are ref
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.runners import ServiceRunner
 
+from services.casework.contracts import EMERGENCY_ACCESS_GRANTED
 from services.gateway.service import GatewayService
 from services.intake.contracts import CONTACT_LOGGED
 from services.notifications.service import NotificationsService
@@ -63,6 +65,30 @@ def test_an_emergency_is_seen_and_acknowledged_only_by_those_it_concerns(api, am
     assert mine("cw-21")[0]["status"] == "sent"
     done = call(api, "POST", acknowledge, "cw-21", ("caseworker",), json={})
     assert done.status_code == 200 and done.json()["acknowledged_by"] == "cw-21"
+
+
+def test_someone_with_two_roles_reads_the_inbox_of_the_one_they_name(api, amqp_uri):
+    """A caseworker who is a supervisor as well: calls act in the first role the operation
+    allows (caseworker), so the supervisors' alerts wait until they name that role."""
+    now, case_id = datetime.now(UTC), uuid.uuid4()
+    publish(amqp_uri, EMERGENCY_ACCESS_GRANTED, {
+        "grant_id": uuid.uuid4(), "client_id": uuid.uuid4(), "case_id": case_id,
+        "case_ids": [case_id], "actor_id": "cw-6", "reason_code": "imminent_danger",
+        "granted_at": now, "expires_at": now + timedelta(hours=4)}, notification_id=930_101)
+    both = ("caseworker", "supervisor")
+
+    def told(**headers) -> list[dict]:
+        answer = call(api, "GET", "/inbox", "cw-sup-1", both, headers=headers,
+                      params={"page_size": "200", "category": "emergency_access"})
+        assert answer.status_code == 200, answer.text
+        return [i for i in answer.json()["items"] if str(case_id) in i["link"]]
+
+    assert eventually(lambda: told(**{"X-Haven-Role": "supervisor"}))
+    assert told() == []  # as caseworker: not theirs
+    lawyer = call(api, "GET", "/inbox", "cw-sup-1", both, headers={"X-Haven-Role": "lawyer"})
+    assert lawyer.status_code == 403  # a role the token does not give
+    unknown = call(api, "GET", "/inbox", "cw-sup-1", both, headers={"X-Haven-Role": "boss"})
+    assert unknown.status_code == 400 and "X-Haven-Role" in unknown.json()["errors"]
 
 
 def test_the_inbox_routes_are_in_the_openapi_document(api):

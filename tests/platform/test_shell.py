@@ -121,6 +121,22 @@ def test_a_valid_call_stores_the_event_with_actor_role_and_reason_from_the_token
     assert store.repository.get(stored[0].originator_id).full_name == "Ana Popescu"
 
 
+def test_someone_with_two_roles_acts_in_the_one_they_name_and_only_if_they_have_it(
+        service, call, store, cfg):
+    token = issue_token("u-17", ["caseworker", "supervisor"])
+    result = call("register", VALID, token=token, acting_role="supervisor")
+    stored = store.recorder.select_events(uuid.UUID(result["dossier_id"]))
+    assert store.mapper.audit_of(stored[0])["actor_role"] == "supervisor"
+    before = stored_count(store)
+    with pytest.raises(Forbidden):  # a role the token does not give
+        call("register", VALID, token=token, acting_role="auditor")
+    assert last_refusal(cfg) == ("shell_dossiers", "register", "forbidden", "u-17")
+    with pytest.raises(Forbidden):  # one it gives, but the operation does not allow
+        call("show", {"dossier_id": result["dossier_id"]}, token=token,
+             acting_role="supervisor")
+    assert stored_count(store) == before
+
+
 def test_a_bearer_prefix_and_a_missing_reason_are_fine(service, call, store):
     result = call("register", VALID, token=f"Bearer {caseworker()}")
     audit = store.mapper.audit_of(store.recorder.select_events(
