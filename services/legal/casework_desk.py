@@ -28,6 +28,7 @@ from shared.errors import Unavailable, from_remote
 Fields = dict[str, Any]
 ASK_SECONDS = 5.0  # a person is waiting; casework answers in milliseconds when it is up
 NO_ANSWER = "casework did not answer whether the client consents; nothing was shared"
+IDEMPOTENCY_KEY = "idempotency_key"  # the context key the gateway forwards a command's key in
 
 # Set per worker (each nameko worker runs in a greenlet with its own context).
 _asking: contextvars.ContextVar[Callable[[Fields, str], Fields] | None] = \
@@ -47,9 +48,18 @@ class CaseworkDesk(RpcProxy):
 
         def ask(payload: Fields, correlation_id: str) -> Fields:
             worker_ctx.data["correlation_id"] = correlation_id  # as the gateway forwards it
-            with eventlet.Timeout(self.timeout):
-                answer: Fields = casework.may_share(payload=payload)
-                return answer
+            # Never under the caller's Idempotency-Key (the gateway keeps it off its own
+            # lookups too): casework would keep this answer under it and replay it, a
+            # consent revoked since included, when the command is sent again with that key
+            # after a refusal let legal's claim on it go. Legal's own claim read it already.
+            key = worker_ctx.data.pop(IDEMPOTENCY_KEY, None)
+            try:
+                with eventlet.Timeout(self.timeout):
+                    answer: Fields = casework.may_share(payload=payload)
+                    return answer
+            finally:
+                if key is not None:
+                    worker_ctx.data[IDEMPOTENCY_KEY] = key
 
         _asking.set(ask)
 

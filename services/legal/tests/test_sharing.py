@@ -185,3 +185,36 @@ def test_a_consent_for_one_recipient_cannot_be_borrowed_for_another(app, casewor
         assert set(refused.value.errors) == {"purpose"}
     assert share(app, matter_id, recipient_type="other", recipient="sister-1",
                  purpose="share_with_family")["status"] == "made"
+
+
+@pytest.mark.no_servers
+def test_casework_is_asked_afresh_never_under_the_callers_idempotency_key():
+    """The question to casework goes with the caller's token and role, not with the key of
+    the caller's command: casework would keep its answer under that key and replay it --
+    a consent revoked since, legal not told yet, answered 'allowed' -- when the command,
+    refused after the question (a 4xx lets its key go), is sent again with the same key."""
+    from types import SimpleNamespace
+
+    from services.legal.casework_desk import CaseworkDesk, ask_casework
+
+    seen = []
+
+    class Casework:
+        def may_share(self, payload):
+            seen.append(dict(worker.data))
+            return {"allowed": True}
+
+    worker = SimpleNamespace(data={"authorization": "token", "acting_role": "lawyer",
+                                   "idempotency_key": "k-1", "correlation_id": "c-0"})
+    desk = CaseworkDesk()
+    desk.get_dependency = lambda worker_ctx: Casework()
+    desk.worker_setup(worker)
+    try:
+        assert ask_casework(LAWYER, str(uuid.uuid4()), "share_with_police", POLICE) == {
+            "allowed": True}
+    finally:
+        desk.worker_teardown(worker)
+    (asked,) = seen
+    assert "idempotency_key" not in asked
+    assert asked["authorization"] == "token" and asked["acting_role"] == "lawyer"
+    assert worker.data["idempotency_key"] == "k-1"  # the command's own, kept for legal
