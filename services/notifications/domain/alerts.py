@@ -31,14 +31,20 @@ NOT_YOURS = ("only a supervisor, the case's caseworker once a supervisor has con
 
 
 def check_may_acknowledge(role: str, actor_id: str, addresses: list[str],
-                          caseworker_id: str | None, unconfirmed: str | None = None) -> None:
+                          caseworker_id: str | None, unconfirmed: str | None = None,
+                          reported: str | None = None) -> None:
     """Who may say "I have it": supervisors, the caseworker a supervisor confirmed on the
     case it is about (`caseworker_id`, shared.need_to_know), and whoever it was sent to by
     name or role (the caseworker on call, the matter's lawyer) -- except the case's
     caseworker no supervisor has confirmed yet (`unconfirmed`): anyone may take an
     unassigned case, and being told of it as its caseworker must not let them silence its
     emergency before a supervisor agrees -- nor as a supervisor, if they are one too: the
-    rule is about the person. Nobody else silences an emergency."""
+    rule is about the person. Nobody else silences an emergency. Nor does the member of
+    staff whose own act the alert reports (`reported`: who broke the glass), in any role:
+    a caseworker who is a supervisor as well would take the supervisors' notice of their
+    own emergency access out of every supervisor's inbox."""
+    if reported is not None and actor_id == reported:
+        raise AccessDenied(NOT_YOURS)
     if unconfirmed is not None and actor_id == unconfirmed:
         raise AccessDenied(NOT_YOURS)
     if role == SUPERVISOR or (caseworker_id is not None and actor_id == caseworker_id):
@@ -159,7 +165,8 @@ class Alert(Aggregate):
         """Someone has it: escalation stops. Asking again (or after someone else) changes
         nothing; the alert says who acknowledged it, and when. `caseworker_id`: the
         caseworker a supervisor confirmed on the alert's case, if it is about one."""
-        check_may_acknowledge(role, by, self.addresses, caseworker_id, unconfirmed)
+        check_may_acknowledge(role, by, self.addresses, caseworker_id, unconfirmed,
+                              reported=self.facts.get("actor_id"))
         if self.status in (NEW, SCHEDULED):
             raise NotYetSent("the alert has not been sent yet")
         if self.status != SENT:

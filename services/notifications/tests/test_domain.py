@@ -178,6 +178,25 @@ def test_the_cases_caseworker_acknowledges_only_once_a_supervisor_has_confirmed_
     assert alert.status == "sent"
 
 
+def test_who_broke_the_glass_never_acknowledges_its_alert_whatever_role_they_name():
+    """A caseworker who is a supervisor as well breaks the glass as caseworker, then names
+    X-Haven-Role: supervisor: acknowledging the supervisors' alert about their own
+    emergency access would take it out of every supervisor's inbox. Another supervisor
+    does; neither role alone could both break the glass and acknowledge it."""
+    alert = Alert.open(uuid.uuid4(), "break-the-glass")
+    alert.schedule(thing="g1", category="emergency_access", severity="normal",
+                   channels=["inbox"], to=["supervisors"], templates={}, case_id="c1",
+                   facts={"actor_id": "cw-sup-1", "case_id": "c1"}, due_at=T0,
+                   escalation=None)
+    assert alert.fire(alert.due_token, addresses=["role:supervisor"], text="", link="",
+                      case_reference=None, at=T0)
+    for role in ("supervisor", "caseworker"):
+        with pytest.raises(AccessDenied):
+            alert.acknowledge(by="cw-sup-1", role=role, at=T0, caseworker_id=None)
+    assert alert.status == "sent"
+    assert alert.acknowledge(by="sup-2", role="supervisor", at=T0, caseworker_id=None)
+
+
 def test_an_alert_not_yet_due_cannot_be_acknowledged():
     alert = Alert.open(uuid.uuid4(), "r")
     alert.schedule(thing="t", category="c", severity="normal", channels=[], to=["supervisors"],
