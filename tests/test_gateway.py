@@ -41,6 +41,22 @@ def stored_count(app: HavenApplication) -> int:
     return app.recorder.max_notification_id() or 0
 
 
+def recorded_under(apps: list[HavenApplication], since: list[int],
+                   *correlation_ids: str) -> list[str]:
+    """What the calls sent under these correlation ids (X-Correlation-Id) stored in `apps`
+    after `since` (each store's head before them). Counting a store's every event would
+    count other writers too: the platform's consumers, still taking earlier tests' (and
+    earlier modules') events, and its polls write to the same stores meanwhile."""
+    return [f"{app.name}: {n.topic}" for app, head in zip(apps, since, strict=True)
+            for n in app.recorder.select_notifications(head, 10**6, inclusive_of_start=False)
+            if app.mapper.audit_of(n).get("correlation_id") in correlation_ids]
+
+
+def call_id() -> str:
+    """A correlation id of the test's own: on every record the call stores."""
+    return str(uuid.uuid4())
+
+
 def test_health_and_openapi_are_served(api):
     assert api.call("GET", "/health", roles=()).json() == {"status": "ok"}
     spec = api.call("GET", "/api/v1/openapi.json", roles=()).json()
@@ -71,15 +87,18 @@ def test_a_logged_contact_is_listed_shown_and_counted(api):
 
 
 def test_no_token_a_forged_token_or_a_wrong_role_is_refused(api, intake_store):
-    before = stored_count(intake_store)
-    assert api.call("POST", "/api/v1/contacts", roles=(), json=CONTACT).status_code == 401
+    before, refused = [stored_count(intake_store)], {"X-Correlation-Id": call_id()}
+    assert api.call("POST", "/api/v1/contacts", roles=(), json=CONTACT,
+                    headers=dict(refused)).status_code == 401
     forged = api.token("helpline_operator")[:-4] + "AAAA"
-    response = api.call("POST", "/api/v1/contacts", token=forged, json=CONTACT)
+    response = api.call("POST", "/api/v1/contacts", token=forged, json=CONTACT,
+                        headers=dict(refused))
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
-    response = api.call("POST", "/api/v1/contacts", roles=("auditor",), json=CONTACT)
+    response = api.call("POST", "/api/v1/contacts", roles=("auditor",), json=CONTACT,
+                        headers=dict(refused))
     assert response.status_code == 403 and response.json()["code"] == "FORBIDDEN"
-    assert stored_count(intake_store) == before
+    assert recorded_under([intake_store], before, refused["X-Correlation-Id"]) == []
 
 
 def test_unknown_ids_and_paths_are_404(api):
@@ -124,23 +143,27 @@ def _path(endpoint, ident):
                          ids=lambda r: r.route.rpc)
 def test_every_endpoint_refuses_invalid_input_naming_the_field(api, intake_store, endpoint):
     route = endpoint.route
-    contact_id = api.call("POST", "/api/v1/contacts", json=CONTACT).json()["id"]
-    before = stored_count(intake_store)
-    roles = ("supervisor",)
+    before, made, refused = [stored_count(intake_store)], call_id(), call_id()
+    contact_id = api.call("POST", "/api/v1/contacts", json=CONTACT,
+                          headers={"X-Correlation-Id": made}).json()["id"]
+    roles, headers = ("supervisor",), {"X-Correlation-Id": refused}
     if route.method == "POST":
         body, field = BAD_BODIES[route.rpc]
-        response = api.call("POST", _path(endpoint, contact_id), roles=roles, json=body)
+        response = api.call("POST", _path(endpoint, contact_id), roles=roles, json=body,
+                            headers=headers)
     elif route.rpc == "get_contact":
-        response = api.call("GET", _path(endpoint, "not-a-uuid"), roles=roles)
+        response = api.call("GET", _path(endpoint, "not-a-uuid"), roles=roles, headers=headers)
         field = "contact_id"
     else:
         query, field = BAD_QUERIES[route.rpc]
-        response = api.call("GET", _path(endpoint, contact_id), roles=roles, params=query)
+        response = api.call("GET", _path(endpoint, contact_id), roles=roles, params=query,
+                            headers=headers)
     assert response.status_code == 400, response.text
     problem = response.json()
     assert problem["code"] == "INVALID_INPUT"
     assert field in problem["errors"], problem
-    assert stored_count(intake_store) == before
+    assert recorded_under([intake_store], before, refused) == []
+    assert recorded_under([intake_store], before, made)  # what a call stores is seen
 
 
 def test_a_body_that_is_not_json_is_a_400(api):
@@ -164,31 +187,35 @@ def stores():
 def test_every_endpoint_refuses_an_unknown_field_naming_it(api, stores, endpoint):
     """The generic half of 'invalid input everywhere': any endpoint, any service."""
     route = endpoint.route
-    before = [stored_count(app) for app in stores]
+    before, refused = [stored_count(app) for app in stores], call_id()
     ident = "00000000-0000-4000-8000-000000000001"
     path = "/api/v1" + route.path.replace("<reference>", "KC-2026-0001")
     path = re.sub(r"<\w+>", ident, path)
     token = api.token("supervisor", "caseworker", "auditor")  # whichever the endpoint admits
+    headers = {"X-Correlation-Id": refused}
     if route.method == "GET":
-        response = api.call("GET", path, token=token, params={"smuggled": "1"})
+        response = api.call("GET", path, token=token, params={"smuggled": "1"},
+                            headers=headers)
     else:
-        response = api.call(route.method, path, token=token, json={"smuggled": 1})
+        response = api.call(route.method, path, token=token, json={"smuggled": 1},
+                            headers=headers)
     assert response.status_code == 400, response.text
     assert "smuggled" in response.json()["errors"]
-    assert [stored_count(app) for app in stores] == before
+    assert recorded_under(stores, before, refused) == []
 
 
 @pytest.mark.parametrize("endpoint", [r for r in route_table() if "_id>" in r.route.path],
                          ids=lambda r: f"{r.route.method} {r.route.path}")
 def test_every_endpoint_refuses_a_malformed_id_naming_it(api, stores, endpoint):
     route = endpoint.route
-    before = [stored_count(app) for app in stores]
+    before, refused = [stored_count(app) for app in stores], call_id()
     path = "/api/v1" + re.sub(r"<\w+>", "not-a-uuid", route.path)
     kwargs = {} if route.method == "GET" else {"json": {}}
-    response = api.call(route.method, path, roles=("supervisor", "caseworker"), **kwargs)
+    response = api.call(route.method, path, roles=("supervisor", "caseworker"),
+                        headers={"X-Correlation-Id": refused}, **kwargs)
     assert response.status_code == 400, response.text
     assert route.path_fields[0] in response.json()["errors"]
-    assert [stored_count(app) for app in stores] == before
+    assert recorded_under(stores, before, refused) == []
 
 
 def test_two_changes_to_one_case_on_the_same_version_give_one_409(api):
@@ -368,15 +395,18 @@ def test_a_repeated_case_and_service_under_one_key_are_one_record_each(api):
         assert [r.status_code for r in opened] == [201, 201], opened[0].text
         case_id = opened[0].json()["case_id"]
         assert opened[1].json()["case_id"] == case_id
-        before = stored_count(casework)
+        before, calls = [stored_count(casework)], [call_id(), call_id()]
         service = {"service_type": "social_counselling"}
         key = str(uuid.uuid4())
         given = [api.call("POST", f"/api/v1/cases/{case_id}/services", roles=("supervisor",),
-                          user="sup-1", json=service, headers={"Idempotency-Key": key})
-                 for _ in range(2)]
+                          user="sup-1", json=service,
+                          headers={"Idempotency-Key": key, "X-Correlation-Id": call})
+                 for call in calls]
         assert [r.status_code for r in given] == [200, 200], given[0].text
         assert given[0].json() == given[1].json()
-        assert stored_count(casework) == before + 1
+        # One record for the two calls (the first's); the stores' other writers aside.
+        assert len(recorded_under([casework], before, *calls)) == 1
+        assert recorded_under([casework], before, calls[1]) == []
     finally:
         casework.close()
 

@@ -125,7 +125,7 @@ def test_a_referral_reaches_another_service_sealed(platform, broker_tap):
     def ours() -> list[dict]:  # earlier tests' referrals may still be relayed
         return [e for e in RECEIVED if e["data"]["contact_id"] == contact]
 
-    eventually(ours, timeout=30)  # the referral reached the other service over the broker
+    eventually(ours)  # the referral reached the other service over the broker
     assert len(ours()) == 1
     envelope = ours()[0]
     assert envelope["source"] == "intake" and envelope["type"] == "ReferredToCasework"

@@ -64,10 +64,13 @@ def relaying(service: str) -> Iterator[Relay]:
 
 
 def call(service: str, method: str, payload: Any = None, roles: tuple[str, ...] = ("lawyer",),
-         user: str = "law-1") -> Any:
-    """An RPC as an internal app makes it, with the caller's token."""
-    token = issue_token(user, list(roles))
-    with ClusterRpcProxy(nameko_config(), context_data={"authorization": token}) as cluster:
+         user: str = "law-1", correlation_id: str | None = None) -> Any:
+    """An RPC as an internal app makes it, with the caller's token (and the correlation id
+    the service stores on every record the call makes, when given one)."""
+    context = {"authorization": issue_token(user, list(roles))}
+    if correlation_id is not None:
+        context["correlation_id"] = correlation_id
+    with ClusterRpcProxy(nameko_config(), context_data=context) as cluster:
         try:
             return getattr(getattr(cluster, service), method)(payload=payload)
         except RemoteError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import cast
 
 import eventlet
 import pytest
@@ -12,6 +13,7 @@ from services.casework.application import Casework
 from services.casework.service import CaseworkService
 from services.casework.tests.conftest import new_client
 from shared.errors import Conflict, Forbidden, InvalidInput, RuleViolated
+from shared.eventstore import HavenMapper
 from shared.testing.plugin import module_service, rpc
 
 FACTS = {"origin_country": "UA", "exploitation_types": ["ForcedLabour"], "urgency": "urgent"}
@@ -310,6 +312,17 @@ INVALID = [
 ]
 
 
+def recorded_on_call(store: Casework, after: int | None) -> list[str]:
+    """What the store recorded after notification `after` other than in reaction to another
+    service's message (a consumer's record names the message that caused it): meanwhile,
+    casework's consumers may take what earlier test modules left in its durable queues on
+    this run's vhost (a referral whose casework was a stand-in, say)."""
+    mapper = cast(HavenMapper, store.mapper)
+    return [n.topic for n in store.recorder.select_notifications(after or 0, 10**6,
+                                                                 inclusive_of_start=False)
+            if not mapper.audit_of(n).get("causation_id")]
+
+
 @pytest.mark.parametrize(("method", "payload", "fields"), INVALID,
                          ids=[f"{m}-{'-'.join(sorted(f))}" for m, _, f in INVALID])
 def test_invalid_input_names_the_field_and_stores_nothing(call, case, store, method, payload,
@@ -318,7 +331,7 @@ def test_invalid_input_names_the_field_and_stores_nothing(call, case, store, met
     with pytest.raises(InvalidInput) as refused:
         call(method, payload(case), roles=("supervisor", "caseworker"), user="cw-1")
     assert set(refused.value.errors) == fields
-    assert store.recorder.max_notification_id() == before
+    assert recorded_on_call(store, before) == []
 
 
 def test_every_rpc_has_an_invalid_input_test():
