@@ -25,6 +25,12 @@ def test_no_input_makes_the_gateway_fail(case, api):
     response = case.call(base_url=api.base, headers={"Authorization": f"Bearer {token}"},
                          timeout=15)
     assert response.status_code < 500, (case.method, case.path, response.text)
+    if any(name.lower() == "transfer-encoding" for name in case.headers or {}) \
+            and response.status_code == 400 and "not allowed together" in response.text:
+        # A body with Content-Length and a Transfer-Encoding: eventlet's HTTP server
+        # refuses the ambiguous framing (a request-smuggling guard) before the gateway
+        # sees the request, in plain text. Refused, and nothing reached a service.
+        return
     if response.status_code >= 400:
         assert response.headers["content-type"] == ["application/problem+json"]
         assert "code" in response.json()
