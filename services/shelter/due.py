@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.shelter.domain import Shelter
-from services.shelter.domain.rules import NoSuitableBed
+from services.shelter.domain.rules import NoSuitableBed, WrongState
 from services.shelter.store import ShelterStore, place_of, system_context
 from shared.metrics import SHELTER_BEDS_FREE, SHELTER_ISOLATION_ROOMS_FREE
 
@@ -53,6 +53,11 @@ class Due(ShelterStore):
 
             try:
                 changed += bool(self.retrying(attempt))
+            except WrongState as exc:
+                # Chosen from a read model: another replica's poll (or a command) changed
+                # the record first. Expected with two replicas; the next poll looks again.
+                log.info("due shelter work skipped, the record moved on: %s",
+                         type(exc).__name__)
             except Exception as exc:  # noqa: BLE001 - see the docstring
                 log.error("due shelter work failed: %s", type(exc).__name__)
         return changed

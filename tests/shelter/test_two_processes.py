@@ -61,7 +61,7 @@ def test_twenty_admissions_racing_for_five_beds_across_two_processes(
         served = [p.metric("haven_rpc_calls_total", method="admit_resident") for p in processes]
         # The gauge follows at the next poll of each process.
         eventually(lambda: all(p.metric("haven_shelter_beds_free", shelter="R") == 0
-                               for p in processes), timeout=30)
+                               for p in processes))
     admitted = [a["stay_id"] for a in answers if isinstance(a, dict)]
     refused = [a for a in answers if not isinstance(a, dict)]
     assert len(admitted) == 5 and len(set(admitted)) == 5, admitted
@@ -85,7 +85,7 @@ def test_twenty_requests_from_casework_for_five_beds_consumed_by_two_processes(
     try:
         with running(tmp_path) as processes:
             queue = "evt-casework-ShelterPlacementRequested--shelter.on_placement_requested"
-            eventually(lambda: consumers(vhost_of(own_schemas.amqp_uri), queue) == 2, timeout=30)
+            eventually(lambda: consumers(vhost_of(own_schemas.amqp_uri), queue) == 2)
             requests = []
             for _ in range(20):
                 case = casework.open_case(supervisor, client={
@@ -120,10 +120,10 @@ def test_a_hold_that_expired_while_stopped_is_released_exactly_once(shelters, tm
                 ].count("HoldExpired")
 
     with running(tmp_path, name="first"):
-        eventually(lambda: shelters.stay(stay_id).status == "waiting", timeout=30)
+        eventually(lambda: shelters.stay(stay_id).status == "waiting")
     with running(tmp_path, name="second") as processes:  # and once more after a restart
         eventually(lambda: all(p.metric("haven_shelter_beds_free", shelter="N") == 1
-                               for p in processes), timeout=30)
+                               for p in processes))
     assert expiries() == 1
     shelter = shelters.load(Shelter, shelters.shelter_ids()[0])
     assert all(bed.occupant is None for bed in shelter.beds.values())
@@ -167,10 +167,10 @@ def test_isolation_and_keep_apart_hold_when_two_processes_race_for_one_room(
                    for p in processes)
 
     with running(tmp_path) as processes:
-        eventually(lambda: isolation_rooms_free(processes, 1), timeout=30)
+        eventually(lambda: isolation_rooms_free(processes, 1))
         answers = call_all(own_schemas, calls, user="sup-1", roles=("supervisor",))
         answers += call_all(own_schemas, later, user="sup-1", roles=("supervisor",))
-        eventually(lambda: isolation_rooms_free(processes, 0), timeout=30)
+        eventually(lambda: isolation_rooms_free(processes, 0))
     admitted = {a["stay_id"]: (a["shelter_code"], a["room_id"]) for a in answers
                 if isinstance(a, dict)}
     assert all(isinstance(a, RuleViolated) for a in answers if not isinstance(a, dict))
