@@ -194,7 +194,7 @@ def _replay_key(service: type, call: _Call) -> str | None:
     policy = getattr(service, "policy", None)
     if policy is not None and call.method in policy and policy[call.method].personal:
         return None
-    return call.context_data.get("idempotency_key")
+    return call.context_data.get(IDEMPOTENCY_KEY)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -203,8 +203,10 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 
 
 # -- who may call ------------------------------------------------------------------
-# The context key naming the role a caller acts in (the gateway's X-Haven-Role header).
+# The RPC context keys a caller's choices travel in: the role they act in (the gateway's
+# X-Haven-Role header) and their command's Idempotency-Key.
 ACTING_ROLE = "acting_role"
+IDEMPOTENCY_KEY = "idempotency_key"
 
 
 def _authorise(call: _Call, allowed: tuple[str, ...]) -> tuple[Principal, str]:

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from shared.config import settings
 from shared.deadline import CONTEXT_KEY, GRACE
 from shared.errors import HavenError, Unavailable
-from shared.shell import ACTING_ROLE
+from shared.shell import ACTING_ROLE, IDEMPOTENCY_KEY
 
 log = logging.getLogger("haven.gateway")
 PROBLEM = "application/problem+json"
@@ -110,7 +110,7 @@ class Forwarding(DependencyProvider):
             worker_ctx.data["authorization"] = token
             worker_ctx.data["correlation_id"] = correlation_id or str(uuid.uuid4())
             if idempotency_key is not None:  # the service keeps the first answer under it
-                worker_ctx.data["idempotency_key"] = idempotency_key
+                worker_ctx.data[IDEMPOTENCY_KEY] = idempotency_key
             if acting_role is not None:  # the service checks the token gives it (shell.py)
                 worker_ctx.data[ACTING_ROLE] = acting_role
             return worker_ctx.data["correlation_id"]

@@ -24,11 +24,11 @@ from nameko.rpc import RpcProxy
 
 from shared.audit import CommandContext
 from shared.errors import Unavailable, from_remote
+from shared.shell import IDEMPOTENCY_KEY
 
 Fields = dict[str, Any]
 ASK_SECONDS = 5.0  # a person is waiting; casework answers in milliseconds when it is up
 NO_ANSWER = "casework did not answer whether the client consents; nothing was shared"
-IDEMPOTENCY_KEY = "idempotency_key"  # the context key the gateway forwards a command's key in
 
 # Set per worker (each nameko worker runs in a greenlet with its own context).
 _asking: contextvars.ContextVar[Callable[[Fields, str], Fields] | None] = \
