@@ -15,7 +15,7 @@ from shared.audit_trail.access import access_of
 from shared.audit_trail.history import history_of
 from shared.audit_trail.links import CaseFile, collect_case
 from shared.audit_trail.replay import replay_of
-from shared.audit_trail.sources import Catalogue, audit_settings
+from shared.audit_trail.sources import Catalogue, ReadPool, audit_settings
 from shared.audit_trail.verification import verify_services
 from shared.config import Settings
 from shared.errors import InvalidInput, NotFound
@@ -34,10 +34,14 @@ def _case_lookup() -> Iterator[None]:
 class AuditReader:
     def __init__(self, cfg: Settings, catalogue: Catalogue):
         self.cfg, self.catalogue = cfg, catalogue
+        self.pool = ReadPool()  # the stores' connections, kept from one answer to the next
+
+    def close(self) -> None:
+        self.pool.close()
 
     def _case(self, reference: str) -> CaseFile:
         with _case_lookup():
-            return collect_case(reference, self.cfg, self.catalogue)
+            return collect_case(reference, self.cfg, self.catalogue, self.pool)
 
     def case_history(self, ctx: CommandContext, reference: str) -> dict[str, Any]:
         return history_of(self._case(reference)).to_dict()
@@ -76,3 +80,7 @@ class AuditTrail(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> AuditReader | None:
         return self.reader
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.close()

@@ -23,7 +23,7 @@ read model, and a service adds nothing to be found: it names its fields this way
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,8 +33,15 @@ from eventsourcing.utils import resolve_topic
 
 from shared.audit import SYSTEM_ROLE
 from shared.audit_trail.decode import Decoded, decode
-from shared.audit_trail.sources import Catalogue, Record, StoreReader
+from shared.audit_trail.sources import (
+    Catalogue,
+    ReadPool,
+    Record,
+    StoreReader,
+    connect_read_only,
+)
 from shared.config import Settings
+from shared.verify import Location, locate
 
 CASE_ID_FIELDS = ("case_id",)
 SCOPE_ATTRIBUTE = "AUDIT_CASE_SCOPE"
@@ -133,33 +140,49 @@ def resolve_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None,
 
 @contextmanager
 def open_readers(catalogue: Catalogue, cfg: Settings,
-                 readers: dict[str, StoreReader] | None = None
-                 ) -> Iterator[dict[str, StoreReader]]:
+                 readers: dict[str, StoreReader] | None = None,
+                 pool: ReadPool | None = None) -> Iterator[dict[str, StoreReader]]:
     """A reader of each existing store in the catalogue, open for one answer: a case's
-    lookups are a few indexed queries per store, so connecting once per store (not once
-    per query) is most of what an answer costs. `readers` given: those, left open."""
+    lookups are a few indexed queries per store, so connecting (not querying) was most of
+    what an answer cost. The stores of one database share one connection for the answer
+    (their queries name their schemas), taken from `pool` when given (the audit service
+    keeps one), else opened and closed here. `readers` given: those, left open."""
     if readers is not None:
         yield readers
         return
     opened: dict[str, StoreReader] = {}
-    try:
-        for service in catalogue.services:
-            reader = StoreReader(service, cfg)
-            if reader.exists():
-                opened[service] = reader
-            else:
+    with ExitStack() as connections:
+        shared: dict[str, Any] = {}
+
+        def connection(loc: Location) -> Any:
+            if loc.backend != "postgres":
+                return None  # SQLite: a file each, opened by its reader
+            if loc.conninfo not in shared:
+                shared[loc.conninfo] = connections.enter_context(
+                    pool.connection(loc.conninfo) if pool is not None
+                    else closing(connect_read_only(loc.conninfo)))
+            return shared[loc.conninfo]
+
+        try:
+            for service in catalogue.services:
+                loc = locate(service, cfg)
+                reader = StoreReader(service, cfg, connection(loc))
+                if reader.exists():
+                    opened[service] = reader
+                else:
+                    reader.close()
+            yield opened
+        finally:
+            for reader in opened.values():
                 reader.close()
-        yield opened
-    finally:
-        for reader in opened.values():
-            reader.close()
 
 
 # -- case id -> its events --------------------------------------------------------------
-def collect_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None) -> CaseFile:
+def collect_case(ref: str, cfg: Settings, catalogue: Catalogue | None = None,
+                 pool: ReadPool | None = None) -> CaseFile:
     """Every stored event of the case, by the rules in this module's docstring."""
     catalogue = catalogue or Catalogue.default()
-    with open_readers(catalogue, cfg) as readers:
+    with open_readers(catalogue, cfg, pool=pool) as readers:
         case_id = resolve_case(ref, cfg, catalogue, readers)
         case = CaseFile(case_id, None if ref == case_id else ref)
         seeds: list[CaseEvent] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -84,13 +84,63 @@ def _hex(value: Any) -> str:
     return value.hex if isinstance(value, UUID) else str(value)
 
 
+# No JIT: an audit's queries are a case's few rows, but with statistics older than the
+# table the planner expected thousands and spent 150 ms compiling one of them.
+READ_OPTIONS = {"autocommit": True, "options": "-c jit=off"}
+
+
+def connect_read_only(conninfo: str) -> Any:
+    import psycopg
+
+    conn = psycopg.connect(conninfo, **READ_OPTIONS)  # type: ignore[arg-type]
+    conn.read_only = True
+    return conn
+
+
+class ReadPool:
+    """Connections to the stores' databases kept between answers, for a process that
+    answers audits all day (the audit service): one answer reads every store, and
+    connecting to each anew cost a connection's start-up per store per answer and, with
+    many auditors at once, as many of the database's connection slots. At most
+    `max_size` connections per database; an answer waits for one when all are in use."""
+
+    def __init__(self, max_size: int = 4):
+        self.max_size = max_size
+        self._pools: dict[str, Any] = {}
+
+    @contextmanager
+    def connection(self, conninfo: str) -> Iterator[Any]:
+        pool = self._pools.get(conninfo)
+        if pool is None:
+            from psycopg_pool import ConnectionPool
+
+            pool = self._pools[conninfo] = ConnectionPool(
+                conninfo, min_size=1, max_size=self.max_size, kwargs=READ_OPTIONS,
+                configure=_read_only, open=False, name="audit-read")
+            pool.open(wait=True)  # its first connection ready, or the first answer opens two
+        with pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+
+
+def _read_only(conn: Any) -> None:
+    conn.read_only = True
+
+
 class StoreReader:
     """Read-only queries on one service's events table and its `_chain` table."""
 
-    def __init__(self, service: str, cfg: Settings):
+    def __init__(self, service: str, cfg: Settings, connection: Any = None):
+        """`connection`: one already open to the store's database (open_readers shares one
+        among the stores of a database), which this reader then uses and never closes."""
         self.service = service
         self.loc: Location = locate(service, cfg)
-        self._conn: Any = None
+        self._conn: Any = connection
+        self._owned = connection is None
         self._indexed: bool | None = None
 
     # -- connection -------------------------------------------------------------------
@@ -101,9 +151,9 @@ class StoreReader:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
+        if self._conn is not None and self._owned:
             self._conn.close()
-            self._conn = None
+        self._conn = None
 
     @property
     def postgres(self) -> bool:
@@ -111,15 +161,9 @@ class StoreReader:
 
     def _connection(self) -> Any:
         if self._conn is None:
+            self._owned = True
             if self.postgres:
-                import psycopg
-
-                # No JIT: an audit's queries are a case's few rows, but with statistics
-                # older than the table the planner expected thousands and spent 150 ms
-                # compiling one of them.
-                self._conn = psycopg.connect(self.loc.conninfo, autocommit=True,
-                                             options="-c jit=off")
-                self._conn.read_only = True
+                self._conn = connect_read_only(self.loc.conninfo)
             else:
                 self._conn = sqlite3.connect(f"file:{self.loc.path}?mode=ro", uri=True)
         return self._conn

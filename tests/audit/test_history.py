@@ -206,3 +206,43 @@ def test_a_causation_id_sent_by_a_caller_does_not_join_another_case(world, cfg):
     assert world.other_case_id.hex not in streams
     history = case_history(world.reference, cfg, world.catalogue)
     assert [generic(world, line) for line in history.lines] == TIMELINE
+
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Every connection opened to PostgreSQL from now on (psycopg's own connect, counted:
+    a pool's connections too)."""
+    import psycopg
+
+    opened: list[str] = []
+    real = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, conninfo="", **kwargs):
+        opened.append(conninfo)
+        return real(cls, conninfo, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(counting))
+    monkeypatch.setattr(psycopg, "connect", psycopg.Connection.connect)  # its alias
+    return opened
+
+
+def test_one_answer_reads_every_store_of_a_database_over_one_connection(world, cfg,
+                                                                         connects):
+    case = collect_case(world.reference, cfg, world.catalogue)
+    assert {e.record.service for e in case.events} == set(world.services)  # four stores read
+    assert len(connects) == 1
+
+
+def test_the_audit_service_keeps_its_connections_from_one_answer_to_the_next(world, cfg,
+                                                                              connects):
+    from services.audit.reader import AuditReader
+
+    reader = AuditReader(cfg, world.catalogue)
+    try:
+        auditor = ctx("aud-1", "auditor", "case_history")
+        answers = [reader.case_history(auditor, world.reference) for _ in range(3)]
+        assert answers[0] == answers[1] == answers[2]
+        assert [line["event"] for line in answers[0]["events"]] == [t[1] for t in TIMELINE]
+        assert len(connects) == 1  # the pool's one, not one per store per answer
+    finally:
+        reader.close()
