@@ -92,6 +92,48 @@ def test_a_target_named_by_a_host_that_resolves_inside_the_network_is_refused(
         "failed", "resolves to a private address")
 
 
+def test_a_name_answering_inside_when_looked_up_again_is_called_where_it_was_checked(
+        app, monkeypatch, receiver):
+    """DNS rebinding: the pager's name answers with a public address when it is checked,
+    and with the receiver's inside address to any later lookup. The call must go to the
+    address checked (the outside world here: a fake DNS and a public host refusing), never
+    to the inside one."""
+    import socket
+
+    import urllib3.util.connection
+
+    public, name = "8.8.8.8", "pager.example.org"
+    target = f"http://{name}:{receiver.port}"
+    lookups: list[str] = []
+    real_lookup, real_connect = socket.getaddrinfo, urllib3.util.connection.create_connection
+
+    def dns(host, port, *args, **kwargs):
+        if host != name:
+            return real_lookup(host, port, *args, **kwargs)
+        lookups.append(host)
+        answer = public if len(lookups) == 1 else "127.0.0.1"
+        return real_lookup(answer, port, *args, **kwargs)
+
+    connected: list[tuple[str, int]] = []
+
+    def connect(address, *args, **kwargs):
+        connected.append(address)
+        if address[0] == public:
+            raise ConnectionRefusedError("the public host refuses (no network here)")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", connect)
+    reconfigure(app, monkeypatch, target + "/haven", HAVEN_WEBHOOK_ALLOW=target)
+    on_call(app, "cw-7")
+    deliver(app, CONTACT_LOGGED, contact())
+    poll(app)
+    assert receiver.requests == []
+    assert connected == [(public, receiver.port)]
+    (attempted,) = webhook_deliveries(app)
+    assert attempted["status"] != "delivered"
+
+
 def test_a_target_off_the_allow_list_is_never_called(app, monkeypatch, receiver):
     reconfigure(app, monkeypatch, receiver.url, HAVEN_WEBHOOK_ALLOW="https://pager.example.org")
     on_call(app, "cw-7")
