@@ -3,7 +3,7 @@
     class MatterList(Projection):
         row_updates = RowUpdates("matters", "matter_id", Matter, {
             "MatterStageChanged": {"stage": from_event.stage},
-            "MatterErased": {"erased": True, "docket_number": None},
+            "MatterClosed": {"status": "closed", "closed_at": from_event.closed_at},
         })
 
 One definition of the handler every service wrote again for each such event; a read model

@@ -54,7 +54,7 @@ class MatterRowSchema(Schema):
     matter_id, case_id, kind, stage, status, source = (_Str(), _Str(), _Str(), _Str(), _Str(),
                                                         _Str())
     case_reference, standing, outcome, lawyer_id = _OptStr(), _OptStr(), _OptStr(), _OptStr()
-    docket_number, court = _OptStr(), _OptStr()
+    court = _OptStr()
     opened_at, closed_at = f.when(), f.when(allow_none=True)
     erased = fields.Boolean()
 
@@ -84,6 +84,7 @@ class MatterDetailSchema(MatterRowSchema):
     deadlines = fields.List(fields.Nested(DeadlineSchema))
     personal_data = _Str()  # included, withheld (role or relation), not_requested (no purpose)
     caption = fields.Raw(allow_none=True)  # personal data: only when included
+    docket_number = fields.Raw(allow_none=True)  # personal data: only when included
 
 
 class MatterFiguresSchema(Schema):

@@ -45,7 +45,10 @@ class Letters(Sharing):
         with domain_refusals():
             context = letter_context(
                 today=now.date(), case_reference=self.case_record(matter.case_id).reference,
-                matter=matter, hearing=hearing, paragraphs=paragraphs or [],
+                # Opened for the template (its docket number is sealed): the letter's body
+                # is sealed in turn, and read only with a logged purpose.
+                matter=self.load(Matter, matter.id), hearing=hearing,
+                paragraphs=paragraphs or [],
                 recipient_address=recipient_address_for(recipient_type,
                                                         names.get("recipient_address")),
                 **{name: names.get(name) for name in ("recipient_name", "client_name",

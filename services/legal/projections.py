@@ -1,9 +1,9 @@
 """Legal's read models, fed from its own notification log (the queries are in queries.py):
 matters and their deadlines, hearings and sessions, disclosures, and the reminder table.
 
-Only ids, codes, places and times: no caption, no attorney, no letter, no note. On an
-erasure the rows stay -- they are the statistics -- but the docket number, which leads to
-court records naming the client, is dropped.
+Only ids, codes, places and times: no caption, no docket number (it leads to court
+records naming the client), no attorney, no letter, no note. On an erasure the rows stay:
+they are the statistics.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from services.legal.queries import LegalViews
 from shared.projections import Cursor, Projection, ReadModelSet, handles, stream_id
 from shared.row_updates import RowUpdates, from_event
 
-_DETAILS = ("docket_number", "court", "standing")
+_DETAILS = ("court", "standing")
 
 
 class MatterList(Projection):
-    name, version = "matter_list", 1
+    name, version = "matter_list", 2  # 2: without the docket number
     tables = {
         "cases": "case_id text PRIMARY KEY, reference text, caseworker_id text",
         "matters": (
             "matter_id text PRIMARY KEY, case_id text NOT NULL, case_reference text,"
             " kind text NOT NULL, standing text, stage text NOT NULL, status text NOT NULL,"
-            " outcome text, lawyer_id text, docket_number text, court text,"
+            " outcome text, lawyer_id text, court text,"
             " source text NOT NULL, opened_at {timestamp} NOT NULL, closed_at {timestamp},"
             " erased boolean NOT NULL"),
         "deadlines": (
@@ -72,7 +72,7 @@ class MatterList(Projection):
         "LawyerAssigned": {"lawyer_id": from_event.lawyer_id},
         "MatterClosed": {"status": "closed", "outcome": from_event.outcome,
                          "closed_at": from_event.closed_at},
-        "MatterErased": {"erased": True, "docket_number": None},
+        "MatterErased": {"erased": True},
     })
 
     @handles(Matter, "DeadlineSet")

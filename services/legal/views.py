@@ -2,8 +2,9 @@
 data only when the reader may have it (the application decides and logs the read).
 
 Pure: built from aggregates. For a reader without access the aggregates are loaded still
-sealed and the personal fields are left out here -- never sent as ciphertext. Once the
-client is erased a matter's docket number is left out for everyone.
+sealed and the personal fields are left out here -- never sent as ciphertext. A matter's
+docket number is personal data (it leads to court records naming the client), and once
+the client is erased it is left out for everyone.
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ def matter_detail(matter: Matter, personal: bool) -> Detail:
         **{name: getattr(matter, name) for name in (
             "case_id", "kind", "standing", "source", "request_id", "lawyer_id", "opened_at",
             "court", "stage", "outcome", "closed_at")},
-        # The docket leads to court records naming the client: gone with the erasure, as
-        # from the read models (projections.py).
-        "docket_number": None if matter.erased_at is not None else matter.docket_number,
         "erased": matter.erased_at is not None,
         "representation": None if matter.representation is None else {
             **matter.representation,
@@ -43,6 +41,10 @@ def matter_detail(matter: Matter, personal: bool) -> Detail:
     }
     if personal:
         detail["caption"] = _text(matter.texts, "caption")
+        # The docket leads to court records naming the client: personal data, sealed
+        # under the case's key, and gone with the erasure for everyone.
+        detail["docket_number"] = None if matter.erased_at is not None \
+            else matter.docket_number
     return detail
 
 

@@ -49,8 +49,9 @@ MAX_NAME, MAX_CAPTION, MAX_SUMMARY = 200, 500, 5_000
 
 
 class Matter(Aggregate):
+    # The docket number too: it leads to court records naming the client.
     PERSONAL_DATA = {"caption": "case_id", "attorney": "case_id", "summary": "case_id",
-                     "texts": "case_id"}
+                     "texts": "case_id", "docket_number": "case_id"}
 
     @classmethod
     def open(cls, *, matter_id: UUID, case_id: str, kind: str, source: str,

@@ -25,6 +25,7 @@ from tests.dumps import needles, pg_dump, readable
 
 TOKEN = uuid.uuid4().hex[:10]
 SECRETS = [f"Hanna Melnyk-{TOKEN}", f"the foreman at the {TOKEN} orchard kept her passport"]
+DOCKET = f"II K {TOKEN}/26"  # leads to court records naming the client: personal data
 
 
 @pytest.fixture
@@ -33,6 +34,7 @@ def matter_id(app, casework):
 
 
 def test_a_letter_body_is_in_clear_in_no_dump(app, matter_id, cfg, runner):
+    app.update_matter(LAWYER, matter_id, docket_number=DOCKET)
     letter = app.draft_letter(LAWYER, matter_id, "request_for_information", "prosecutor",
                               f"prosecutor-{TOKEN}", languages=["uk", "en"],
                               client_name=SECRETS[0], paragraphs=[SECRETS[1]],
@@ -40,11 +42,12 @@ def test_a_letter_body_is_in_clear_in_no_dump(app, matter_id, cfg, runner):
     assert letter["language"] == "en"  # no Ukrainian template of this kind: English next
     read = app.get_letter(CASEWORKER, UUID(letter["letter_id"]), purpose="case_work")
     assert SECRETS[0] in read["body"] and SECRETS[1] in read["body"]
+    assert DOCKET in read["body"]  # opened for the template, sealed again in the letter
     assert is_sealed(app.load(Letter, letter["letter_id"], sealed=True).body)
     runner.catch_up()  # the read models too: every table of every schema of the run
     dump = readable(pg_dump(cfg)).lower()
     assert f"prosecutor-{TOKEN}".encode() in dump  # the letter's codes are found...
-    for secret in SECRETS:  # ...the letter's content is not, in any form
+    for secret in (*SECRETS, DOCKET):  # ...the letter's content and the docket are not
         assert not any(n in dump for n in needles(secret))
     assert "body" not in app.get_letter(OTHER_LAWYER, UUID(letter["letter_id"]),
                                         purpose="legal_proceedings")

@@ -1,0 +1,1 @@
+"""Security tests: personal data never escapes in clear."""
