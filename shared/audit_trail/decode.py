@@ -11,10 +11,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.utils import resolve_topic
 
 from shared.audit_trail.sources import Record
 from shared.crypto import KeyVault, is_sealed, seal_context
-from shared.eventstore import AUDIT_KEY, HavenApplication, HavenMapper
+from shared.eventstore import AUDIT_KEY, HavenApplication, HavenMapper, personal_data_of
 
 MASK = "[personal data]"
 _EVENTSOURCING_ATTRIBUTES = ("originator_id", "originator_version", "timestamp",
@@ -112,6 +113,33 @@ def masked(value: Any) -> Any:
     if isinstance(value, list):
         return [masked(v) for v in value]
     return value
+
+
+def declared_personal(topic: str) -> frozenset[str]:
+    """The fields the event's aggregate declares personal data (none for a store without
+    code here: its sealed values are still masked by `masked`)."""
+    try:
+        event_cls = resolve_topic(topic)
+    except Exception:  # noqa: BLE001 - a retired service or test store: bytes only
+        return frozenset()
+    return frozenset(personal_data_of(event_cls))
+
+
+def masked_fields(data: dict[str, Any], personal: frozenset[str] | set[str]
+                  ) -> dict[str, Any]:
+    """`masked`, and every declared personal field masked whatever its stored form: a value
+    written before its field was declared (legal's docket numbers) is in the store in
+    clear for good, and is no less personal data for that."""
+    return {k: _mask_all(v) if k.removeprefix("_") in personal else masked(v)
+            for k, v in data.items()}
+
+
+def _mask_all(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):  # as sealed: element by element, the length stays
+        return [_mask_all(v) for v in value]
+    return MASK
 
 
 def unsealed(data: dict[str, Any], vault: KeyVault, service: str, aggregate: str

@@ -6,7 +6,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.audit_trail.decode import aggregate_name, masked, unsealed
+from shared.audit_trail.decode import (
+    aggregate_name,
+    declared_personal,
+    masked,
+    masked_fields,
+    unsealed,
+)
 from shared.audit_trail.links import CaseEvent, CaseFile, CaseView, collect_case
 from shared.audit_trail.sources import Catalogue
 from shared.config import Settings
@@ -71,7 +77,7 @@ def line_of(event: CaseEvent, vault: KeyVault | None) -> HistoryLine:
         reason=audit.get("reason"), reason_detail=_detail(audit, d.record.service, vault),
         correlation_id=audit.get("correlation_id"),
         causation_id=audit.get("causation_id"), link=event.why,
-        data=masked(data) if vault is None else
+        data=masked_fields(data, declared_personal(d.record.topic)) if vault is None else
         unsealed(data, vault, d.record.service, aggregate_name(d.record.topic)))
 
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import project_aggregate
 
-from shared.audit_trail.decode import mapper_for, masked, plain, stored_event
+from shared.audit_trail.decode import mapper_for, masked_fields, plain, stored_event
 from shared.audit_trail.links import CaseFile, CaseView, canonical, collect_case
 from shared.audit_trail.sources import Catalogue
 from shared.config import Settings
@@ -62,7 +62,9 @@ def state_of(aggregate: Any, service: str, vault: KeyVault | None) -> AggregateS
         service=service, type=type(aggregate).__name__, id=str(aggregate.id),
         version=aggregate.version, created_on=aggregate.created_on.isoformat(),
         modified_on=aggregate.modified_on.isoformat(),
-        state=attributes if vault is not None else masked(attributes))
+        # Declared fields masked whatever their form: one stored in clear stays in clear.
+        state=attributes if vault is not None else masked_fields(
+            attributes, set(getattr(type(aggregate), "PERSONAL_DATA", None) or {})))
 
 
 def fold(case: CaseFile, service: str, originator_id: str, as_of: datetime,

@@ -76,7 +76,8 @@ CATEGORIES = {
     "narratives (may reveal health, sex life, criminal offences suffered: special"
     " categories)": ("summary", "note", "notes", "evidence", "description", "texts",
                      "reason_text", "caption", "body", "document"),
-    "legal representation and proceedings": ("attorney", "police_reference"),
+    "legal representation and proceedings": ("attorney", "police_reference",
+                                             "docket_number"),
 }
 
 # Who a declared field is about, by the aggregate that holds it.
