@@ -23,12 +23,18 @@ from shared.audit_trail.sources import Catalogue, StoreReader
 from shared.config import Settings
 from shared.crypto import seal_context
 from shared.eventstore import reason_context
-from shared.gdpr.redaction import Redactor
+from shared.gdpr.redaction import OTHER_PERSON, Redactor
 
 PURPOSE = "data_subject_request"
 WHAT = "all personal data (GDPR Art. 15 export)"
 CASEWORK = "casework"
 SKIPPED = ("Snapshot",)  # a snapshot repeats its stream's events
+# A helpline contact made by someone else about the person (family, a witness, a
+# professional who reported): the number to call back is the caller's, not the person's,
+# and an answer to the person must not give it (Art. 15(4): the rights of others -- a
+# person made to ask by their exploiter would learn who reported them).
+CALLERS_OWN = frozenset({"callback_contact"})
+SELF_CALLER = "potential_victim"
 
 
 class PersonNotFound(LookupError):
@@ -222,12 +228,16 @@ def subject_access(person: str, principal: Any, cfg: Settings, catalogue: Catalo
                           reason="GDPR Art. 15 subject access request")
     holdings, files = collect(person, cfg, catalogue)  # the export's own record included
     redactor = Redactor(_own_subjects(holdings), _own_names(holdings), vault.unseal)
+    others_calls = _calls_by_others(holdings)
     services: dict[str, list[dict[str, Any]]] = {}
     for (store, _), d in sorted(holdings.events.items(), key=lambda kv: _when(kv[1])):
         if d.name in SKIPPED:
             continue
         label = service_label(store, catalogue.application(store))
-        services.setdefault(label, []).append(_entry(d, redactor))
+        entry = _entry(d, redactor)
+        if d.record.originator_id in others_calls:
+            entry["data"] = _callers_own_redacted(entry["data"], redactor)
+        services.setdefault(label, []).append(entry)
     return {
         "request": {"article": "GDPR Art. 15", "person": holdings.client_id,
                     "generated_at": (now or datetime.now(UTC)).isoformat(),
@@ -239,6 +249,24 @@ def subject_access(person: str, principal: Any, cfg: Settings, catalogue: Catalo
                                if e["event"] in ACCESS_EVENTS],
         "redactions": dict(redactor.counts),
     }
+
+
+def _calls_by_others(h: Holdings) -> set[str]:
+    """The contacts whose caller, as last recorded, was not the person."""
+    caller: dict[str, str] = {}
+    for d in sorted(h.events.values(), key=_when):
+        if isinstance(d.data().get("caller_type"), str):
+            caller[d.record.originator_id] = d.data()["caller_type"]
+    return {stream for stream, kind in caller.items() if kind != SELF_CALLER}
+
+
+def _callers_own_redacted(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    shown = dict(data)
+    for key in CALLERS_OWN & data.keys():
+        if data[key] is not None:
+            shown[key] = OTHER_PERSON
+            redactor.counts["the caller's, not the person's"] += 1
+    return shown
 
 
 def _when(d: Decoded) -> str:

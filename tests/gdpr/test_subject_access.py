@@ -172,3 +172,29 @@ def test_no_export_is_made_while_a_case_of_the_person_awaits_its_duplicate_revie
     result = art15(tmp_path, mariana.client_id, prefix)
     assert result.exit_code == 0, result.output
     assert "she came with her cousin" in (tmp_path / f"art15-{mariana.client_id}.json").read_text()
+
+
+def test_a_call_made_by_someone_else_about_the_person_does_not_give_the_callers_number(
+        haven_run, world, tmp_path):
+    """Her sister called about her: the call's account is the person's, the number to call
+    back is the sister's (Art. 15(4)). A person made to ask by their exploiter would learn
+    who reported them."""
+    from tests.gdpr.world import OPERATOR
+
+    apps, olena, _, prefix = world
+    sisters_number = f"+48 600 {uuid.uuid4().int % 1_000_000:06d}"
+    account = f"Her sister says Olenka was moved to another farm ({uuid.uuid4().hex[:6]})"
+    contact_id = apps["intake"].log_contact(
+        OPERATOR, channel="phone", direction="inbound", language="pl",
+        caller_type="family_or_friend", topic="victim_support", urgency="urgent",
+        summary=account, callback_contact=sisters_number)["contact_id"]
+    apps["intake"].link_to_case(OPERATOR, contact_id, UUID(olena.case_id))
+    result = art15(tmp_path, olena.reference, prefix)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / f"art15-{olena.client_id}.json").read_text())
+    text = (tmp_path / f"art15-{olena.client_id}.md").read_text()
+    for published in (json.dumps(doc, ensure_ascii=False), text):
+        assert account in published  # what was said about her is hers
+        assert sisters_number not in published
+        assert olena.callback in published  # her own call's number stays hers
+    assert doc["redactions"]["the caller's, not the person's"] >= 1
