@@ -273,10 +273,12 @@ class Casework(CaseOpenings, Reading, ClientCorrections, Erasure, EmergencyAcces
         if ctx.actor_role in SEE_LINKS:
             return found
         # Which client a case is leads to the person: only where the caller may see them.
+        # A case awaiting its duplicate review gives its caseworker no relation to the
+        # client it matched (domain/access.py), so it does not name that client either.
         return {**found, "items": [
             {**row, "client_id": row["client_id"] if ctx.actor_role == "caseworker"
              and row["caseworker_id"] == ctx.actor_id and not row["assignment_pending"]
-             else None} for row in found["items"]]}
+             and not row["possible_duplicate"] else None} for row in found["items"]]}
 
     def review_queue(self, ctx: CommandContext) -> Fields:
         return self.views.review_queue(self.clock())

@@ -29,12 +29,17 @@ class EmergencyAccess(CaseworkStore):
         case = self.load(Case, case_id, sealed=True)
         client = self.load(Client, case.client_id, sealed=True)
         grant_id = str(uuid.uuid4())
+        # The cases the grant reaches in other services (the helpline's contacts): not one
+        # still awaiting its duplicate review -- it may be someone else's, and the grant
+        # does not open it here either (domain/access.py).
+        case_ids = [other for other in client.case_ids if not self.load(
+            Case, other, sealed=True).awaiting_duplicate_review]
 
         def grant() -> AccessLog:
             log = self.find(AccessLog, access_log_id(client.id)) or AccessLog.start(client.id)
             log.grant_emergency_access(
                 grant_id=grant_id, actor_id=ctx.actor_id, role=ctx.actor_role,
-                case_id=str(case.id), case_ids=list(client.case_ids), reason_code=reason_code,
+                case_id=str(case.id), case_ids=case_ids, reason_code=reason_code,
                 reason_text=reason_text, granted_at=self.clock(),
                 minutes=self.settings.emergency_access_minutes)
             self.save(log, ctx=ctx)

@@ -61,6 +61,7 @@ class Intake(Reading, Outreach):
                        assessment: str, screened_at: datetime | None = None) -> Fields:
         def attempt() -> Fields:
             contact = self.load(Contact, contact_id)
+            _check_handles(ctx, contact)
             contact.screen(indicators, assessment, screened_at or self.clock())
             self.save(contact, ctx=ctx)
             return {"contact_id": contact.id}
@@ -72,6 +73,7 @@ class Intake(Reading, Outreach):
                       ended_at: datetime | None = None) -> Fields:
         def attempt() -> Fields:
             contact = self.load(Contact, contact_id)
+            _check_handles(ctx, contact)
             contact.close(outcome, ended_at or contact.ended_at or self.clock())
             self.save(contact, ctx=ctx)
             return {"contact_id": contact.id}
@@ -94,6 +96,7 @@ class Intake(Reading, Outreach):
 
         def attempt() -> Fields:
             contact = self.load(Contact, contact_id, sealed=True)
+            _check_handles(ctx, contact)
             year = birth_year_of(person.get("birth_date"), birth_year, referred_at.date())
             index = blind_index_of(self.settings.blind_index_key, person, year)
             contact.refer_to_casework(
@@ -194,6 +197,15 @@ class Intake(Reading, Outreach):
 
     def helpline_stats(self, ctx: CommandContext, month: str) -> Fields:
         return self.views.helpline_stats(month)
+
+
+def _check_handles(ctx: CommandContext, contact: Contact) -> None:
+    """A call is screened, referred and closed by its operator or a supervisor. A colleague
+    cannot read it, and their referral would link it to the case casework opens from it,
+    whose caseworker then reads it: what link_to_case refuses them (links.py)."""
+    if ctx.actor_role != "supervisor" and contact.operator_id != ctx.actor_id:
+        raise Forbidden("only the contact's operator or a supervisor screens, refers or"
+                        " closes it")
 
 
 def _plain(person: Fields) -> Fields:
