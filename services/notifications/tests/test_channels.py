@@ -134,6 +134,85 @@ def test_a_name_answering_inside_when_looked_up_again_is_called_where_it_was_che
     assert attempted["status"] != "delivered"
 
 
+def _certificate_for(host: str, directory) -> tuple[str, str]:
+    """A self-signed certificate naming `host` (its own CA here), and its key, as files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+_POST_AS_THE_SERVICE = """
+import sys
+from shared.process import prepare_service_process
+prepare_service_process()  # as `haven run notifications` does, before anything else
+import certifi
+if sys.argv[1]:
+    certifi.where = lambda: sys.argv[1]
+from services.notifications.channels.webhooks import post_pinned
+try:
+    print(post_pinned(sys.argv[2], "127.0.0.1", b"{}", {}))
+except Exception as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.no_servers
+def test_over_https_the_address_checked_is_called_and_verified_against_the_urls_name(
+        tmp_path):
+    """Connecting to the checked address must not weaken TLS: the certificate is still
+    verified, against the name in the URL (SNI and Host name it too). The sender runs in a
+    process prepared as the service's is (eventlet): this test process patched eventlet in
+    after urllib3 was imported, which breaks urllib3's TLS contexts here and only here."""
+    import ssl
+    import subprocess
+    import sys
+
+    from tests.notifications.support import WebhookReceiver
+
+    cert, key = _certificate_for("pager.example.org", tmp_path)
+    receiver = WebhookReceiver()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    receiver.server.socket = tls.wrap_socket(receiver.server.socket, server_side=True)
+    receiver.start()
+
+    def post(url: str, roots: str = "") -> str:
+        done = subprocess.run([sys.executable, "-c", _POST_AS_THE_SERVICE, roots, url],
+                              capture_output=True, text=True, timeout=120, check=True)
+        return done.stdout.strip()
+
+    try:
+        ours, other = (f"https://{name}:{receiver.port}/haven"
+                       for name in ("pager.example.org", "other.example.org"))
+        assert post(ours) == "SSLError"  # the public roots do not know the receiver's CA
+        assert post(ours, roots=cert) == "200"  # its CA trusted: delivered
+        headers = {k.lower(): v for k, v in receiver.requests[0][0].items()}
+        assert headers["host"] == f"pager.example.org:{receiver.port}"
+        assert post(other, roots=cert) == "SSLError"  # a certificate for another name
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.stop()
+
+
 def test_a_target_off_the_allow_list_is_never_called(app, monkeypatch, receiver):
     reconfigure(app, monkeypatch, receiver.url, HAVEN_WEBHOOK_ALLOW="https://pager.example.org")
     on_call(app, "cw-7")
