@@ -8,6 +8,7 @@ import ipaddress
 import ssl
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -33,25 +34,29 @@ def clock() -> Clock:
     return Clock(T0)
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    """A self-signed certificate for 127.0.0.1: (certificate file, key file)."""
+def self_signed(directory: Path, subject: x509.GeneralName, stem: str) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA) for `subject`, and its key, as files."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "haven test smtp")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"haven test {stem}")])
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([subject]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    cert_file, key_file = directory / f"{stem}.pem", directory / f"{stem}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_file, key_file
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1: (certificate file, key file)."""
+    return self_signed(tmp_path, x509.IPAddress(ipaddress.ip_address("127.0.0.1")), "smtp")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ allow-list; e-mail over STARTTLS to a server that demands it."""
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -17,6 +18,7 @@ from services.notifications.tests.conftest import (
     on_call,
     poll,
     reconfigure,
+    self_signed,
 )
 from shared.audit import CommandContext
 from tests.notifications.support import deliver
@@ -134,32 +136,6 @@ def test_a_name_answering_inside_when_looked_up_again_is_called_where_it_was_che
     assert attempted["status"] != "delivered"
 
 
-def _certificate_for(host: str, directory) -> tuple[str, str]:
-    """A self-signed certificate naming `host` (its own CA here), and its key, as files."""
-    from datetime import UTC, datetime, timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_file), str(key_file)
-
-
 _POST_AS_THE_SERVICE = """
 import sys
 from shared.process import prepare_service_process
@@ -188,7 +164,7 @@ def test_over_https_the_address_checked_is_called_and_verified_against_the_urls_
 
     from tests.notifications.support import WebhookReceiver
 
-    cert, key = _certificate_for("pager.example.org", tmp_path)
+    cert, key = map(str, self_signed(tmp_path, x509.DNSName("pager.example.org"), "pager"))
     receiver = WebhookReceiver()
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
