@@ -115,6 +115,7 @@ def masked(value: Any) -> Any:
     return value
 
 
+@cache  # asked once per event of a history: the topic's class is resolved once
 def declared_personal(topic: str) -> frozenset[str]:
     """The fields the event's aggregate declares personal data (none for a store without
     code here: its sealed values are still masked by `masked`)."""

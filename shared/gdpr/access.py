@@ -255,8 +255,9 @@ def _calls_by_others(h: Holdings) -> set[str]:
     """The contacts whose caller, as last recorded, was not the person."""
     caller: dict[str, str] = {}
     for d in sorted(h.events.values(), key=_when):
-        if isinstance(d.data().get("caller_type"), str):
-            caller[d.record.originator_id] = d.data()["caller_type"]
+        kind = d.state.get("caller_type")
+        if isinstance(kind, str):
+            caller[d.record.originator_id] = kind
     return {stream for stream, kind in caller.items() if kind != SELF_CALLER}
 
 
